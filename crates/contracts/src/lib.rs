@@ -1,0 +1,1 @@
+//! contracts (being built).

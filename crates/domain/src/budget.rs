@@ -1,0 +1,260 @@
+//! Token budgets and the usage ledger (rules 1–3 of the brief).
+//!
+//! A *wallet* (an individual, or a company's pool) has an allowance per [`Period`] and a balance of
+//! purchased top-up tokens that survives period boundaries. An employee's turn also has to fit
+//! their personal cap. Before a model call the turn reserves its worst case against every
+//! [`BudgetLine`] in one atomic step ([`UsageLedger::reserve`]); afterwards it settles to the real
+//! usage and the rest is released. Invariant for every counter: `used + reserved <= allowance`.
+
+use crate::{CompanyId, Period, ReservationId, UserId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::future::Future;
+
+/// Whose tokens these are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Subject {
+    User(UserId),
+    Company(CompanyId),
+}
+
+impl Subject {
+    /// Stable storage key, e.g. `u:42` or `c:7`.
+    pub fn key(&self) -> String {
+        match self {
+            Subject::User(id) => format!("u:{id}"),
+            Subject::Company(id) => format!("c:{id}"),
+        }
+    }
+
+    pub fn parse_key(key: &str) -> Option<Subject> {
+        let (kind, id) = key.split_once(':')?;
+        let id: i64 = id.parse().ok()?;
+        match kind {
+            "u" => Some(Subject::User(UserId(id))),
+            "c" => Some(Subject::Company(CompanyId(id))),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.key())
+    }
+}
+
+/// One budget a turn has to fit in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BudgetLine {
+    pub subject: Subject,
+    pub period: Period,
+    /// Tokens allowed in the period; `None` means uncapped (usage is still counted, for reports).
+    pub allowance: Option<u64>,
+    /// Whether tokens beyond the allowance may come from the subject's purchased top-ups.
+    pub may_use_topup: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReservationRequest {
+    pub id: ReservationId,
+    /// Worst case of the turn: prompt tokens plus the maximum output.
+    pub amount: u64,
+    pub lines: Vec<BudgetLine>,
+    /// After this instant the lease is considered abandoned and may be reclaimed.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// How one line of a reservation was covered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReservedPart {
+    pub subject: Subject,
+    pub period_key: i64,
+    pub from_allowance: u64,
+    pub from_topup: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reservation {
+    pub id: ReservationId,
+    pub amount: u64,
+    pub parts: Vec<ReservedPart>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Usage of one subject in one period.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counter {
+    pub used: u64,
+    pub reserved: u64,
+}
+
+/// Purchased tokens of one subject: `balance` left, of which `reserved` are held by open turns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopUp {
+    pub balance: u64,
+    pub reserved: u64,
+}
+
+/// What the caller sees of a budget: `{"used","reserved","limit","remaining"}`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageSummary {
+    pub used: u64,
+    pub reserved: u64,
+    /// Allowance of the period plus top-up balance; `None` when uncapped.
+    pub limit: Option<u64>,
+    pub remaining: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LedgerError {
+    /// The turn does not fit; nothing was reserved.
+    #[error("not enough tokens left in the budget of {subject}")]
+    InsufficientBudget { subject: Subject },
+    #[error("a reservation with this id exists already")]
+    DuplicateReservation,
+    #[error("usage ledger unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// How much of `amount` a line takes from the allowance and how much from top-ups, or `None` when
+/// it cannot be covered. Shared by every ledger adapter so they all decide the same way.
+pub fn split_line(
+    line: &BudgetLine,
+    counter: Counter,
+    topup: TopUp,
+    amount: u64,
+) -> Option<(u64, u64)> {
+    let from_allowance = match line.allowance {
+        None => amount,
+        Some(allowance) => {
+            let free = allowance.saturating_sub(counter.used + counter.reserved);
+            free.min(amount)
+        }
+    };
+    let from_topup = amount - from_allowance;
+    if from_topup == 0 {
+        return Some((from_allowance, 0));
+    }
+    let topup_free = topup.balance.saturating_sub(topup.reserved);
+    (line.may_use_topup && topup_free >= from_topup).then_some((from_allowance, from_topup))
+}
+
+/// How a settled part is charged: allowance first, then top-ups, never more than was reserved.
+pub fn charge_part(part: &ReservedPart, actual: u64) -> (u64, u64) {
+    let charge = actual.min(part.from_allowance + part.from_topup);
+    let from_allowance = charge.min(part.from_allowance);
+    (from_allowance, charge - from_allowance)
+}
+
+/// The ledger port: atomic reservation, settlement and reclaim, whatever the storage.
+#[cfg_attr(test, mockall::automock)]
+pub trait UsageLedger: Send + Sync + 'static {
+    /// Reserves `amount` against every line at once, or nothing at all.
+    fn reserve(
+        &self,
+        request: ReservationRequest,
+    ) -> impl Future<Output = Result<Reservation, LedgerError>> + Send;
+
+    /// Charges `actual` tokens (at most the reserved amount) and releases the rest. Returns
+    /// `false` when the reservation no longer exists (already settled, released or reclaimed).
+    fn settle(
+        &self,
+        id: ReservationId,
+        actual: u64,
+    ) -> impl Future<Output = Result<bool, LedgerError>> + Send;
+
+    /// Releases every reservation whose lease ended before `now`; returns how many.
+    fn reclaim_expired(
+        &self,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<u64, LedgerError>> + Send;
+
+    fn counter(
+        &self,
+        subject: Subject,
+        period_key: i64,
+    ) -> impl Future<Output = Result<Counter, LedgerError>> + Send;
+
+    fn topup(&self, subject: Subject) -> impl Future<Output = Result<TopUp, LedgerError>> + Send;
+
+    /// Adds purchased tokens (a negative amount removes them, e.g. for a refund, never below 0).
+    fn add_topup(
+        &self,
+        subject: Subject,
+        tokens: i64,
+    ) -> impl Future<Output = Result<TopUp, LedgerError>> + Send;
+
+    /// Per-subject usage of a period, for reports (subjects with no row are absent).
+    fn counters_in_period(
+        &self,
+        subjects: Vec<Subject>,
+        period_key: i64,
+    ) -> impl Future<Output = Result<Vec<(Subject, Counter)>, LedgerError>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    fn line(allowance: Option<u64>, may_use_topup: bool) -> BudgetLine {
+        BudgetLine {
+            subject: Subject::User(UserId(1)),
+            period: Period::calendar_month(Utc::now()),
+            allowance,
+            may_use_topup,
+        }
+    }
+
+    #[test]
+    fn split_prefers_allowance_then_topup() {
+        let counter = Counter {
+            used: 80,
+            reserved: 10,
+        };
+        let topup = TopUp {
+            balance: 50,
+            reserved: 0,
+        };
+        assert_eq!(
+            split_line(&line(Some(100), true), counter, topup, 5),
+            Some((5, 0))
+        );
+        assert_eq!(
+            split_line(&line(Some(100), true), counter, topup, 30),
+            Some((10, 20))
+        );
+        assert_eq!(
+            split_line(&line(Some(100), false), counter, topup, 30),
+            None
+        );
+        assert_eq!(split_line(&line(Some(100), true), counter, topup, 61), None);
+        assert_eq!(
+            split_line(&line(None, false), counter, topup, 1_000),
+            Some((1_000, 0))
+        );
+    }
+
+    #[test]
+    fn charge_never_exceeds_reservation() {
+        let part = ReservedPart {
+            subject: Subject::Company(CompanyId(2)),
+            period_key: 0,
+            from_allowance: 10,
+            from_topup: 20,
+        };
+        assert_eq!(charge_part(&part, 5), (5, 0));
+        assert_eq!(charge_part(&part, 25), (10, 15));
+        assert_eq!(charge_part(&part, 500), (10, 20));
+    }
+
+    #[test]
+    fn subject_keys_round_trip() {
+        for s in [Subject::User(UserId(42)), Subject::Company(CompanyId(7))] {
+            assert_eq!(Subject::parse_key(&s.key()), Some(s));
+        }
+        assert_eq!(Subject::parse_key("x:1"), None);
+    }
+}

@@ -1,0 +1,68 @@
+//! The language-model port: any chat-completions server, or the offline responder.
+
+use futures::stream::BoxStream;
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatRole {
+    System,
+    User,
+    Assistant,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatTurn {
+    pub role: ChatRole,
+    pub content: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelRequest {
+    /// System prompt first, then history, then the new user message.
+    pub messages: Vec<ChatTurn>,
+    pub max_output_tokens: u32,
+}
+
+/// Token usage as the model server reports it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelUsage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelEvent {
+    /// A piece of the reply, in order.
+    Delta(String),
+    /// The end of the reply; `usage` is `None` when the server did not report it.
+    Done { usage: Option<ModelUsage> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelError {
+    #[error("the language model is busy; please try again in a moment")]
+    RateLimited,
+    #[error("the language model did not answer in time")]
+    Timeout,
+    #[error("the language model is unavailable: {0}")]
+    Unavailable(String),
+    #[error("the language model answered something unexpected: {0}")]
+    Protocol(String),
+}
+
+pub type ModelStream = BoxStream<'static, Result<ModelEvent, ModelError>>;
+
+#[cfg_attr(test, mockall::automock)]
+pub trait ChatModel: Send + Sync + 'static {
+    /// Starts a streamed reply. Errors before the first event are returned here (after the
+    /// adapter's own bounded retries); later failures arrive in the stream.
+    fn stream(
+        &self,
+        request: ModelRequest,
+    ) -> impl Future<Output = Result<ModelStream, ModelError>> + Send;
+
+    /// A short name for pages and logs (e.g. the model id, or "offline").
+    fn name(&self) -> String;
+}

@@ -1,0 +1,242 @@
+//! Which budgets apply to a person, and what they have left.
+
+use crate::budget::{BudgetLine, Counter, LedgerError, Subject, TopUp, UsageLedger, UsageSummary};
+use crate::plan::PlanCatalog;
+use crate::ports::{CompanyStore, StoreError};
+use crate::{Company, Period, Role, User};
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BudgetError {
+    #[error("the company of this account no longer exists")]
+    CompanyMissing,
+    #[error("plan `{0}` is not in the catalog")]
+    UnknownPlan(String),
+    #[error(transparent)]
+    Storage(#[from] StoreError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+/// The budget lines a turn of `user` must fit in at `now`:
+/// - an individual (or admin): their own allowance, with their top-ups;
+/// - a company member: their personal cap (if any), and the company's pool with its top-ups.
+pub fn budget_lines(
+    catalog: &PlanCatalog,
+    user: &User,
+    company: Option<&Company>,
+    now: DateTime<Utc>,
+) -> Result<Vec<BudgetLine>, BudgetError> {
+    let period = Period::current(now, None);
+    if user.role.belongs_to_company() {
+        let company = company.ok_or(BudgetError::CompanyMissing)?;
+        let plan = catalog
+            .get(&company.plan_id)
+            .ok_or_else(|| BudgetError::UnknownPlan(company.plan_id.clone()))?;
+        Ok(vec![
+            BudgetLine {
+                subject: Subject::User(user.id),
+                period,
+                allowance: user.personal_cap,
+                may_use_topup: false,
+            },
+            BudgetLine {
+                subject: Subject::Company(company.id),
+                period,
+                allowance: Some(plan.allowance(company.seat_limit)),
+                may_use_topup: true,
+            },
+        ])
+    } else {
+        let plan = catalog
+            .get(&user.plan_id)
+            .ok_or_else(|| BudgetError::UnknownPlan(user.plan_id.clone()))?;
+        Ok(vec![BudgetLine {
+            subject: Subject::User(user.id),
+            period,
+            allowance: Some(plan.allowance(1)),
+            may_use_topup: true,
+        }])
+    }
+}
+
+/// What one line leaves: allowance plus usable top-ups, minus used and reserved.
+pub fn line_summary(line: &BudgetLine, counter: Counter, topup: TopUp) -> UsageSummary {
+    let limit = line.allowance.map(|allowance| {
+        if line.may_use_topup {
+            allowance + topup.balance
+        } else {
+            allowance
+        }
+    });
+    let spent = counter.used
+        + counter.reserved
+        + if line.may_use_topup {
+            topup.reserved
+        } else {
+            0
+        };
+    UsageSummary {
+        used: counter.used,
+        reserved: counter.reserved,
+        limit,
+        remaining: limit.map(|l| l.saturating_sub(spent)),
+    }
+}
+
+/// The person's own usage with the tightest remaining allowance among the lines that apply.
+pub async fn usage_summary<C: CompanyStore, L: UsageLedger>(
+    companies: &C,
+    ledger: &L,
+    catalog: &PlanCatalog,
+    user: &User,
+    now: DateTime<Utc>,
+) -> Result<UsageSummary, BudgetError> {
+    let company = match user.company_id {
+        Some(id) if user.role != Role::Individual => companies.company_by_id(id).await?,
+        _ => None,
+    };
+    let lines = budget_lines(catalog, user, company.as_ref(), now)?;
+    let mut own: Option<UsageSummary> = None;
+    let mut tightest: Option<UsageSummary> = None;
+    for line in &lines {
+        let counter = ledger.counter(line.subject, line.period.key()).await?;
+        let topup = if line.may_use_topup {
+            ledger.topup(line.subject).await?
+        } else {
+            TopUp::default()
+        };
+        let summary = line_summary(line, counter, topup);
+        if line.subject == Subject::User(user.id) {
+            own = Some(summary);
+        }
+        let tighter = match (tightest.and_then(|t| t.remaining), summary.remaining) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            (Some(current), Some(candidate)) => candidate < current,
+        };
+        if tighter || tightest.is_none() {
+            tightest = Some(summary);
+        }
+    }
+    let own = own.unwrap_or_default();
+    let tightest = tightest.unwrap_or_default();
+    Ok(UsageSummary {
+        used: own.used,
+        reserved: own.reserved,
+        limit: tightest.limit,
+        remaining: tightest.remaining,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Plan, PlanAudience};
+    use crate::{CompanyId, Email, Locale, UserId};
+
+    pub(crate) fn catalog() -> PlanCatalog {
+        PlanCatalog {
+            plans: vec![
+                Plan {
+                    id: "free".into(),
+                    name: "Free".into(),
+                    audience: PlanAudience::Individual,
+                    monthly_tokens: 1_000,
+                    tokens_per_seat: 0,
+                    price_id: None,
+                    company_only: None,
+                },
+                Plan {
+                    id: "team".into(),
+                    name: "Team".into(),
+                    audience: PlanAudience::Company,
+                    monthly_tokens: 0,
+                    tokens_per_seat: 500,
+                    price_id: None,
+                    company_only: None,
+                },
+            ],
+            default_individual: "free".into(),
+            default_company: "team".into(),
+        }
+    }
+
+    fn user(role: Role, cap: Option<u64>) -> User {
+        User {
+            id: UserId(1),
+            email: Email::parse("a@b.co").unwrap(),
+            display_name: "A".into(),
+            password_hash: String::new(),
+            role,
+            company_id: role.belongs_to_company().then_some(CompanyId(9)),
+            personal_cap: cap,
+            plan_id: "free".into(),
+            locale: Locale::PtBr,
+            disabled: false,
+            created_at: Utc::now(),
+        }
+    }
+
+    fn company() -> Company {
+        Company {
+            id: CompanyId(9),
+            name: "Acme".into(),
+            seat_limit: 4,
+            plan_id: "team".into(),
+            system_prompt: None,
+            created_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn individual_has_one_line_with_topups() {
+        let lines =
+            budget_lines(&catalog(), &user(Role::Individual, None), None, Utc::now()).unwrap();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].allowance, Some(1_000));
+        assert!(lines[0].may_use_topup);
+    }
+
+    #[test]
+    fn employee_has_personal_cap_and_company_pool() {
+        let lines = budget_lines(
+            &catalog(),
+            &user(Role::Employee, Some(300)),
+            Some(&company()),
+            Utc::now(),
+        )
+        .unwrap();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].subject, Subject::User(UserId(1)));
+        assert_eq!(lines[0].allowance, Some(300));
+        assert!(!lines[0].may_use_topup);
+        assert_eq!(lines[1].subject, Subject::Company(CompanyId(9)));
+        assert_eq!(lines[1].allowance, Some(2_000));
+    }
+
+    #[test]
+    fn employee_without_company_is_refused() {
+        let err = budget_lines(&catalog(), &user(Role::Employee, None), None, Utc::now());
+        assert_eq!(err, Err(BudgetError::CompanyMissing));
+    }
+
+    #[test]
+    fn summary_counts_topups_in_limit() {
+        let line =
+            &budget_lines(&catalog(), &user(Role::Individual, None), None, Utc::now()).unwrap()[0];
+        let s = line_summary(
+            line,
+            Counter {
+                used: 900,
+                reserved: 50,
+            },
+            TopUp {
+                balance: 200,
+                reserved: 0,
+            },
+        );
+        assert_eq!(s.limit, Some(1_200));
+        assert_eq!(s.remaining, Some(250));
+    }
+}

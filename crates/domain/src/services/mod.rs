@@ -1,0 +1,45 @@
+//! Use cases. Every rule and every authorisation check lives here, so a route that forgets one is
+//! still refused.
+
+pub mod accounts;
+pub mod budgets;
+pub mod companies;
+
+use crate::ports::{AuditEntry, AuditLog, Clock, IdGenerator, Secrets};
+use crate::{Actor, AuditId};
+
+/// The runtime environment every service needs: time, ids and secrets.
+pub trait Env: Clock + IdGenerator + Secrets {}
+impl<T: Clock + IdGenerator + Secrets> Env for T {}
+
+/// Builds the audit entry for an action of `actor`.
+pub(crate) fn audit_entry(
+    env: &impl Env,
+    actor: &Actor,
+    action: &str,
+    target: String,
+    detail: String,
+) -> AuditEntry {
+    AuditEntry {
+        id: AuditId(env.next_id()),
+        at: env.now(),
+        actor: Some(actor.user_id),
+        action: action.to_string(),
+        target,
+        ip: actor.ip.map(|ip| ip.to_string()),
+        detail,
+    }
+}
+
+/// Records an audited action. Kept as a free function so every service audits the same way.
+pub(crate) async fn audit<A: AuditLog>(
+    log: &A,
+    env: &impl Env,
+    actor: &Actor,
+    action: &str,
+    target: String,
+    detail: String,
+) -> Result<(), crate::ports::StoreError> {
+    log.record(&audit_entry(env, actor, action, target, detail))
+        .await
+}

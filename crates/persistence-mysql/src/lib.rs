@@ -1,0 +1,1 @@
+//! persistence-mysql (being built).

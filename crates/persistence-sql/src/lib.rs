@@ -1,0 +1,1 @@
+//! persistence-sql (being built).

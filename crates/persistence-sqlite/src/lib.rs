@@ -1,0 +1,1 @@
+//! persistence-sqlite (being built).

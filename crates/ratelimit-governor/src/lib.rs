@@ -1,0 +1,1 @@
+//! ratelimit-governor (being built).

@@ -1,0 +1,1 @@
+//! ratelimit-redis (being built).
