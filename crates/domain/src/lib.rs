@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod budget;
+pub mod chunking;
 pub mod company;
 pub mod conversation;
 pub mod email;
@@ -18,6 +19,8 @@ pub mod period;
 pub mod plan;
 pub mod ports;
 pub mod ratelimit;
+pub mod retrieval;
+pub mod safety;
 pub mod services;
 
 pub use account::{Actor, Locale, Role, User};

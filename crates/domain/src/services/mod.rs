@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod budgets;
 pub mod companies;
+pub mod library;
 
 use crate::ports::{AuditEntry, AuditLog, Clock, IdGenerator, Secrets};
 use crate::{Actor, AuditId};

@@ -1,0 +1,1 @@
+//! Chunking extracted text into passages (being built).

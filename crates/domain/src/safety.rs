@@ -1,0 +1,1 @@
+//! Crisis-risk detection (being built).

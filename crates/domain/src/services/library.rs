@@ -1,0 +1,1 @@
+//! Library ingestion use case (being built).
