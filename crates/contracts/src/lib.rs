@@ -1,1 +1,43 @@
-//! contracts (being built).
+//! # contracts
+//!
+//! One contract suite per port, run by every adapter of that port (the in-memory fake, SQLite,
+//! MySQL; governor and Redis), so behaviour is the same whichever adapter is wired. Also the
+//! in-memory fake itself, used by service tests that need a working store rather than mocks.
+//!
+//! Adapters invoke [`store_contract_tests!`] with an async factory returning a fresh, empty
+//! store (or `None` to skip when a server is unavailable outside CI).
+
+pub mod ledger;
+pub mod memory;
+pub mod stores;
+
+/// Builds the fixtures the suites share.
+pub mod fixtures;
+
+/// Generates one `#[tokio::test]` per contract case. `$make` is an async fn returning
+/// `Option<S>`: a fresh empty store, or `None` when the backing server is unavailable and the
+/// run is allowed to skip (never under `CI=true`: the factory must panic there).
+#[macro_export]
+macro_rules! store_contract_tests {
+    ($make:path) => {
+        $crate::store_contract_tests!(@cases $make;
+            users_round_trip, duplicate_email_conflicts, update_and_delete_users, user_search,
+            companies_round_trip, delete_company_cascades, invitations_accept_once,
+            sessions_lifecycle, audit_newest_first, conversations_page_and_delete,
+            library_replace_is_whole, ledger_reserve_and_settle, ledger_insufficient_changes_nothing,
+            ledger_all_lines_or_nothing, ledger_topups_after_allowance, ledger_settle_once,
+            ledger_reclaims_expired, ledger_periods_are_independent, ledger_topup_adjustments,
+            ledger_duplicate_reservation, ledger_concurrent_reservations_never_overspend,
+            ledger_counters_in_period
+        );
+    };
+    (@cases $make:path; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let Some(store) = $make().await else { return };
+                $crate::stores::$case(store).await;
+            }
+        )*
+    };
+}

@@ -1,1 +1,115 @@
-//! persistence-sql (being built).
+//! # persistence-sql
+//!
+//! The part of persistence that SQLite and MySQL share: the diesel [`schema`], the [`rows`] and
+//! their conversions, and [`impl_sql_stores!`], which implements every store port and the usage
+//! ledger once for any diesel-async connection. `persistence-sqlite` and `persistence-mysql`
+//! only bring a pool, migrations and the transaction flavour of their backend.
+
+pub mod rows;
+pub mod schema;
+mod stores;
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use domain::budget::{LedgerError, Subject};
+use domain::ports::StoreError;
+
+/// Re-exported so the macro expands in adapter crates without extra dependencies.
+#[doc(hidden)]
+pub mod reexports {
+    pub use diesel;
+    pub use diesel_async;
+    pub use domain;
+}
+
+/// Maps a diesel error to the domain's store error. Unique-key violations become `Conflict` so
+/// services can say "e-mail already registered"; everything else is the database being unwell.
+pub fn db_err(e: DieselError) -> StoreError {
+    match e {
+        DieselError::NotFound => StoreError::NotFound,
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            StoreError::Conflict(info.message().to_string())
+        }
+        other => StoreError::Unavailable(other.to_string()),
+    }
+}
+
+/// Errors inside a ledger transaction: a budget that does not fit rolls the transaction back.
+#[derive(Debug)]
+pub enum TxError {
+    Db(DieselError),
+    Store(StoreError),
+    Insufficient(Subject),
+}
+
+impl From<DieselError> for TxError {
+    fn from(e: DieselError) -> Self {
+        TxError::Db(e)
+    }
+}
+
+impl From<StoreError> for TxError {
+    fn from(e: StoreError) -> Self {
+        TxError::Store(e)
+    }
+}
+
+impl From<TxError> for StoreError {
+    fn from(e: TxError) -> Self {
+        match e {
+            TxError::Db(e) => db_err(e),
+            TxError::Store(e) => e,
+            TxError::Insufficient(s) => StoreError::Conflict(format!("insufficient budget: {s}")),
+        }
+    }
+}
+
+impl From<TxError> for LedgerError {
+    fn from(e: TxError) -> Self {
+        match e {
+            TxError::Insufficient(subject) => LedgerError::InsufficientBudget { subject },
+            TxError::Db(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                LedgerError::DuplicateReservation
+            }
+            other => LedgerError::Unavailable(StoreError::from(other).to_string()),
+        }
+    }
+}
+
+pub fn ledger_err(e: StoreError) -> LedgerError {
+    LedgerError::Unavailable(e.to_string())
+}
+
+/// Whether a failed ledger transaction is worth one more try (lock contention, deadlock victim,
+/// busy SQLite), as opposed to a definite answer.
+pub fn is_transient(e: &TxError) -> bool {
+    match e {
+        TxError::Db(DieselError::DatabaseError(kind, info)) => {
+            matches!(kind, DatabaseErrorKind::SerializationFailure) || {
+                let msg = info.message().to_ascii_lowercase();
+                msg.contains("deadlock")
+                    || msg.contains("lock wait")
+                    || msg.contains("locked")
+                    || msg.contains("busy")
+            }
+        }
+        _ => false,
+    }
+}
+
+/// How many times a ledger transaction is retried on transient errors before giving up.
+pub const LEDGER_ATTEMPTS: usize = 5;
+
+/// A short, growing pause before retrying a transaction that lost a lock race.
+pub async fn backoff(attempt: usize) {
+    let millis = 2_u64.saturating_pow(attempt as u32).min(100);
+    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+}
+
+/// SQL `LIKE` pattern matching `needle` anywhere, with wildcards in the needle escaped.
+pub fn contains_pattern(needle: &str) -> String {
+    let escaped = needle
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}

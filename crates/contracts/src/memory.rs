@@ -1,0 +1,493 @@
+//! The in-memory fake of every store port and the usage ledger. One mutex guards all state, so
+//! every operation is atomic; it passes the same contract suite as the SQL adapters.
+
+use chrono::{DateTime, Utc};
+use domain::budget::*;
+use domain::conversation::{ConversationStore, SealedMessage};
+use domain::library::{Document, LibraryStore, Passage};
+use domain::ports::*;
+use domain::*;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+#[derive(Default)]
+struct State {
+    users: BTreeMap<UserId, User>,
+    companies: BTreeMap<CompanyId, Company>,
+    invitations: HashMap<String, Invitation>,
+    sessions: HashMap<String, Session>,
+    audit: Vec<AuditEntry>,
+    messages: BTreeMap<MessageId, SealedMessage>,
+    documents: BTreeMap<DocumentId, Document>,
+    passages: BTreeMap<PassageId, Passage>,
+    counters: HashMap<(Subject, i64), Counter>,
+    topups: HashMap<Subject, TopUp>,
+    reservations: HashMap<ReservationId, Reservation>,
+}
+
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    state: Arc<Mutex<State>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock only happens in a failing test; keep going.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl UserStore for MemoryStore {
+    async fn insert_user(&self, user: &User) -> StoreResult<()> {
+        let mut s = self.state();
+        if s.users.contains_key(&user.id) || s.users.values().any(|u| u.email == user.email) {
+            return Err(StoreError::Conflict("users.email".into()));
+        }
+        s.users.insert(user.id, user.clone());
+        Ok(())
+    }
+
+    async fn user_by_id(&self, id: UserId) -> StoreResult<Option<User>> {
+        Ok(self.state().users.get(&id).cloned())
+    }
+
+    async fn user_by_email(&self, email: &Email) -> StoreResult<Option<User>> {
+        Ok(self
+            .state()
+            .users
+            .values()
+            .find(|u| &u.email == email)
+            .cloned())
+    }
+
+    async fn update_user(&self, user: &User) -> StoreResult<()> {
+        let mut s = self.state();
+        if s.users
+            .values()
+            .any(|u| u.email == user.email && u.id != user.id)
+        {
+            return Err(StoreError::Conflict("users.email".into()));
+        }
+        match s.users.get_mut(&user.id) {
+            Some(slot) => {
+                *slot = user.clone();
+                Ok(())
+            }
+            None => Err(StoreError::NotFound),
+        }
+    }
+
+    async fn delete_user(&self, id: UserId) -> StoreResult<()> {
+        let mut s = self.state();
+        s.users.remove(&id).ok_or(StoreError::NotFound)?;
+        s.sessions.retain(|_, v| v.user_id != id);
+        s.messages.retain(|_, m| m.user_id != id);
+        Ok(())
+    }
+
+    async fn list_users(&self, query: &UserQuery) -> StoreResult<Vec<User>> {
+        let s = self.state();
+        let needle = query.search.as_deref().map(|n| n.trim().to_lowercase());
+        let mut users: Vec<User> = s
+            .users
+            .values()
+            .filter(|u| query.company_id.is_none_or(|c| u.company_id == Some(c)))
+            .filter(|u| match needle.as_deref() {
+                None | Some("") => true,
+                Some(n) => {
+                    u.email.as_str().contains(n) || u.display_name.to_lowercase().contains(n)
+                }
+            })
+            .cloned()
+            .collect();
+        users.sort_by(|a, b| a.email.as_str().cmp(b.email.as_str()));
+        Ok(users
+            .into_iter()
+            .skip(query.offset as usize)
+            .take(query.limit.max(1) as usize)
+            .collect())
+    }
+
+    async fn count_users(&self) -> StoreResult<u64> {
+        Ok(self.state().users.len() as u64)
+    }
+
+    async fn count_company_members(&self, company: CompanyId) -> StoreResult<u64> {
+        let s = self.state();
+        Ok(s.users
+            .values()
+            .filter(|u| u.company_id == Some(company))
+            .count() as u64)
+    }
+}
+
+impl CompanyStore for MemoryStore {
+    async fn insert_company(&self, company: &Company) -> StoreResult<()> {
+        let mut s = self.state();
+        if s.companies.contains_key(&company.id) {
+            return Err(StoreError::Conflict("companies.id".into()));
+        }
+        s.companies.insert(company.id, company.clone());
+        Ok(())
+    }
+
+    async fn company_by_id(&self, id: CompanyId) -> StoreResult<Option<Company>> {
+        Ok(self.state().companies.get(&id).cloned())
+    }
+
+    async fn update_company(&self, company: &Company) -> StoreResult<()> {
+        match self.state().companies.get_mut(&company.id) {
+            Some(slot) => {
+                *slot = company.clone();
+                Ok(())
+            }
+            None => Err(StoreError::NotFound),
+        }
+    }
+
+    async fn delete_company(&self, id: CompanyId) -> StoreResult<()> {
+        let mut s = self.state();
+        s.companies.remove(&id).ok_or(StoreError::NotFound)?;
+        let members: Vec<UserId> = s
+            .users
+            .values()
+            .filter(|u| u.company_id == Some(id))
+            .map(|u| u.id)
+            .collect();
+        s.users.retain(|_, u| u.company_id != Some(id));
+        s.sessions.retain(|_, v| !members.contains(&v.user_id));
+        s.messages.retain(|_, m| !members.contains(&m.user_id));
+        s.invitations.retain(|_, i| i.company_id != id);
+        Ok(())
+    }
+
+    async fn list_companies(&self) -> StoreResult<Vec<Company>> {
+        let mut list: Vec<Company> = self.state().companies.values().cloned().collect();
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(list)
+    }
+}
+
+impl InvitationStore for MemoryStore {
+    async fn insert_invitation(&self, invitation: &Invitation) -> StoreResult<()> {
+        let mut s = self.state();
+        if s.invitations.contains_key(&invitation.token_hash) {
+            return Err(StoreError::Conflict("invitations.token_hash".into()));
+        }
+        s.invitations
+            .insert(invitation.token_hash.clone(), invitation.clone());
+        Ok(())
+    }
+
+    async fn invitation_by_hash(&self, token_hash: &str) -> StoreResult<Option<Invitation>> {
+        Ok(self.state().invitations.get(token_hash).cloned())
+    }
+
+    async fn mark_invitation_accepted(
+        &self,
+        token_hash: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut s = self.state();
+        match s.invitations.get_mut(token_hash) {
+            Some(i) if i.accepted_at.is_none() => {
+                i.accepted_at = Some(at);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn invitations_of_company(&self, company: CompanyId) -> StoreResult<Vec<Invitation>> {
+        let mut list: Vec<Invitation> = self
+            .state()
+            .invitations
+            .values()
+            .filter(|i| i.company_id == company)
+            .cloned()
+            .collect();
+        list.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        Ok(list)
+    }
+
+    async fn delete_invitation(&self, token_hash: &str) -> StoreResult<()> {
+        self.state().invitations.remove(token_hash);
+        Ok(())
+    }
+
+    async fn purge_expired_invitations(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+        let mut s = self.state();
+        let before = s.invitations.len();
+        s.invitations.retain(|_, i| i.expires_at >= now);
+        Ok((before - s.invitations.len()) as u64)
+    }
+}
+
+impl SessionStore for MemoryStore {
+    async fn insert_session(&self, session: &Session) -> StoreResult<()> {
+        let mut s = self.state();
+        if s.sessions.contains_key(&session.token_hash) {
+            return Err(StoreError::Conflict("sessions.token_hash".into()));
+        }
+        s.sessions
+            .insert(session.token_hash.clone(), session.clone());
+        Ok(())
+    }
+
+    async fn session_by_hash(&self, token_hash: &str) -> StoreResult<Option<Session>> {
+        Ok(self.state().sessions.get(token_hash).cloned())
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        self.state().sessions.remove(token_hash);
+        Ok(())
+    }
+
+    async fn delete_user_sessions(&self, user: UserId) -> StoreResult<u64> {
+        let mut s = self.state();
+        let before = s.sessions.len();
+        s.sessions.retain(|_, v| v.user_id != user);
+        Ok((before - s.sessions.len()) as u64)
+    }
+
+    async fn purge_expired_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+        let mut s = self.state();
+        let before = s.sessions.len();
+        s.sessions.retain(|_, v| v.expires_at > now);
+        Ok((before - s.sessions.len()) as u64)
+    }
+}
+
+impl AuditLog for MemoryStore {
+    async fn record(&self, entry: &AuditEntry) -> StoreResult<()> {
+        self.state().audit.push(entry.clone());
+        Ok(())
+    }
+
+    async fn recent(&self, offset: u64, limit: u64) -> StoreResult<Vec<AuditEntry>> {
+        let mut list = self.state().audit.clone();
+        list.sort_by(|a, b| (b.at, b.id).cmp(&(a.at, a.id)));
+        Ok(list
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit.max(1) as usize)
+            .collect())
+    }
+}
+
+impl ConversationStore for MemoryStore {
+    async fn insert_messages(&self, messages: &[SealedMessage]) -> StoreResult<()> {
+        let mut s = self.state();
+        if messages.iter().any(|m| s.messages.contains_key(&m.id)) {
+            return Err(StoreError::Conflict("messages.id".into()));
+        }
+        for m in messages {
+            s.messages.insert(m.id, m.clone());
+        }
+        Ok(())
+    }
+
+    async fn messages_page(
+        &self,
+        user: UserId,
+        before: Option<MessageId>,
+        limit: u64,
+    ) -> StoreResult<Vec<SealedMessage>> {
+        let s = self.state();
+        Ok(s.messages
+            .values()
+            .rev()
+            .filter(|m| m.user_id == user && before.is_none_or(|b| m.id < b))
+            .take(limit.max(1) as usize)
+            .cloned()
+            .collect())
+    }
+
+    async fn delete_messages(&self, user: UserId) -> StoreResult<u64> {
+        let mut s = self.state();
+        let before = s.messages.len();
+        s.messages.retain(|_, m| m.user_id != user);
+        Ok((before - s.messages.len()) as u64)
+    }
+}
+
+impl LibraryStore for MemoryStore {
+    async fn document_by_source(&self, source: &str) -> StoreResult<Option<Document>> {
+        Ok(self
+            .state()
+            .documents
+            .values()
+            .find(|d| d.source == source)
+            .cloned())
+    }
+
+    async fn replace_document(&self, document: &Document, passages: &[Passage]) -> StoreResult<()> {
+        let mut s = self.state();
+        let old: Vec<DocumentId> = s
+            .documents
+            .values()
+            .filter(|d| d.source == document.source)
+            .map(|d| d.id)
+            .collect();
+        s.documents.retain(|id, _| !old.contains(id));
+        s.passages.retain(|_, p| !old.contains(&p.document_id));
+        s.documents.insert(document.id, document.clone());
+        for p in passages {
+            s.passages.insert(p.id, p.clone());
+        }
+        Ok(())
+    }
+
+    async fn retire_document(&self, id: DocumentId) -> StoreResult<()> {
+        let mut s = self.state();
+        s.documents.remove(&id).ok_or(StoreError::NotFound)?;
+        s.passages.retain(|_, p| p.document_id != id);
+        Ok(())
+    }
+
+    async fn list_documents(&self) -> StoreResult<Vec<Document>> {
+        let mut list: Vec<Document> = self.state().documents.values().cloned().collect();
+        list.sort_by(|a, b| a.title.cmp(&b.title));
+        Ok(list)
+    }
+
+    async fn all_passages(&self) -> StoreResult<Vec<Passage>> {
+        let mut list: Vec<Passage> = self.state().passages.values().cloned().collect();
+        list.sort_by_key(|p| (p.document_id, p.ordinal));
+        Ok(list)
+    }
+}
+
+impl UsageLedger for MemoryStore {
+    async fn reserve(&self, request: ReservationRequest) -> Result<Reservation, LedgerError> {
+        let mut s = self.state();
+        if s.reservations.contains_key(&request.id) {
+            return Err(LedgerError::DuplicateReservation);
+        }
+        let mut parts = Vec::new();
+        // Decide every line before touching any: all or nothing.
+        for line in &request.lines {
+            let key = (line.subject, line.period.key());
+            let counter = s.counters.get(&key).copied().unwrap_or_default();
+            let topup = if line.may_use_topup {
+                s.topups.get(&line.subject).copied().unwrap_or_default()
+            } else {
+                TopUp::default()
+            };
+            let (from_allowance, from_topup) = split_line(line, counter, topup, request.amount)
+                .ok_or(LedgerError::InsufficientBudget {
+                    subject: line.subject,
+                })?;
+            parts.push(ReservedPart {
+                subject: line.subject,
+                period_key: line.period.key(),
+                from_allowance,
+                from_topup,
+            });
+        }
+        for part in &parts {
+            s.counters
+                .entry((part.subject, part.period_key))
+                .or_default()
+                .reserved += part.from_allowance;
+            if part.from_topup > 0 {
+                s.topups.entry(part.subject).or_default().reserved += part.from_topup;
+            }
+        }
+        let reservation = Reservation {
+            id: request.id,
+            amount: request.amount,
+            parts,
+            expires_at: request.expires_at,
+        };
+        s.reservations.insert(request.id, reservation.clone());
+        Ok(reservation)
+    }
+
+    async fn settle(&self, id: ReservationId, actual: u64) -> Result<bool, LedgerError> {
+        let mut s = self.state();
+        let Some(reservation) = s.reservations.remove(&id) else {
+            return Ok(false);
+        };
+        for part in &reservation.parts {
+            let (charge_allowance, charge_topup) = charge_part(part, actual);
+            let counter = s
+                .counters
+                .entry((part.subject, part.period_key))
+                .or_default();
+            counter.reserved -= part.from_allowance;
+            counter.used += charge_allowance;
+            if part.from_topup > 0 {
+                let topup = s.topups.entry(part.subject).or_default();
+                topup.reserved -= part.from_topup;
+                topup.balance -= charge_topup;
+            }
+        }
+        Ok(true)
+    }
+
+    async fn reclaim_expired(&self, now: DateTime<Utc>) -> Result<u64, LedgerError> {
+        let expired: Vec<ReservationId> = self
+            .state()
+            .reservations
+            .values()
+            .filter(|r| r.expires_at < now)
+            .map(|r| r.id)
+            .collect();
+        let mut reclaimed = 0;
+        for id in expired {
+            if self.settle(id, 0).await? {
+                reclaimed += 1;
+            }
+        }
+        Ok(reclaimed)
+    }
+
+    async fn counter(&self, subject: Subject, period_key: i64) -> Result<Counter, LedgerError> {
+        Ok(self
+            .state()
+            .counters
+            .get(&(subject, period_key))
+            .copied()
+            .unwrap_or_default())
+    }
+
+    async fn topup(&self, subject: Subject) -> Result<TopUp, LedgerError> {
+        Ok(self
+            .state()
+            .topups
+            .get(&subject)
+            .copied()
+            .unwrap_or_default())
+    }
+
+    async fn add_topup(&self, subject: Subject, tokens: i64) -> Result<TopUp, LedgerError> {
+        let mut s = self.state();
+        let topup = s.topups.entry(subject).or_default();
+        let balance = (topup.balance as i64 + tokens)
+            .max(topup.reserved as i64)
+            .max(0);
+        topup.balance = balance as u64;
+        Ok(*topup)
+    }
+
+    async fn counters_in_period(
+        &self,
+        subjects: Vec<Subject>,
+        period_key: i64,
+    ) -> Result<Vec<(Subject, Counter)>, LedgerError> {
+        let s = self.state();
+        Ok(subjects
+            .into_iter()
+            .filter_map(|subject| {
+                s.counters
+                    .get(&(subject, period_key))
+                    .map(|c| (subject, *c))
+            })
+            .collect())
+    }
+}

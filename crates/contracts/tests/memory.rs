@@ -1,0 +1,7 @@
+//! The in-memory fake passes the same contract as the SQL adapters.
+
+async fn fresh() -> Option<contracts::memory::MemoryStore> {
+    Some(contracts::memory::MemoryStore::new())
+}
+
+contracts::store_contract_tests!(fresh);

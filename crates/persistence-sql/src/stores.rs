@@ -1,0 +1,891 @@
+//! Every store port and the usage ledger, written once for any diesel-async connection.
+//!
+//! The invoking crate passes its store type (which must have an inherent
+//! `async fn conn(&self) -> Result<impl DerefMut<Target = Conn>, StoreError>`) and the name of
+//! the connection method that opens a write transaction: `immediate_transaction` on SQLite (takes
+//! the write lock up front, so two writers never deadlock on a lock upgrade) and `transaction` on
+//! MySQL (rows are locked in a fixed order inside the transaction).
+
+#[macro_export]
+macro_rules! impl_sql_stores {
+    ($store:ty, $begin:ident) => {
+        const _: () = {
+            use domain::budget::*;
+            use domain::conversation::{ConversationStore, SealedMessage};
+            use domain::library::{Document, LibraryStore, Passage};
+            use domain::ports::*;
+            use domain::*;
+            use $crate::reexports::diesel::prelude::*;
+            use $crate::reexports::diesel::{self, dsl};
+            use $crate::reexports::diesel_async::{AsyncConnection, RunQueryDsl};
+            use $crate::reexports::domain;
+            use $crate::rows::*;
+            use $crate::schema::*;
+            use $crate::{LEDGER_ATTEMPTS, TxError, db_err, is_transient, ledger_err};
+
+            impl UserStore for $store {
+                async fn insert_user(&self, user: &User) -> StoreResult<()> {
+                    let mut conn = self.conn().await?;
+                    diesel::insert_into(users::table)
+                        .values(UserRow::from(user))
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(())
+                }
+
+                async fn user_by_id(&self, id: UserId) -> StoreResult<Option<User>> {
+                    let mut conn = self.conn().await?;
+                    let row = users::table
+                        .find(id.0)
+                        .select(UserRow::as_select())
+                        .first(&mut *conn)
+                        .await
+                        .optional()
+                        .map_err(db_err)?;
+                    row.map(User::try_from).transpose()
+                }
+
+                async fn user_by_email(&self, email: &Email) -> StoreResult<Option<User>> {
+                    let mut conn = self.conn().await?;
+                    let row = users::table
+                        .filter(users::email.eq(email.as_str()))
+                        .select(UserRow::as_select())
+                        .first(&mut *conn)
+                        .await
+                        .optional()
+                        .map_err(db_err)?;
+                    row.map(User::try_from).transpose()
+                }
+
+                async fn update_user(&self, user: &User) -> StoreResult<()> {
+                    let mut conn = self.conn().await?;
+                    let n = diesel::update(users::table.find(user.id.0))
+                        .set(UserRow::from(user))
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    if n == 0 {
+                        Err(StoreError::NotFound)
+                    } else {
+                        Ok(())
+                    }
+                }
+
+                async fn delete_user(&self, id: UserId) -> StoreResult<()> {
+                    let mut conn = self.conn().await?;
+                    conn.$begin(async |conn| -> Result<(), TxError> {
+                        diesel::delete(sessions::table.filter(sessions::user_id.eq(id.0)))
+                            .execute(conn)
+                            .await?;
+                        diesel::delete(messages::table.filter(messages::user_id.eq(id.0)))
+                            .execute(conn)
+                            .await?;
+                        let n = diesel::delete(users::table.find(id.0))
+                            .execute(conn)
+                            .await?;
+                        if n == 0 {
+                            Err(TxError::Store(StoreError::NotFound))
+                        } else {
+                            Ok(())
+                        }
+                    })
+                    .await
+                    .map_err(StoreError::from)
+                }
+
+                async fn list_users(&self, query: &UserQuery) -> StoreResult<Vec<User>> {
+                    let mut conn = self.conn().await?;
+                    let mut q = users::table.select(UserRow::as_select()).into_boxed();
+                    if let Some(company) = query.company_id {
+                        q = q.filter(users::company_id.eq(company.0));
+                    }
+                    if let Some(search) = query
+                        .search
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                    {
+                        let pattern = $crate::contains_pattern(&search.to_lowercase());
+                        q = q.filter(
+                            users::email
+                                .like(pattern.clone())
+                                .escape('\\')
+                                .or(users::display_name.like(pattern).escape('\\')),
+                        );
+                    }
+                    let rows = q
+                        .order(users::email.asc())
+                        .offset(to_i64(query.offset))
+                        .limit(to_i64(query.limit.max(1)))
+                        .load(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    rows.into_iter().map(User::try_from).collect()
+                }
+
+                async fn count_users(&self) -> StoreResult<u64> {
+                    let mut conn = self.conn().await?;
+                    let n: i64 = users::table
+                        .count()
+                        .get_result(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(to_u64(n))
+                }
+
+                async fn count_company_members(&self, company: CompanyId) -> StoreResult<u64> {
+                    let mut conn = self.conn().await?;
+                    let n: i64 = users::table
+                        .filter(users::company_id.eq(company.0))
+                        .count()
+                        .get_result(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(to_u64(n))
+                }
+            }
+
+            impl CompanyStore for $store {
+                async fn insert_company(&self, company: &Company) -> StoreResult<()> {
+                    let mut conn = self.conn().await?;
+                    diesel::insert_into(companies::table)
+                        .values(CompanyRow::from(company))
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(())
+                }
+
+                async fn company_by_id(&self, id: CompanyId) -> StoreResult<Option<Company>> {
+                    let mut conn = self.conn().await?;
+                    let row = companies::table
+                        .find(id.0)
+                        .select(CompanyRow::as_select())
+                        .first(&mut *conn)
+                        .await
+                        .optional()
+                        .map_err(db_err)?;
+                    Ok(row.map(Company::from))
+                }
+
+                async fn update_company(&self, company: &Company) -> StoreResult<()> {
+                    let mut conn = self.conn().await?;
+                    let n = diesel::update(companies::table.find(company.id.0))
+                        .set(CompanyRow::from(company))
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    if n == 0 {
+                        Err(StoreError::NotFound)
+                    } else {
+                        Ok(())
+                    }
+                }
+
+                async fn delete_company(&self, id: CompanyId) -> StoreResult<()> {
+                    let mut conn = self.conn().await?;
+                    conn.$begin(async |conn| -> Result<(), TxError> {
+                        let members: Vec<i64> = users::table
+                            .filter(users::company_id.eq(id.0))
+                            .select(users::id)
+                            .load(conn)
+                            .await?;
+                        diesel::delete(sessions::table.filter(sessions::user_id.eq_any(&members)))
+                            .execute(conn)
+                            .await?;
+                        diesel::delete(messages::table.filter(messages::user_id.eq_any(&members)))
+                            .execute(conn)
+                            .await?;
+                        diesel::delete(users::table.filter(users::company_id.eq(id.0)))
+                            .execute(conn)
+                            .await?;
+                        diesel::delete(invitations::table.filter(invitations::company_id.eq(id.0)))
+                            .execute(conn)
+                            .await?;
+                        let n = diesel::delete(companies::table.find(id.0))
+                            .execute(conn)
+                            .await?;
+                        if n == 0 {
+                            Err(TxError::Store(StoreError::NotFound))
+                        } else {
+                            Ok(())
+                        }
+                    })
+                    .await
+                    .map_err(StoreError::from)
+                }
+
+                async fn list_companies(&self) -> StoreResult<Vec<Company>> {
+                    let mut conn = self.conn().await?;
+                    let rows = companies::table
+                        .select(CompanyRow::as_select())
+                        .order(companies::name.asc())
+                        .load(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(rows.into_iter().map(Company::from).collect())
+                }
+            }
+
+            impl InvitationStore for $store {
+                async fn insert_invitation(&self, invitation: &Invitation) -> StoreResult<()> {
+                    let mut conn = self.conn().await?;
+                    diesel::insert_into(invitations::table)
+                        .values(InvitationRow::from(invitation))
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(())
+                }
+
+                async fn invitation_by_hash(
+                    &self,
+                    token_hash: &str,
+                ) -> StoreResult<Option<Invitation>> {
+                    let mut conn = self.conn().await?;
+                    let row = invitations::table
+                        .find(token_hash)
+                        .select(InvitationRow::as_select())
+                        .first(&mut *conn)
+                        .await
+                        .optional()
+                        .map_err(db_err)?;
+                    row.map(Invitation::try_from).transpose()
+                }
+
+                async fn mark_invitation_accepted(
+                    &self,
+                    token_hash: &str,
+                    at: chrono::DateTime<chrono::Utc>,
+                ) -> StoreResult<bool> {
+                    let mut conn = self.conn().await?;
+                    // Conditional update: of two racing acceptances exactly one matches the row.
+                    let n = diesel::update(
+                        invitations::table
+                            .filter(invitations::token_hash.eq(token_hash))
+                            .filter(invitations::accepted_at.is_null()),
+                    )
+                    .set(invitations::accepted_at.eq(millis(at)))
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+                    Ok(n == 1)
+                }
+
+                async fn invitations_of_company(
+                    &self,
+                    company: CompanyId,
+                ) -> StoreResult<Vec<Invitation>> {
+                    let mut conn = self.conn().await?;
+                    let rows = invitations::table
+                        .filter(invitations::company_id.eq(company.0))
+                        .select(InvitationRow::as_select())
+                        .order(invitations::created_at.desc())
+                        .load(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    rows.into_iter().map(Invitation::try_from).collect()
+                }
+
+                async fn delete_invitation(&self, token_hash: &str) -> StoreResult<()> {
+                    let mut conn = self.conn().await?;
+                    diesel::delete(invitations::table.find(token_hash))
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(())
+                }
+
+                async fn purge_expired_invitations(
+                    &self,
+                    now: chrono::DateTime<chrono::Utc>,
+                ) -> StoreResult<u64> {
+                    let mut conn = self.conn().await?;
+                    let n = diesel::delete(
+                        invitations::table.filter(invitations::expires_at.lt(millis(now))),
+                    )
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+                    Ok(n as u64)
+                }
+            }
+
+            impl SessionStore for $store {
+                async fn insert_session(&self, session: &Session) -> StoreResult<()> {
+                    let mut conn = self.conn().await?;
+                    diesel::insert_into(sessions::table)
+                        .values(SessionRow::from(session))
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(())
+                }
+
+                async fn session_by_hash(&self, token_hash: &str) -> StoreResult<Option<Session>> {
+                    let mut conn = self.conn().await?;
+                    let row = sessions::table
+                        .find(token_hash)
+                        .select(SessionRow::as_select())
+                        .first(&mut *conn)
+                        .await
+                        .optional()
+                        .map_err(db_err)?;
+                    row.map(Session::try_from).transpose()
+                }
+
+                async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+                    let mut conn = self.conn().await?;
+                    diesel::delete(sessions::table.find(token_hash))
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(())
+                }
+
+                async fn delete_user_sessions(&self, user: UserId) -> StoreResult<u64> {
+                    let mut conn = self.conn().await?;
+                    let n = diesel::delete(sessions::table.filter(sessions::user_id.eq(user.0)))
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(n as u64)
+                }
+
+                async fn purge_expired_sessions(
+                    &self,
+                    now: chrono::DateTime<chrono::Utc>,
+                ) -> StoreResult<u64> {
+                    let mut conn = self.conn().await?;
+                    let n = diesel::delete(
+                        sessions::table.filter(sessions::expires_at.le(millis(now))),
+                    )
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+                    Ok(n as u64)
+                }
+            }
+
+            impl AuditLog for $store {
+                async fn record(&self, entry: &AuditEntry) -> StoreResult<()> {
+                    let mut conn = self.conn().await?;
+                    diesel::insert_into(audit_log::table)
+                        .values(AuditRow::from(entry))
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(())
+                }
+
+                async fn recent(&self, offset: u64, limit: u64) -> StoreResult<Vec<AuditEntry>> {
+                    let mut conn = self.conn().await?;
+                    let rows = audit_log::table
+                        .select(AuditRow::as_select())
+                        .order((audit_log::at.desc(), audit_log::id.desc()))
+                        .offset(to_i64(offset))
+                        .limit(to_i64(limit.max(1)))
+                        .load(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(rows.into_iter().map(AuditEntry::from).collect())
+                }
+            }
+
+            impl ConversationStore for $store {
+                async fn insert_messages(&self, messages: &[SealedMessage]) -> StoreResult<()> {
+                    let rows: Vec<MessageRow> = messages.iter().map(MessageRow::from).collect();
+                    let mut conn = self.conn().await?;
+                    // One statement per row: diesel has no multi-row insert for SQLite through the
+                    // async wrapper, and a turn only ever stores two messages.
+                    conn.$begin(async |conn| -> Result<(), TxError> {
+                        for row in &rows {
+                            diesel::insert_into(messages::table)
+                                .values(row)
+                                .execute(conn)
+                                .await?;
+                        }
+                        Ok(())
+                    })
+                    .await
+                    .map_err(StoreError::from)
+                }
+
+                async fn messages_page(
+                    &self,
+                    user: UserId,
+                    before: Option<MessageId>,
+                    limit: u64,
+                ) -> StoreResult<Vec<SealedMessage>> {
+                    let mut conn = self.conn().await?;
+                    let mut q = messages::table
+                        .filter(messages::user_id.eq(user.0))
+                        .select(MessageRow::as_select())
+                        .into_boxed();
+                    if let Some(before) = before {
+                        q = q.filter(messages::id.lt(before.0));
+                    }
+                    let rows = q
+                        .order(messages::id.desc())
+                        .limit(to_i64(limit.max(1)))
+                        .load(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    rows.into_iter().map(SealedMessage::try_from).collect()
+                }
+
+                async fn delete_messages(&self, user: UserId) -> StoreResult<u64> {
+                    let mut conn = self.conn().await?;
+                    let n = diesel::delete(messages::table.filter(messages::user_id.eq(user.0)))
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(n as u64)
+                }
+            }
+
+            impl LibraryStore for $store {
+                async fn document_by_source(&self, source: &str) -> StoreResult<Option<Document>> {
+                    let mut conn = self.conn().await?;
+                    let row = documents::table
+                        .filter(documents::source.eq(source))
+                        .select(DocumentRow::as_select())
+                        .first(&mut *conn)
+                        .await
+                        .optional()
+                        .map_err(db_err)?;
+                    Ok(row.map(Document::from))
+                }
+
+                async fn replace_document(
+                    &self,
+                    document: &Document,
+                    passages: &[Passage],
+                ) -> StoreResult<()> {
+                    let doc = DocumentRow::from(document);
+                    let rows: Vec<PassageRow> = passages.iter().map(PassageRow::from).collect();
+                    let mut conn = self.conn().await?;
+                    conn.$begin(async |conn| -> Result<(), TxError> {
+                        let old: Vec<i64> = documents::table
+                            .filter(documents::source.eq(&doc.source))
+                            .select(documents::id)
+                            .load(conn)
+                            .await?;
+                        diesel::delete(passages::table.filter(passages::document_id.eq_any(&old)))
+                            .execute(conn)
+                            .await?;
+                        diesel::delete(documents::table.filter(documents::id.eq_any(&old)))
+                            .execute(conn)
+                            .await?;
+                        diesel::insert_into(documents::table)
+                            .values(&doc)
+                            .execute(conn)
+                            .await?;
+                        for row in &rows {
+                            diesel::insert_into(passages::table)
+                                .values(row)
+                                .execute(conn)
+                                .await?;
+                        }
+                        Ok(())
+                    })
+                    .await
+                    .map_err(StoreError::from)
+                }
+
+                async fn retire_document(&self, id: DocumentId) -> StoreResult<()> {
+                    let mut conn = self.conn().await?;
+                    conn.$begin(async |conn| -> Result<(), TxError> {
+                        diesel::delete(passages::table.filter(passages::document_id.eq(id.0)))
+                            .execute(conn)
+                            .await?;
+                        let n = diesel::delete(documents::table.find(id.0))
+                            .execute(conn)
+                            .await?;
+                        if n == 0 {
+                            Err(TxError::Store(StoreError::NotFound))
+                        } else {
+                            Ok(())
+                        }
+                    })
+                    .await
+                    .map_err(StoreError::from)
+                }
+
+                async fn list_documents(&self) -> StoreResult<Vec<Document>> {
+                    let mut conn = self.conn().await?;
+                    let rows = documents::table
+                        .select(DocumentRow::as_select())
+                        .order(documents::title.asc())
+                        .load(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(rows.into_iter().map(Document::from).collect())
+                }
+
+                async fn all_passages(&self) -> StoreResult<Vec<Passage>> {
+                    let mut conn = self.conn().await?;
+                    let rows = passages::table
+                        .select(PassageRow::as_select())
+                        .order((passages::document_id.asc(), passages::ordinal.asc()))
+                        .load(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(rows.into_iter().map(Passage::from).collect())
+                }
+            }
+
+            impl $store {
+                /// Creates the counter and top-up rows a reservation touches, outside the
+                /// transaction: inside it, MySQL's shared locks from a duplicate-key insert could
+                /// deadlock two transactions that then both want the row exclusively.
+                async fn ensure_budget_rows(&self, lines: &[BudgetLine]) -> StoreResult<()> {
+                    let mut conn = self.conn().await?;
+                    for line in lines {
+                        diesel::insert_or_ignore_into(usage_counters::table)
+                            .values((
+                                usage_counters::subject.eq(line.subject.key()),
+                                usage_counters::period_key.eq(line.period.key()),
+                                usage_counters::used.eq(0_i64),
+                                usage_counters::reserved.eq(0_i64),
+                            ))
+                            .execute(&mut *conn)
+                            .await
+                            .map_err(db_err)?;
+                        if line.may_use_topup {
+                            diesel::insert_or_ignore_into(topups::table)
+                                .values((
+                                    topups::subject.eq(line.subject.key()),
+                                    topups::balance.eq(0_i64),
+                                    topups::reserved.eq(0_i64),
+                                ))
+                                .execute(&mut *conn)
+                                .await
+                                .map_err(db_err)?;
+                        }
+                    }
+                    Ok(())
+                }
+
+                async fn try_reserve(
+                    &self,
+                    request: &ReservationRequest,
+                    lines: &[BudgetLine],
+                ) -> Result<Reservation, TxError> {
+                    let mut conn = self.conn().await?;
+                    conn.$begin(async |conn| -> Result<Reservation, TxError> {
+                        // Lock every row first, in a fixed order, so the reads below see the latest
+                        // committed values and no other turn can change them until we commit.
+                        for line in lines {
+                            let key = line.subject.key();
+                            diesel::update(usage_counters::table.find((&key, line.period.key())))
+                                .set(usage_counters::reserved.eq(usage_counters::reserved))
+                                .execute(conn)
+                                .await?;
+                            if line.may_use_topup {
+                                diesel::update(topups::table.find(&key))
+                                    .set(topups::reserved.eq(topups::reserved))
+                                    .execute(conn)
+                                    .await?;
+                            }
+                        }
+                        let amount = to_i64(request.amount);
+                        let expires_at = millis(request.expires_at);
+                        let mut parts = Vec::with_capacity(lines.len());
+                        for line in lines {
+                            let key = line.subject.key();
+                            let period_key = line.period.key();
+                            let counter: CounterRow = usage_counters::table
+                                .find((&key, period_key))
+                                .select(CounterRow::as_select())
+                                .first(conn)
+                                .await?;
+                            let topup: TopUp = if line.may_use_topup {
+                                topups::table
+                                    .find(&key)
+                                    .select(TopUpRow::as_select())
+                                    .first(conn)
+                                    .await?
+                                    .into()
+                            } else {
+                                TopUp::default()
+                            };
+                            let Some((from_allowance, from_topup)) =
+                                split_line(line, counter.into(), topup, request.amount)
+                            else {
+                                return Err(TxError::Insufficient(line.subject));
+                            };
+                            let (from_allowance, from_topup) =
+                                (to_i64(from_allowance), to_i64(from_topup));
+                            if from_allowance > 0 {
+                                diesel::update(usage_counters::table.find((&key, period_key)))
+                                    .set(
+                                        usage_counters::reserved
+                                            .eq(usage_counters::reserved + from_allowance),
+                                    )
+                                    .execute(conn)
+                                    .await?;
+                            }
+                            if from_topup > 0 {
+                                diesel::update(topups::table.find(&key))
+                                    .set(topups::reserved.eq(topups::reserved + from_topup))
+                                    .execute(conn)
+                                    .await?;
+                            }
+                            let row = ReservationRow {
+                                id: request.id.0,
+                                subject: key,
+                                period_key,
+                                from_allowance,
+                                from_topup,
+                                amount,
+                                expires_at,
+                            };
+                            diesel::insert_into(reservations::table)
+                                .values(&row)
+                                .execute(conn)
+                                .await?;
+                            parts.push(row.part()?);
+                        }
+                        Ok(Reservation {
+                            id: request.id,
+                            amount: request.amount,
+                            parts,
+                            expires_at: request.expires_at,
+                        })
+                    })
+                    .await
+                }
+
+                async fn try_settle(
+                    &self,
+                    id: ReservationId,
+                    actual: u64,
+                ) -> Result<bool, TxError> {
+                    let mut conn = self.conn().await?;
+                    conn.$begin(async |conn| -> Result<bool, TxError> {
+                        let mut rows: Vec<ReservationRow> = reservations::table
+                            .filter(reservations::id.eq(id.0))
+                            .select(ReservationRow::as_select())
+                            .load(conn)
+                            .await?;
+                        // The same lock order as `try_reserve`, or two turns could deadlock.
+                        rows.sort_by_key(|r| Subject::parse_key(&r.subject));
+                        // Deleting first makes settle, release and reclaim race-free: whoever
+                        // deletes the rows applies them; the others see nothing to do.
+                        let deleted =
+                            diesel::delete(reservations::table.filter(reservations::id.eq(id.0)))
+                                .execute(conn)
+                                .await?;
+                        if rows.is_empty() || deleted != rows.len() {
+                            return Ok(false);
+                        }
+                        for row in &rows {
+                            let part = row.part()?;
+                            let (charge_allowance, charge_topup) = charge_part(&part, actual);
+                            diesel::update(
+                                usage_counters::table.find((&row.subject, row.period_key)),
+                            )
+                            .set((
+                                usage_counters::used
+                                    .eq(usage_counters::used + to_i64(charge_allowance)),
+                                usage_counters::reserved
+                                    .eq(usage_counters::reserved - row.from_allowance),
+                            ))
+                            .execute(conn)
+                            .await?;
+                            if row.from_topup > 0 {
+                                diesel::update(topups::table.find(&row.subject))
+                                    .set((
+                                        topups::balance.eq(topups::balance - to_i64(charge_topup)),
+                                        topups::reserved.eq(topups::reserved - row.from_topup),
+                                    ))
+                                    .execute(conn)
+                                    .await?;
+                            }
+                        }
+                        Ok(true)
+                    })
+                    .await
+                }
+            }
+
+            impl UsageLedger for $store {
+                async fn reserve(
+                    &self,
+                    request: ReservationRequest,
+                ) -> Result<Reservation, LedgerError> {
+                    let mut lines = request.lines.clone();
+                    lines.sort_by_key(|l| l.subject);
+                    self.ensure_budget_rows(&lines).await.map_err(ledger_err)?;
+                    let mut attempt = 1;
+                    loop {
+                        match self.try_reserve(&request, &lines).await {
+                            Ok(reservation) => return Ok(reservation),
+                            Err(e) if attempt < LEDGER_ATTEMPTS && is_transient(&e) => {
+                                $crate::backoff(attempt).await;
+                                attempt += 1;
+                            }
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
+                }
+
+                async fn settle(
+                    &self,
+                    id: ReservationId,
+                    actual: u64,
+                ) -> Result<bool, LedgerError> {
+                    let mut attempt = 1;
+                    loop {
+                        match self.try_settle(id, actual).await {
+                            Ok(done) => return Ok(done),
+                            Err(e) if attempt < LEDGER_ATTEMPTS && is_transient(&e) => {
+                                $crate::backoff(attempt).await;
+                                attempt += 1;
+                            }
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
+                }
+
+                async fn reclaim_expired(
+                    &self,
+                    now: chrono::DateTime<chrono::Utc>,
+                ) -> Result<u64, LedgerError> {
+                    let ids: Vec<i64> = {
+                        let mut conn = self.conn().await.map_err(ledger_err)?;
+                        reservations::table
+                            .filter(reservations::expires_at.lt(millis(now)))
+                            .select(reservations::id)
+                            .distinct()
+                            .limit(10_000)
+                            .load(&mut *conn)
+                            .await
+                            .map_err(|e| ledger_err(db_err(e)))?
+                    };
+                    let mut reclaimed = 0;
+                    for id in ids {
+                        if self.settle(ReservationId(id), 0).await? {
+                            reclaimed += 1;
+                        }
+                    }
+                    Ok(reclaimed)
+                }
+
+                async fn counter(
+                    &self,
+                    subject: Subject,
+                    period_key: i64,
+                ) -> Result<Counter, LedgerError> {
+                    let mut conn = self.conn().await.map_err(ledger_err)?;
+                    let row = usage_counters::table
+                        .find((subject.key(), period_key))
+                        .select(CounterRow::as_select())
+                        .first(&mut *conn)
+                        .await
+                        .optional()
+                        .map_err(|e| ledger_err(db_err(e)))?;
+                    Ok(row.map(Counter::from).unwrap_or_default())
+                }
+
+                async fn topup(&self, subject: Subject) -> Result<TopUp, LedgerError> {
+                    let mut conn = self.conn().await.map_err(ledger_err)?;
+                    let row = topups::table
+                        .find(subject.key())
+                        .select(TopUpRow::as_select())
+                        .first(&mut *conn)
+                        .await
+                        .optional()
+                        .map_err(|e| ledger_err(db_err(e)))?;
+                    Ok(row.map(TopUp::from).unwrap_or_default())
+                }
+
+                async fn add_topup(
+                    &self,
+                    subject: Subject,
+                    tokens: i64,
+                ) -> Result<TopUp, LedgerError> {
+                    let key = subject.key();
+                    {
+                        let mut conn = self.conn().await.map_err(ledger_err)?;
+                        diesel::insert_or_ignore_into(topups::table)
+                            .values((
+                                topups::subject.eq(&key),
+                                topups::balance.eq(0_i64),
+                                topups::reserved.eq(0_i64),
+                            ))
+                            .execute(&mut *conn)
+                            .await
+                            .map_err(|e| ledger_err(db_err(e)))?;
+                    }
+                    let mut conn = self.conn().await.map_err(ledger_err)?;
+                    conn.$begin(async |conn| -> Result<TopUp, TxError> {
+                        diesel::update(topups::table.find(&key))
+                            .set(topups::reserved.eq(topups::reserved))
+                            .execute(conn)
+                            .await?;
+                        let current: TopUpRow = topups::table
+                            .find(&key)
+                            .select(TopUpRow::as_select())
+                            .first(conn)
+                            .await?;
+                        // Removing tokens (a refund) never takes the balance below what open turns
+                        // hold, nor below zero.
+                        let balance = (current.balance + tokens).max(current.reserved).max(0);
+                        diesel::update(topups::table.find(&key))
+                            .set(topups::balance.eq(balance))
+                            .execute(conn)
+                            .await?;
+                        Ok(TopUp {
+                            balance: to_u64(balance),
+                            reserved: to_u64(current.reserved),
+                        })
+                    })
+                    .await
+                    .map_err(LedgerError::from)
+                }
+
+                async fn counters_in_period(
+                    &self,
+                    subjects: Vec<Subject>,
+                    period_key: i64,
+                ) -> Result<Vec<(Subject, Counter)>, LedgerError> {
+                    let keys: Vec<String> = subjects.iter().map(Subject::key).collect();
+                    let mut conn = self.conn().await.map_err(ledger_err)?;
+                    let mut out = Vec::new();
+                    for batch in keys.chunks(1_000) {
+                        let rows: Vec<(String, i64, i64)> = usage_counters::table
+                            .filter(usage_counters::period_key.eq(period_key))
+                            .filter(usage_counters::subject.eq_any(batch))
+                            .select((
+                                usage_counters::subject,
+                                usage_counters::used,
+                                usage_counters::reserved,
+                            ))
+                            .load(&mut *conn)
+                            .await
+                            .map_err(|e| ledger_err(db_err(e)))?;
+                        for (key, used, reserved) in rows {
+                            if let Some(subject) = Subject::parse_key(&key) {
+                                out.push((
+                                    subject,
+                                    Counter {
+                                        used: to_u64(used),
+                                        reserved: to_u64(reserved),
+                                    },
+                                ));
+                            }
+                        }
+                    }
+                    Ok(out)
+                }
+            }
+
+            // Silences "unused import" in expansions that don't need every helper.
+            #[allow(dead_code)]
+            fn _uses(_: dsl::count_star) {}
+        };
+    };
+}

@@ -1,0 +1,11 @@
+DROP TABLE reservations;
+DROP TABLE topups;
+DROP TABLE usage_counters;
+DROP TABLE passages;
+DROP TABLE documents;
+DROP TABLE messages;
+DROP TABLE audit_log;
+DROP TABLE sessions;
+DROP TABLE invitations;
+DROP TABLE users;
+DROP TABLE companies;
