@@ -1,1 +1,11 @@
-//! app (being built).
+//! # app
+//!
+//! The composition root shared by the `botpsicologo` server, the `botpsicologo-scheduler` and
+//! xtask: typed [`settings`], the process-level adapters ([`system`] clock/ids/secrets,
+//! [`crypto`] hashing and encryption), and [`database`] selection from `DATABASE_URL`.
+
+pub mod crypto;
+pub mod database;
+pub mod logging;
+pub mod settings;
+pub mod system;

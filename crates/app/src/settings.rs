@@ -1,0 +1,243 @@
+//! Typed settings: embedded defaults (`config/default.toml`), an optional file named in
+//! `CONFIG_FILE`, a `.env` file, then environment variables. Validated once at start-up; a bad
+//! value stops the process with a message naming the key.
+
+use domain::plan::PlanCatalog;
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+/// The documented defaults, compiled in so the binary runs from any directory.
+pub const DEFAULTS: &str = include_str!("../../../config/default.toml");
+
+/// Keys that environment variables may set (upper-cased). Kept next to the struct.
+const ENV_KEYS: &[&str] = &[
+    "bind_addr",
+    "data_dir",
+    "database_url",
+    "mysql_pool_size",
+    "redis_url",
+    "redis_fallback",
+    "admin_email",
+    "admin_password",
+    "encryption_key",
+    "public_url",
+    "session_ttl_hours",
+    "invitation_ttl_days",
+    "body_limit_bytes",
+    "upload_limit_bytes",
+    "request_timeout_secs",
+    "llm_base_url",
+    "llm_api_key",
+    "llm_model",
+    "max_output_tokens",
+    "metrics_allow",
+    "metrics_token",
+    "log_format",
+    "log_level",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedisFallback {
+    InProcess,
+    Refuse,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub bind_addr: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub mysql_pool_size: usize,
+    pub redis_url: String,
+    pub redis_fallback: RedisFallback,
+    pub admin_email: String,
+    pub admin_password: String,
+    pub encryption_key: String,
+    pub public_url: String,
+    pub session_ttl_hours: u32,
+    pub invitation_ttl_days: u32,
+    pub body_limit_bytes: usize,
+    pub upload_limit_bytes: usize,
+    pub request_timeout_secs: u64,
+    pub llm_base_url: String,
+    pub llm_api_key: String,
+    pub llm_model: String,
+    pub max_output_tokens: u32,
+    pub metrics_allow: Vec<IpAddr>,
+    pub metrics_token: String,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    pub plans: PlanCatalog,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("configuration: {0}")]
+    Invalid(String),
+    #[error("configuration: {key}: {message}")]
+    Key { key: &'static str, message: String },
+}
+
+fn bad(key: &'static str, message: impl Into<String>) -> SettingsError {
+    SettingsError::Key {
+        key,
+        message: message.into(),
+    }
+}
+
+/// Which database an URL selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite(String),
+    Mysql(String),
+}
+
+impl Settings {
+    /// Loads the layered configuration from the process environment.
+    pub fn load() -> Result<Settings, SettingsError> {
+        // A missing .env is normal; a malformed one is worth stopping for.
+        if let Err(e) = dotenvy::dotenv()
+            && !e.not_found()
+        {
+            return Err(SettingsError::Invalid(format!(".env: {e}")));
+        }
+        let mut figment = Figment::from(Toml::string(DEFAULTS));
+        if let Ok(file) = std::env::var("CONFIG_FILE") {
+            if !Path::new(&file).is_file() {
+                return Err(bad("CONFIG_FILE", format!("{file} is not a readable file")));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        figment = figment.merge(Env::raw().only(ENV_KEYS));
+        Self::from_figment(figment)
+    }
+
+    pub fn from_figment(figment: Figment) -> Result<Settings, SettingsError> {
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| SettingsError::Invalid(e.to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        self.socket_addr()?;
+        self.database()?;
+        if !self.redis_url.is_empty() && !self.redis_url.starts_with("redis://") {
+            return Err(bad("REDIS_URL", "must start with redis:// (or be empty)"));
+        }
+        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
+            return Err(bad("PUBLIC_URL", "must start with http:// or https://"));
+        }
+        if !self.llm_base_url.is_empty()
+            && !(self.llm_base_url.starts_with("http://") || self.llm_base_url.starts_with("https://"))
+        {
+            return Err(bad("LLM_BASE_URL", "must start with http:// or https:// (or be empty)"));
+        }
+        if self.mysql_pool_size == 0 {
+            return Err(bad("MYSQL_POOL_SIZE", "must be at least 1"));
+        }
+        if self.session_ttl_hours == 0 || self.invitation_ttl_days == 0 {
+            return Err(bad("SESSION_TTL_HOURS", "lifetimes must be positive"));
+        }
+        if self.max_output_tokens == 0 || self.max_output_tokens > 32_000 {
+            return Err(bad("MAX_OUTPUT_TOKENS", "must be between 1 and 32000"));
+        }
+        if self.body_limit_bytes < 1_024 || self.upload_limit_bytes < self.body_limit_bytes {
+            return Err(bad("BODY_LIMIT_BYTES", "must be at least 1024 and at most UPLOAD_LIMIT_BYTES"));
+        }
+        self.plans
+            .validate()
+            .map_err(|e| SettingsError::Invalid(e.to_string()))?;
+        Ok(())
+    }
+
+    pub fn socket_addr(&self) -> Result<SocketAddr, SettingsError> {
+        self.bind_addr
+            .parse()
+            .map_err(|_| bad("BIND_ADDR", format!("`{}` is not an address like 127.0.0.1:8080", self.bind_addr)))
+    }
+
+    /// The database selected by `DATABASE_URL` (SQLite under the data directory when empty).
+    pub fn database(&self) -> Result<DatabaseKind, SettingsError> {
+        let url = self.database_url.trim();
+        if url.is_empty() {
+            let path = self.data_dir.join("botpsicologo.db");
+            return Ok(DatabaseKind::Sqlite(path.display().to_string()));
+        }
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            if path.is_empty() {
+                return Err(bad("DATABASE_URL", "sqlite:// needs a file path"));
+            }
+            return Ok(DatabaseKind::Sqlite(path.to_string()));
+        }
+        if let Some(rest) = url.strip_prefix("mysql://") {
+            let host_and_db = rest.rsplit('@').next().unwrap_or(rest);
+            if !host_and_db.contains('/') || host_and_db.ends_with('/') {
+                return Err(bad("DATABASE_URL", "mysql:// needs a database name: mysql://user:password@host:3306/name"));
+            }
+            return Ok(DatabaseKind::Mysql(url.to_string()));
+        }
+        Err(bad(
+            "DATABASE_URL",
+            "unsupported database: use sqlite://path or mysql://user:password@host:3306/name",
+        ))
+    }
+
+    pub fn uses_tls(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(extra: &str) -> Result<Settings, SettingsError> {
+        Settings::from_figment(Figment::from(Toml::string(DEFAULTS)).merge(Toml::string(extra)))
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let s = with("").unwrap();
+        assert_eq!(s.socket_addr().unwrap().port(), 8080);
+        assert!(matches!(s.database().unwrap(), DatabaseKind::Sqlite(p) if p.ends_with("botpsicologo.db")));
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = with("databse_url = \"x\"").unwrap_err().to_string();
+        assert!(err.contains("databse_url"), "{err}");
+    }
+
+    #[test]
+    fn bad_database_url_is_named() {
+        for url in ["postgres://x/y", "mysql://host", "sqlite://", "nonsense"] {
+            let err = with(&format!("database_url = \"{url}\"")).unwrap_err().to_string();
+            assert!(err.contains("DATABASE_URL"), "{url}: {err}");
+        }
+        assert!(matches!(
+            with("database_url = \"mysql://root@127.0.0.1:3306/bp\"").unwrap().database().unwrap(),
+            DatabaseKind::Mysql(_)
+        ));
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        assert!(with("bind_addr = \"localhost\"").unwrap_err().to_string().contains("BIND_ADDR"));
+        assert!(with("redis_url = \"http://x\"").unwrap_err().to_string().contains("REDIS_URL"));
+        assert!(with("mysql_pool_size = \"many\"").is_err());
+    }
+}
