@@ -41,6 +41,12 @@ impl MemoryStore {
     }
 }
 
+impl Readiness for MemoryStore {
+    async fn ping(&self) -> StoreResult<()> {
+        Ok(())
+    }
+}
+
 impl UserStore for MemoryStore {
     async fn insert_user(&self, user: &User) -> StoreResult<()> {
         let mut s = self.state();

@@ -9,34 +9,13 @@ use domain::*;
 
 pub use crate::ledger::*;
 
-/// Everything a full persistence adapter implements.
-pub trait AllStores:
-    UserStore
-    + CompanyStore
-    + InvitationStore
-    + SessionStore
-    + AuditLog
-    + ConversationStore
-    + LibraryStore
-    + domain::budget::UsageLedger
-    + Clone
-{
-}
+/// A full persistence adapter that can be shared between tasks.
+pub trait AllStores: Persistence + Clone {}
 
-impl<T> AllStores for T where
-    T: UserStore
-        + CompanyStore
-        + InvitationStore
-        + SessionStore
-        + AuditLog
-        + ConversationStore
-        + LibraryStore
-        + domain::budget::UsageLedger
-        + Clone
-{
-}
+impl<T: Persistence + Clone> AllStores for T {}
 
 pub async fn users_round_trip<S: AllStores>(s: S) {
+    s.ping().await.unwrap();
     let mut u = user("ana@example.com", Role::Individual, None);
     u.personal_cap = Some(1234);
     u.locale = Locale::En;

@@ -61,6 +61,12 @@ pub trait TokenCounter: Send + Sync + 'static {
     fn count(&self, text: &str) -> u64;
 }
 
+/// Whether the storage answers, for `/readyz`.
+#[cfg_attr(test, mockall::automock)]
+pub trait Readiness: Send + Sync + 'static {
+    fn ping(&self) -> impl Future<Output = StoreResult<()>> + Send;
+}
+
 /// Filters for listing users.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UserQuery {
@@ -212,4 +218,32 @@ pub trait AuditLog: Send + Sync + 'static {
         offset: u64,
         limit: u64,
     ) -> impl Future<Output = StoreResult<Vec<AuditEntry>>> + Send;
+}
+
+/// Everything a full persistence adapter provides (SQLite, MySQL, the in-memory fake). Binaries
+/// are generic over this one bound instead of listing every store port.
+pub trait Persistence:
+    Readiness
+    + UserStore
+    + CompanyStore
+    + InvitationStore
+    + SessionStore
+    + AuditLog
+    + crate::conversation::ConversationStore
+    + crate::library::LibraryStore
+    + crate::budget::UsageLedger
+{
+}
+
+impl<T> Persistence for T where
+    T: Readiness
+        + UserStore
+        + CompanyStore
+        + InvitationStore
+        + SessionStore
+        + AuditLog
+        + crate::conversation::ConversationStore
+        + crate::library::LibraryStore
+        + crate::budget::UsageLedger
+{
 }

@@ -1,1 +1,55 @@
-fn main() {}
+//! `botpsicologo`: the web server and its operator commands.
+
+use app::settings::Settings;
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "botpsicologo", version, about = "BOTPSICOLOGO: the AI psychology assistant platform")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("botpsicologo: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    app::logging::init(&settings);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("botpsicologo: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => botpsicologo::run(settings).await.map_err(|e| e.to_string()),
+            Command::Migrate => app::database::migrate(&settings)
+                .await
+                .map(|n| println!("applied {n} migration(s)"))
+                .map_err(|e| e.to_string()),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("botpsicologo: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -8,7 +8,8 @@
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::{AsyncMysqlConnection, SimpleAsyncConnection};
+use diesel_async::AsyncMysqlConnection;
+use domain::ports::Readiness;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use domain::ports::StoreError;
 use std::time::Duration;
@@ -69,14 +70,6 @@ impl MysqlStore {
             .get()
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))
-    }
-
-    /// Readiness: a trivial query on a pooled connection.
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self.conn().await?;
-        conn.batch_execute("SELECT 1")
-            .await
-            .map_err(persistence_sql::db_err)
     }
 }
 

@@ -23,6 +23,17 @@ macro_rules! impl_sql_stores {
             use $crate::schema::*;
             use $crate::{LEDGER_ATTEMPTS, TxError, db_err, is_transient, ledger_err};
 
+            impl Readiness for $store {
+                async fn ping(&self) -> StoreResult<()> {
+                    let mut conn = self.conn().await?;
+                    diesel::select(dsl::sql::<diesel::sql_types::Integer>("1"))
+                        .get_result::<i32>(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    Ok(())
+                }
+            }
+
             impl UserStore for $store {
                 async fn insert_user(&self, user: &User) -> StoreResult<()> {
                     let mut conn = self.conn().await?;
@@ -882,10 +893,6 @@ macro_rules! impl_sql_stores {
                     Ok(out)
                 }
             }
-
-            // Silences "unused import" in expansions that don't need every helper.
-            #[allow(dead_code)]
-            fn _uses(_: dsl::count_star) {}
         };
     };
 }

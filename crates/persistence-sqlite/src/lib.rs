@@ -11,6 +11,7 @@ use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+use domain::ports::Readiness;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use domain::ports::StoreError;
 use futures::FutureExt;
@@ -99,14 +100,6 @@ impl SqliteStore {
             .get()
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))
-    }
-
-    /// Readiness: a trivial query on a pooled connection.
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self.conn().await?;
-        conn.batch_execute("SELECT 1")
-            .await
-            .map_err(persistence_sql::db_err)
     }
 }
 

@@ -1,0 +1,139 @@
+//! # http
+//!
+//! The `botpsicologo` server: axum routes that authenticate the caller, call a domain service and
+//! render the result. Rules and authorisation live in the services, not here. [`run`] opens the
+//! configured database and serves until SIGTERM or Ctrl-C; [`router`] builds the app for tests.
+
+pub mod auth;
+pub mod error;
+pub mod routes;
+pub mod security;
+pub mod state;
+
+use app::database::{self, Database};
+use app::settings::Settings;
+use axum::Router;
+use axum::routing::{get, post};
+use domain::ports::{Persistence, Secrets};
+use state::AppState;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Database(#[from] database::DatabaseError),
+    #[error(transparent)]
+    Settings(#[from] app::settings::SettingsError),
+    #[error("ENCRYPTION_KEY: {0}")]
+    Key(#[from] app::crypto::KeyError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("ADMIN_EMAIL / ADMIN_PASSWORD: {0}")]
+    Admin(domain::services::accounts::AccountError),
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// All routes, with the security and limits layers.
+pub fn router<S: Persistence>(state: AppState<S>) -> Router {
+    let api = Router::new()
+        .route(
+            "/auth/token",
+            post(routes::api::create_token::<S>).delete(routes::api::revoke_token::<S>),
+        )
+        .route("/me", get(routes::api::me::<S>))
+        .fallback(routes::api::not_found);
+    let app = Router::new()
+        .route("/healthz", get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz::<S>))
+        .nest("/api/v1", api)
+        .with_state(state.clone());
+    security::layers(app, &state.settings)
+}
+
+/// Opens the database and serves on `BIND_ADDR` until SIGTERM or Ctrl-C.
+pub async fn run(settings: Settings) -> Result<(), StartupError> {
+    let addr = settings.socket_addr()?;
+    let listener = TcpListener::bind(addr).await.map_err(|source| StartupError::Bind {
+        addr: addr.to_string(),
+        source,
+    })?;
+    match database::open(&settings).await? {
+        Database::Sqlite(store) => serve(store, settings, listener, shutdown_signal()).await,
+        Database::Mysql(store) => serve(store, settings, listener, shutdown_signal()).await,
+    }
+}
+
+/// Serves `store` on `listener` until `shutdown` resolves; in-flight requests are finished.
+pub async fn serve<S: Persistence>(
+    store: S,
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), StartupError> {
+    app::crypto::AeadCipher::load(&settings.encryption_key, &settings.data_dir)?;
+    let state = AppState::new(store, settings);
+    ensure_first_admin(&state).await?;
+    let addr = listener.local_addr().map_err(StartupError::Serve)?;
+    tracing::info!(%addr, "botpsicologo listening");
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(StartupError::Serve)
+}
+
+/// Creates the first platform admin when the database has none. A generated password is
+/// printed once on stdout (never logged).
+async fn ensure_first_admin<S: Persistence>(state: &AppState<S>) -> Result<(), StartupError> {
+    let configured = state.settings.admin_password.clone();
+    let password = if configured.is_empty() {
+        state.env.new_secret()[..20].to_string()
+    } else {
+        configured.clone()
+    };
+    let created = state
+        .accounts
+        .ensure_admin(&state.settings.admin_email, &password)
+        .await
+        .map_err(StartupError::Admin)?;
+    if let Some(admin) = created {
+        tracing::info!(email = %admin.email, "first platform admin created");
+        if configured.is_empty() {
+            println!(
+                "First platform admin: {}  password: {}  (shown once; change it after signing in)",
+                admin.email, password
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,114 @@
+//! JSON API under `/api/v1` for integrations: bearer tokens, the caller's profile and usage.
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use domain::Period;
+use domain::budget::UsageSummary;
+use domain::ports::{Persistence, SessionKind};
+use domain::services::budgets::usage_summary;
+use serde::{Deserialize, Serialize};
+
+#[derive(Deserialize)]
+pub struct TokenRequest {
+    email: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+pub struct TokenResponse {
+    token: String,
+    expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `POST /api/v1/auth/token`: exchanges e-mail and password for a bearer token.
+pub async fn create_token<S: Persistence>(
+    State(state): State<AppState<S>>,
+    Json(body): Json<TokenRequest>,
+) -> ApiResult<(StatusCode, Json<TokenResponse>)> {
+    let (_, issued) = state
+        .accounts
+        .sign_in(&body.email, &body.password, SessionKind::Api)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TokenResponse {
+            token: issued.token,
+            expires_at: issued.session.expires_at,
+        }),
+    ))
+}
+
+/// `DELETE /api/v1/auth/token`: revokes the token used for this request.
+pub async fn revoke_token<S: Persistence>(
+    State(state): State<AppState<S>>,
+    auth: Authenticated,
+) -> ApiResult<StatusCode> {
+    state.store.delete_session(&auth.session.token_hash).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize)]
+pub struct CompanyView {
+    id: domain::CompanyId,
+    name: String,
+}
+
+#[derive(Serialize)]
+pub struct PeriodView {
+    start: chrono::DateTime<chrono::Utc>,
+    end: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Serialize)]
+pub struct MeResponse {
+    id: domain::UserId,
+    email: String,
+    display_name: String,
+    role: domain::Role,
+    locale: domain::Locale,
+    plan: String,
+    company: Option<CompanyView>,
+    usage: UsageSummary,
+    period: PeriodView,
+}
+
+/// `GET /api/v1/me`: who the caller is and what they have left this period.
+pub async fn me<S: Persistence>(
+    State(state): State<AppState<S>>,
+    auth: Authenticated,
+) -> ApiResult<Json<MeResponse>> {
+    let user = auth.user;
+    let company = match user.company_id {
+        Some(id) => state.store.company_by_id(id).await?,
+        None => None,
+    };
+    let now = chrono::Utc::now();
+    let usage = usage_summary(state.store.as_ref(), state.store.as_ref(), &state.catalog, &user, now).await?;
+    let plan = company
+        .as_ref()
+        .map_or_else(|| user.plan_id.clone(), |c| c.plan_id.clone());
+    let period = Period::current(now, None);
+    Ok(Json(MeResponse {
+        id: user.id,
+        email: user.email.to_string(),
+        display_name: user.display_name,
+        role: user.role,
+        locale: user.locale,
+        plan,
+        company: company.map(|c| CompanyView { id: c.id, name: c.name }),
+        usage,
+        period: PeriodView {
+            start: period.start,
+            end: period.end,
+        },
+    }))
+}
+
+/// Unknown API routes answer JSON, not an HTML page.
+pub async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "no such API route")
+}
