@@ -2,8 +2,8 @@
 
 use crate::fixtures::{company, id, t0, user};
 use chrono::Duration;
-use domain::conversation::{Author, ConversationStore, SealedMessage};
-use domain::library::{Document, LibraryStore, Passage};
+use domain::conversation::{Author, SealedMessage};
+use domain::library::{Document, Passage};
 use domain::ports::*;
 use domain::*;
 
