@@ -1,1 +1,193 @@
-fn main() {}
+//! Developer tasks, run as `cargo xtask <task>` (see `.cargo/config.toml`).
+//!
+//! - `test`: the whole test suite, with MySQL and Redis (started if installed but stopped) and
+//!   the document tools the ingestion tests need. Under `CI=true` a missing service fails the
+//!   run; elsewhere the run says loudly what it skipped.
+//! - `migrate`: apply database migrations for the configured `DATABASE_URL`.
+//! - `seed-demo`: create the demo company and accounts (idempotent).
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(&args[1..]),
+        Some("migrate") => server(&["migrate"]),
+        Some("seed-demo") => server(&["seed-demo"]),
+        _ => {
+            eprintln!("usage: cargo xtask <test [cargo test args…] | migrate | seed-demo>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+fn run(cmd: &mut Command) -> Result<(), String> {
+    let status = cmd
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed with {status}"))
+    }
+}
+
+fn server(args: &[&str]) -> Result<(), String> {
+    run(Command::new(env!("CARGO")).args(["run", "--quiet", "-p", "botpsicologo", "--"]).args(args))
+}
+
+fn reachable(addr: &str) -> bool {
+    addr.parse::<SocketAddr>()
+        .ok()
+        .is_some_and(|a| TcpStream::connect_timeout(&a, Duration::from_millis(500)).is_ok())
+}
+
+fn wait_until_reachable(addr: &str, timeout: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if reachable(addr) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    false
+}
+
+struct Service {
+    name: &'static str,
+    addr: &'static str,
+    binary: &'static str,
+    start: &'static [&'static str],
+}
+
+const SERVICES: [Service; 2] = [
+    Service {
+        name: "MySQL/MariaDB",
+        addr: "127.0.0.1:3306",
+        binary: "/usr/sbin/mariadbd",
+        start: &["start-stop-daemon", "--start", "--oknodo", "--background", "--exec", "/usr/sbin/mariadbd"],
+    },
+    Service {
+        name: "Redis",
+        addr: "127.0.0.1:6379",
+        binary: "redis-server",
+        start: &["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", "6379", "--save", "", "--appendonly", "no"],
+    },
+];
+
+fn installed(binary: &str) -> bool {
+    if binary.starts_with('/') {
+        Path::new(binary).exists()
+    } else {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {binary} >/dev/null")])
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+}
+
+/// Makes sure MySQL and Redis answer (starting them when installed but stopped). Returns the
+/// names of those still missing.
+fn ensure_services() -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    for service in &SERVICES {
+        if reachable(service.addr) {
+            continue;
+        }
+        if installed(service.binary) {
+            eprintln!("xtask: {} is not answering on {}; starting it", service.name, service.addr);
+            let _ = Command::new(service.start[0]).args(&service.start[1..]).status();
+            if wait_until_reachable(service.addr, Duration::from_secs(30)) {
+                continue;
+            }
+        }
+        missing.push(service.name);
+    }
+    missing
+}
+
+/// Installs the Debian and PyPI packages listed in `crates/*/TOOLS.md` (`apt: NAME`,
+/// `pip: NAME`) that are not there yet.
+fn ensure_tools() -> Result<(), String> {
+    let mut apt = Vec::new();
+    let mut pip = Vec::new();
+    let crates = std::fs::read_dir(root().join("crates")).map_err(|e| e.to_string())?;
+    for entry in crates.flatten() {
+        let Ok(text) = std::fs::read_to_string(entry.path().join("TOOLS.md")) else {
+            continue;
+        };
+        for line in text.lines() {
+            if let Some(name) = line.trim().strip_prefix("apt:") {
+                apt.push(name.trim().to_string());
+            } else if let Some(name) = line.trim().strip_prefix("pip:") {
+                pip.push(name.trim().to_string());
+            }
+        }
+    }
+    let apt_missing: Vec<String> = apt
+        .into_iter()
+        .filter(|p| !Command::new("dpkg").args(["-s", p]).output().is_ok_and(|o| o.status.success()))
+        .collect();
+    if !apt_missing.is_empty() {
+        eprintln!("xtask: installing Debian packages {apt_missing:?}");
+        run(Command::new("apt-get").arg("update").arg("-qq"))?;
+        run(Command::new("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(&apt_missing)
+            .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    }
+    let pip_missing: Vec<String> = pip
+        .into_iter()
+        .filter(|p| !Command::new("python3").args(["-m", "pip", "show", "-q", p]).output().is_ok_and(|o| o.status.success()))
+        .collect();
+    if !pip_missing.is_empty() {
+        eprintln!("xtask: installing Python packages {pip_missing:?}");
+        run(Command::new("python3").args(["-m", "pip", "install", "-q"]).args(&pip_missing))?;
+    }
+    Ok(())
+}
+
+fn test(extra: &[String]) -> Result<(), String> {
+    let missing = ensure_services();
+    if !missing.is_empty() {
+        if in_ci() {
+            return Err(format!("{} unreachable under CI=true: the tests that need it would not run", missing.join(" and ")));
+        }
+        eprintln!("\n!!!! SKIPPING: {} unreachable; the tests that need it will say SKIPPED !!!!\n", missing.join(" and "));
+    }
+    if let Err(e) = ensure_tools() {
+        if in_ci() {
+            return Err(format!("cannot install test tools: {e}"));
+        }
+        eprintln!("\n!!!! could not install test tools ({e}); tests needing them will say SKIPPED !!!!\n");
+    }
+    let mut cmd = Command::new(env!("CARGO"));
+    if installed("cargo-nextest") {
+        cmd.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+    } else {
+        cmd.args(["test", "--workspace", "--no-fail-fast"]);
+    }
+    run(cmd.args(extra))
+}

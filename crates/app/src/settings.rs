@@ -124,6 +124,11 @@ impl Settings {
         Self::from_figment(figment)
     }
 
+    /// The defaults with `toml` layered on top, ignoring the environment (tests, tools).
+    pub fn with_overrides(toml: &str) -> Result<Settings, SettingsError> {
+        Self::from_figment(Figment::from(Toml::string(DEFAULTS)).merge(Toml::string(toml)))
+    }
+
     pub fn from_figment(figment: Figment) -> Result<Settings, SettingsError> {
         let settings: Settings = figment
             .extract()
@@ -206,7 +211,7 @@ mod tests {
     use super::*;
 
     fn with(extra: &str) -> Result<Settings, SettingsError> {
-        Settings::from_figment(Figment::from(Toml::string(DEFAULTS)).merge(Toml::string(extra)))
+        Settings::with_overrides(extra)
     }
 
     #[test]

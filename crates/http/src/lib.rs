@@ -8,6 +8,7 @@ pub mod auth;
 pub mod error;
 pub mod routes;
 pub mod security;
+pub mod seed;
 pub mod state;
 
 use app::database::{self, Database};
@@ -66,6 +67,29 @@ pub async fn run(settings: Settings) -> Result<(), StartupError> {
         Database::Sqlite(store) => serve(store, settings, listener, shutdown_signal()).await,
         Database::Mysql(store) => serve(store, settings, listener, shutdown_signal()).await,
     }
+}
+
+/// `botpsicologo seed-demo`: opens the database and seeds the demo accounts.
+pub async fn seed_demo_command(settings: Settings) -> Result<(), String> {
+    match database::open(&settings).await.map_err(|e| e.to_string())? {
+        Database::Sqlite(store) => seed_into(store, settings).await,
+        Database::Mysql(store) => seed_into(store, settings).await,
+    }
+}
+
+async fn seed_into<S: Persistence>(store: S, settings: Settings) -> Result<(), String> {
+    let state = AppState::new(store, settings);
+    let (password, generated) = seed::demo_password(&state);
+    let report = seed::seed_demo(&state, &password).await.map_err(|e| e.to_string())?;
+    if report.created.is_empty() {
+        println!("demo data already present: nothing changed");
+    } else {
+        println!("created: {}", report.created.join(", "));
+        if generated {
+            println!("password of the new demo accounts: {password}");
+        }
+    }
+    Ok(())
 }
 
 /// Serves `store` on `listener` until `shutdown` resolves; in-flight requests are finished.

@@ -17,6 +17,8 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Create the demo company and accounts (password from DEMO_PASSWORD, or generated).
+    SeedDemo,
 }
 
 fn main() -> ExitCode {
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
                 .await
                 .map(|n| println!("applied {n} migration(s)"))
                 .map_err(|e| e.to_string()),
+            Command::SeedDemo => botpsicologo::seed_demo_command(settings).await,
         }
     });
     match result {
