@@ -55,7 +55,9 @@ fn run(cmd: &mut Command) -> Result<(), String> {
 }
 
 fn server(args: &[&str]) -> Result<(), String> {
-    run(Command::new(env!("CARGO")).args(["run", "--quiet", "-p", "botpsicologo", "--"]).args(args))
+    run(Command::new(env!("CARGO"))
+        .args(["run", "--quiet", "-p", "botpsicologo", "--"])
+        .args(args))
 }
 
 fn reachable(addr: &str) -> bool {
@@ -87,13 +89,32 @@ const SERVICES: [Service; 2] = [
         name: "MySQL/MariaDB",
         addr: "127.0.0.1:3306",
         binary: "/usr/sbin/mariadbd",
-        start: &["start-stop-daemon", "--start", "--oknodo", "--background", "--exec", "/usr/sbin/mariadbd"],
+        start: &[
+            "start-stop-daemon",
+            "--start",
+            "--oknodo",
+            "--background",
+            "--exec",
+            "/usr/sbin/mariadbd",
+        ],
     },
     Service {
         name: "Redis",
         addr: "127.0.0.1:6379",
         binary: "redis-server",
-        start: &["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", "6379", "--save", "", "--appendonly", "no"],
+        start: &[
+            "redis-server",
+            "--daemonize",
+            "yes",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "6379",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
     },
 ];
 
@@ -117,8 +138,13 @@ fn ensure_services() -> Vec<&'static str> {
             continue;
         }
         if installed(service.binary) {
-            eprintln!("xtask: {} is not answering on {}; starting it", service.name, service.addr);
-            let _ = Command::new(service.start[0]).args(&service.start[1..]).status();
+            eprintln!(
+                "xtask: {} is not answering on {}; starting it",
+                service.name, service.addr
+            );
+            let _ = Command::new(service.start[0])
+                .args(&service.start[1..])
+                .status();
             if wait_until_reachable(service.addr, Duration::from_secs(30)) {
                 continue;
             }
@@ -148,7 +174,12 @@ fn ensure_tools() -> Result<(), String> {
     }
     let apt_missing: Vec<String> = apt
         .into_iter()
-        .filter(|p| !Command::new("dpkg").args(["-s", p]).output().is_ok_and(|o| o.status.success()))
+        .filter(|p| {
+            !Command::new("dpkg")
+                .args(["-s", p])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
         .collect();
     if !apt_missing.is_empty() {
         eprintln!("xtask: installing Debian packages {apt_missing:?}");
@@ -160,11 +191,18 @@ fn ensure_tools() -> Result<(), String> {
     }
     let pip_missing: Vec<String> = pip
         .into_iter()
-        .filter(|p| !Command::new("python3").args(["-m", "pip", "show", "-q", p]).output().is_ok_and(|o| o.status.success()))
+        .filter(|p| {
+            !Command::new("python3")
+                .args(["-m", "pip", "show", "-q", p])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
         .collect();
     if !pip_missing.is_empty() {
         eprintln!("xtask: installing Python packages {pip_missing:?}");
-        run(Command::new("python3").args(["-m", "pip", "install", "-q"]).args(&pip_missing))?;
+        run(Command::new("python3")
+            .args(["-m", "pip", "install", "-q"])
+            .args(&pip_missing))?;
     }
     Ok(())
 }
@@ -173,15 +211,23 @@ fn test(extra: &[String]) -> Result<(), String> {
     let missing = ensure_services();
     if !missing.is_empty() {
         if in_ci() {
-            return Err(format!("{} unreachable under CI=true: the tests that need it would not run", missing.join(" and ")));
+            return Err(format!(
+                "{} unreachable under CI=true: the tests that need it would not run",
+                missing.join(" and ")
+            ));
         }
-        eprintln!("\n!!!! SKIPPING: {} unreachable; the tests that need it will say SKIPPED !!!!\n", missing.join(" and "));
+        eprintln!(
+            "\n!!!! SKIPPING: {} unreachable; the tests that need it will say SKIPPED !!!!\n",
+            missing.join(" and ")
+        );
     }
     if let Err(e) = ensure_tools() {
         if in_ci() {
             return Err(format!("cannot install test tools: {e}"));
         }
-        eprintln!("\n!!!! could not install test tools ({e}); tests needing them will say SKIPPED !!!!\n");
+        eprintln!(
+            "\n!!!! could not install test tools ({e}); tests needing them will say SKIPPED !!!!\n"
+        );
     }
     let mut cmd = Command::new(env!("CARGO"));
     if installed("cargo-nextest") {

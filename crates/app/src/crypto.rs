@@ -1,8 +1,8 @@
 //! Password hashing (argon2id) and message encryption at rest (XChaCha20-Poly1305).
 
+use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-use argon2::Argon2;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -34,7 +34,11 @@ impl PasswordHasher for Argon2Hasher {
     async fn verify(&self, password: String, hash: String) -> bool {
         tokio::task::spawn_blocking(move || {
             PasswordHash::new(&hash)
-                .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+                .map(|parsed| {
+                    Argon2::default()
+                        .verify_password(password.as_bytes(), &parsed)
+                        .is_ok()
+                })
                 .unwrap_or(false)
         })
         .await
@@ -95,7 +99,8 @@ impl AeadCipher {
         std::fs::create_dir_all(data_dir).map_err(|e| file_err(e.to_string()))?;
         let mut key = [0u8; KEY_LEN];
         rand::rng().fill_bytes(&mut key);
-        write_private(&path, STANDARD.encode(key).as_bytes()).map_err(|e| file_err(e.to_string()))?;
+        write_private(&path, STANDARD.encode(key).as_bytes())
+            .map_err(|e| file_err(e.to_string()))?;
         AeadCipher::from_key(&key)
     }
 }
@@ -168,15 +173,30 @@ mod tests {
     fn seal_open_round_trip_bound_to_owner() {
         let cipher = AeadCipher::from_key(&[7u8; 32]).unwrap();
         let sealed = cipher.seal(UserId(1), "Estou ansiosa com o trabalho");
-        assert!(!sealed.windows(8).any(|w| w == b"ansiosa "), "no plaintext inside");
-        assert_eq!(cipher.open(UserId(1), &sealed).unwrap(), "Estou ansiosa com o trabalho");
-        assert_eq!(cipher.open(UserId(2), &sealed), Err(CipherError::Undecryptable));
+        assert!(
+            !sealed.windows(8).any(|w| w == b"ansiosa "),
+            "no plaintext inside"
+        );
+        assert_eq!(
+            cipher.open(UserId(1), &sealed).unwrap(),
+            "Estou ansiosa com o trabalho"
+        );
+        assert_eq!(
+            cipher.open(UserId(2), &sealed),
+            Err(CipherError::Undecryptable)
+        );
         let other = AeadCipher::from_key(&[8u8; 32]).unwrap();
-        assert_eq!(other.open(UserId(1), &sealed), Err(CipherError::Undecryptable));
+        assert_eq!(
+            other.open(UserId(1), &sealed),
+            Err(CipherError::Undecryptable)
+        );
         let mut tampered = sealed.clone();
         let last = tampered.len() - 1;
         tampered[last] ^= 1;
-        assert_eq!(cipher.open(UserId(1), &tampered), Err(CipherError::Undecryptable));
+        assert_eq!(
+            cipher.open(UserId(1), &tampered),
+            Err(CipherError::Undecryptable)
+        );
     }
 
     #[test]
@@ -187,7 +207,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("message.key")).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join("message.key"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         let b = AeadCipher::load("", dir.path()).unwrap();
@@ -197,8 +220,14 @@ mod tests {
     #[test]
     fn malformed_keys_are_refused() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(matches!(AeadCipher::load("c2hvcnQ=", dir.path()), Err(KeyError::Malformed)));
+        assert!(matches!(
+            AeadCipher::load("c2hvcnQ=", dir.path()),
+            Err(KeyError::Malformed)
+        ));
         std::fs::write(dir.path().join("message.key"), "garbage!").unwrap();
-        assert!(matches!(AeadCipher::load("", dir.path()), Err(KeyError::File { .. })));
+        assert!(matches!(
+            AeadCipher::load("", dir.path()),
+            Err(KeyError::File { .. })
+        ));
     }
 }

@@ -146,10 +146,12 @@ impl Settings {
         if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
             return Err(bad("PUBLIC_URL", "must start with http:// or https://"));
         }
-        if !self.llm_base_url.is_empty()
-            && !(self.llm_base_url.starts_with("http://") || self.llm_base_url.starts_with("https://"))
-        {
-            return Err(bad("LLM_BASE_URL", "must start with http:// or https:// (or be empty)"));
+        let llm = &self.llm_base_url;
+        if !(llm.is_empty() || llm.starts_with("http://") || llm.starts_with("https://")) {
+            return Err(bad(
+                "LLM_BASE_URL",
+                "must start with http:// or https:// (or be empty)",
+            ));
         }
         if self.mysql_pool_size == 0 {
             return Err(bad("MYSQL_POOL_SIZE", "must be at least 1"));
@@ -161,7 +163,10 @@ impl Settings {
             return Err(bad("MAX_OUTPUT_TOKENS", "must be between 1 and 32000"));
         }
         if self.body_limit_bytes < 1_024 || self.upload_limit_bytes < self.body_limit_bytes {
-            return Err(bad("BODY_LIMIT_BYTES", "must be at least 1024 and at most UPLOAD_LIMIT_BYTES"));
+            return Err(bad(
+                "BODY_LIMIT_BYTES",
+                "must be at least 1024 and at most UPLOAD_LIMIT_BYTES",
+            ));
         }
         self.plans
             .validate()
@@ -170,9 +175,12 @@ impl Settings {
     }
 
     pub fn socket_addr(&self) -> Result<SocketAddr, SettingsError> {
-        self.bind_addr
-            .parse()
-            .map_err(|_| bad("BIND_ADDR", format!("`{}` is not an address like 127.0.0.1:8080", self.bind_addr)))
+        self.bind_addr.parse().map_err(|_| {
+            bad(
+                "BIND_ADDR",
+                format!("`{}` is not an address like 127.0.0.1:8080", self.bind_addr),
+            )
+        })
     }
 
     /// The database selected by `DATABASE_URL` (SQLite under the data directory when empty).
@@ -182,7 +190,10 @@ impl Settings {
             let path = self.data_dir.join("botpsicologo.db");
             return Ok(DatabaseKind::Sqlite(path.display().to_string()));
         }
-        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
             if path.is_empty() {
                 return Err(bad("DATABASE_URL", "sqlite:// needs a file path"));
             }
@@ -191,7 +202,10 @@ impl Settings {
         if let Some(rest) = url.strip_prefix("mysql://") {
             let host_and_db = rest.rsplit('@').next().unwrap_or(rest);
             if !host_and_db.contains('/') || host_and_db.ends_with('/') {
-                return Err(bad("DATABASE_URL", "mysql:// needs a database name: mysql://user:password@host:3306/name"));
+                return Err(bad(
+                    "DATABASE_URL",
+                    "mysql:// needs a database name: mysql://user:password@host:3306/name",
+                ));
             }
             return Ok(DatabaseKind::Mysql(url.to_string()));
         }
@@ -218,7 +232,9 @@ mod tests {
     fn defaults_are_valid() {
         let s = with("").unwrap();
         assert_eq!(s.socket_addr().unwrap().port(), 8080);
-        assert!(matches!(s.database().unwrap(), DatabaseKind::Sqlite(p) if p.ends_with("botpsicologo.db")));
+        assert!(
+            matches!(s.database().unwrap(), DatabaseKind::Sqlite(p) if p.ends_with("botpsicologo.db"))
+        );
     }
 
     #[test]
@@ -230,19 +246,34 @@ mod tests {
     #[test]
     fn bad_database_url_is_named() {
         for url in ["postgres://x/y", "mysql://host", "sqlite://", "nonsense"] {
-            let err = with(&format!("database_url = \"{url}\"")).unwrap_err().to_string();
+            let err = with(&format!("database_url = \"{url}\""))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("DATABASE_URL"), "{url}: {err}");
         }
         assert!(matches!(
-            with("database_url = \"mysql://root@127.0.0.1:3306/bp\"").unwrap().database().unwrap(),
+            with("database_url = \"mysql://root@127.0.0.1:3306/bp\"")
+                .unwrap()
+                .database()
+                .unwrap(),
             DatabaseKind::Mysql(_)
         ));
     }
 
     #[test]
     fn bad_values_are_named() {
-        assert!(with("bind_addr = \"localhost\"").unwrap_err().to_string().contains("BIND_ADDR"));
-        assert!(with("redis_url = \"http://x\"").unwrap_err().to_string().contains("REDIS_URL"));
+        assert!(
+            with("bind_addr = \"localhost\"")
+                .unwrap_err()
+                .to_string()
+                .contains("BIND_ADDR")
+        );
+        assert!(
+            with("redis_url = \"http://x\"")
+                .unwrap_err()
+                .to_string()
+                .contains("REDIS_URL")
+        );
         assert!(with("mysql_pool_size = \"many\"").is_err());
     }
 }

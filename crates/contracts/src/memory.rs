@@ -216,7 +216,7 @@ impl InvitationStore for MemoryStore {
             .filter(|i| i.company_id == company)
             .cloned()
             .collect();
-        list.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        list.sort_by_key(|i| std::cmp::Reverse(i.created_at));
         Ok(list)
     }
 
@@ -276,7 +276,7 @@ impl AuditLog for MemoryStore {
 
     async fn recent(&self, offset: u64, limit: u64) -> StoreResult<Vec<AuditEntry>> {
         let mut list = self.state().audit.clone();
-        list.sort_by(|a, b| (b.at, b.id).cmp(&(a.at, a.id)));
+        list.sort_by_key(|e| std::cmp::Reverse((e.at, e.id)));
         Ok(list
             .into_iter()
             .skip(offset as usize)

@@ -17,8 +17,14 @@ pub struct Authenticated {
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
-    let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?;
+    let value = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))?;
     Some(token.trim()).filter(|t| !t.is_empty())
 }
 
@@ -36,6 +42,10 @@ impl<S: Persistence> FromRequestParts<AppState<S>> for Authenticated {
         let token = bearer(parts).ok_or_else(ApiError::unauthenticated)?;
         let (user, session) = state.accounts.authenticate(token).await?;
         let actor = Actor::of(&user, client_ip(parts));
-        Ok(Authenticated { user, session, actor })
+        Ok(Authenticated {
+            user,
+            session,
+            actor,
+        })
     }
 }

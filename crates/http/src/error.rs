@@ -59,11 +59,13 @@ impl From<StoreError> for ApiError {
 impl From<AccountError> for ApiError {
     fn from(e: AccountError) -> Self {
         let status = match &e {
-            AccountError::InvalidEmail | AccountError::WeakPassword(_) | AccountError::InvalidInput(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            AccountError::InvalidEmail
+            | AccountError::WeakPassword(_)
+            | AccountError::InvalidInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AccountError::EmailTaken => StatusCode::CONFLICT,
-            AccountError::InvalidCredentials | AccountError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AccountError::InvalidCredentials | AccountError::Unauthenticated => {
+                StatusCode::UNAUTHORIZED
+            }
             AccountError::Disabled | AccountError::Forbidden => StatusCode::FORBIDDEN,
             AccountError::NotFound => StatusCode::NOT_FOUND,
             AccountError::Hashing => return ApiError::unavailable(&e),

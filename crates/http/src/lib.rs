@@ -59,10 +59,12 @@ pub fn router<S: Persistence>(state: AppState<S>) -> Router {
 /// Opens the database and serves on `BIND_ADDR` until SIGTERM or Ctrl-C.
 pub async fn run(settings: Settings) -> Result<(), StartupError> {
     let addr = settings.socket_addr()?;
-    let listener = TcpListener::bind(addr).await.map_err(|source| StartupError::Bind {
-        addr: addr.to_string(),
-        source,
-    })?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartupError::Bind {
+            addr: addr.to_string(),
+            source,
+        })?;
     match database::open(&settings).await? {
         Database::Sqlite(store) => serve(store, settings, listener, shutdown_signal()).await,
         Database::Mysql(store) => serve(store, settings, listener, shutdown_signal()).await,
@@ -80,7 +82,9 @@ pub async fn seed_demo_command(settings: Settings) -> Result<(), String> {
 async fn seed_into<S: Persistence>(store: S, settings: Settings) -> Result<(), String> {
     let state = AppState::new(store, settings);
     let (password, generated) = seed::demo_password(&state);
-    let report = seed::seed_demo(&state, &password).await.map_err(|e| e.to_string())?;
+    let report = seed::seed_demo(&state, &password)
+        .await
+        .map_err(|e| e.to_string())?;
     if report.created.is_empty() {
         println!("demo data already present: nothing changed");
     } else {

@@ -5,7 +5,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "botpsicologo", version, about = "BOTPSICOLOGO: the AI psychology assistant platform")]
+#[command(
+    name = "botpsicologo",
+    version,
+    about = "BOTPSICOLOGO: the AI psychology assistant platform"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

@@ -50,9 +50,21 @@ async fn ensure_user<S: Persistence>(
     Ok(user)
 }
 
-pub async fn seed_demo<S: Persistence>(state: &AppState<S>, password: &str) -> Result<SeedReport, SeedError> {
+pub async fn seed_demo<S: Persistence>(
+    state: &AppState<S>,
+    password: &str,
+) -> Result<SeedReport, SeedError> {
     let mut report = SeedReport::default();
-    let admin = ensure_user(state, "admin@demo.local", "Demo Admin", password, Role::PlatformAdmin, None, &mut report).await?;
+    let admin = ensure_user(
+        state,
+        "admin@demo.local",
+        "Demo Admin",
+        password,
+        Role::PlatformAdmin,
+        None,
+        &mut report,
+    )
+    .await?;
     let actor = Actor::of(&admin, None);
     let companies = state.companies.list(&actor).await?;
     let company = match companies.into_iter().find(|c| c.name == DEMO_COMPANY) {
@@ -73,9 +85,27 @@ pub async fn seed_demo<S: Persistence>(state: &AppState<S>, password: &str) -> R
         ("employee2@demo.local", "Colaboradora Dois", Role::Employee),
     ];
     for (email, name, role) in members {
-        ensure_user(state, email, name, password, role, Some(company.id), &mut report).await?;
+        ensure_user(
+            state,
+            email,
+            name,
+            password,
+            role,
+            Some(company.id),
+            &mut report,
+        )
+        .await?;
     }
-    ensure_user(state, "individual@demo.local", "Pessoa Individual", password, Role::Individual, None, &mut report).await?;
+    ensure_user(
+        state,
+        "individual@demo.local",
+        "Pessoa Individual",
+        password,
+        Role::Individual,
+        None,
+        &mut report,
+    )
+    .await?;
     Ok(report)
 }
 

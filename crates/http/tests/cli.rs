@@ -20,14 +20,24 @@ fn assert_fails_fast(cmd: &mut Command, needle: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "must fail: {stderr}");
     assert!(stderr.contains(needle), "message names {needle}: {stderr}");
-    assert!(start.elapsed() < Duration::from_secs(1), "took {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
 fn bad_database_url_fails_fast() {
     let dir = tempfile::tempdir().unwrap();
-    assert_fails_fast(botpsicologo(dir.path()).env("DATABASE_URL", "postgres://x/y"), "DATABASE_URL");
-    assert_fails_fast(botpsicologo(dir.path()).env("DATABASE_URL", "mysql://root@127.0.0.1:1/x"), "DATABASE_URL");
+    assert_fails_fast(
+        botpsicologo(dir.path()).env("DATABASE_URL", "postgres://x/y"),
+        "DATABASE_URL",
+    );
+    assert_fails_fast(
+        botpsicologo(dir.path()).env("DATABASE_URL", "mysql://root@127.0.0.1:1/x"),
+        "DATABASE_URL",
+    );
 }
 
 #[test]
@@ -35,21 +45,35 @@ fn unknown_config_key_fails_fast() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("local.toml");
     std::fs::write(&file, "bind_adress = \"127.0.0.1:9\"\n").unwrap();
-    assert_fails_fast(botpsicologo(dir.path()).env("CONFIG_FILE", &file), "bind_adress");
+    assert_fails_fast(
+        botpsicologo(dir.path()).env("CONFIG_FILE", &file),
+        "bind_adress",
+    );
 }
 
 #[test]
 fn bad_bind_addr_is_named() {
     let dir = tempfile::tempdir().unwrap();
-    assert_fails_fast(botpsicologo(dir.path()).env("BIND_ADDR", "localhost"), "BIND_ADDR");
+    assert_fails_fast(
+        botpsicologo(dir.path()).env("BIND_ADDR", "localhost"),
+        "BIND_ADDR",
+    );
 }
 
 #[test]
 fn migrate_and_seed_are_idempotent() {
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
-        let output = botpsicologo(dir.path()).args(args).env("DEMO_PASSWORD", "demo-password-123").output().unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let output = botpsicologo(dir.path())
+            .args(args)
+            .env("DEMO_PASSWORD", "demo-password-123")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         String::from_utf8_lossy(&output.stdout).to_string()
     };
     assert!(run(&["migrate"]).contains("applied 1 migration"));

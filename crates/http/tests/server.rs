@@ -9,15 +9,29 @@ use support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestServer};
 async fn health_ready_and_restart_keeps_data() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::sqlite(dir.path()).await;
-    let health = server.client.get(server.url("/healthz")).send().await.unwrap();
+    let health = server
+        .client
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
-    let ready = server.client.get(server.url("/readyz")).send().await.unwrap();
+    let ready = server
+        .client
+        .get(server.url("/readyz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 200);
     let token = server.bearer(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     server.stop().await;
 
     let again = TestServer::sqlite(dir.path()).await;
-    assert_eq!(again.me(&token).await.status(), 200, "sessions survive a restart");
+    assert_eq!(
+        again.me(&token).await.status(),
+        200,
+        "sessions survive a restart"
+    );
     assert_eq!(again.token(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 201);
     again.stop().await;
 }
@@ -47,10 +61,18 @@ async fn refusals_are_clear_and_change_nothing() {
     assert_eq!(unknown.status(), 401);
     let wrong_body: serde_json::Value = wrong.json().await.unwrap();
     let unknown_body: serde_json::Value = unknown.json().await.unwrap();
-    assert_eq!(wrong_body, unknown_body, "no hint whether the e-mail exists");
+    assert_eq!(
+        wrong_body, unknown_body,
+        "no hint whether the e-mail exists"
+    );
 
     assert_eq!(server.me("forged-token").await.status(), 401);
-    let no_auth = server.client.get(server.url("/api/v1/me")).send().await.unwrap();
+    let no_auth = server
+        .client
+        .get(server.url("/api/v1/me"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(no_auth.status(), 401);
 
     let malformed = server
@@ -71,7 +93,12 @@ async fn refusals_are_clear_and_change_nothing() {
         .await
         .unwrap();
     assert_eq!(oversized.status(), 413);
-    let missing = server.client.get(server.url("/api/v1/nothing")).send().await.unwrap();
+    let missing = server
+        .client
+        .get(server.url("/api/v1/nothing"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
     let body: serde_json::Value = missing.json().await.unwrap();
     assert!(body["error"].is_string());
@@ -102,13 +129,21 @@ async fn security_headers_on_every_response() {
     for path in ["/healthz", "/api/v1/me", "/nowhere"] {
         let response = server.client.get(server.url(path)).send().await.unwrap();
         let h = response.headers();
-        assert!(h["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
+        assert!(
+            h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("script-src 'self'")
+        );
         assert_eq!(h["x-frame-options"], "DENY");
         assert_eq!(h["x-content-type-options"], "nosniff");
         assert!(h.contains_key("referrer-policy"));
         assert!(h.contains_key("permissions-policy"));
         assert!(h.contains_key("x-request-id"));
-        assert!(!h.contains_key("strict-transport-security"), "no HSTS without TLS");
+        assert!(
+            !h.contains_key("strict-transport-security"),
+            "no HSTS without TLS"
+        );
     }
     server.stop().await;
 }
@@ -120,7 +155,10 @@ async fn generated_key_file_is_private() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("message.key")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join("message.key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
     server.stop().await;
@@ -128,12 +166,19 @@ async fn generated_key_file_is_private() {
 
 #[tokio::test]
 async fn works_on_mysql_too() {
-    let Some(url) = persistence_mysql::test_support::fresh_database_url().await else { return };
+    let Some(url) = persistence_mysql::test_support::fresh_database_url().await else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let settings = support::settings(dir.path(), &format!("database_url = {url:?}"));
     let store = persistence_mysql::MysqlStore::open(&url, 4).await.unwrap();
     let server = TestServer::start(store, settings).await;
-    let ready = server.client.get(server.url("/readyz")).send().await.unwrap();
+    let ready = server
+        .client
+        .get(server.url("/readyz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 200);
     let token = server.bearer(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(server.me(&token).await.status(), 200);

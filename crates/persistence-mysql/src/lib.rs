@@ -5,12 +5,12 @@
 //! queries are shared with SQLite ([`persistence_sql::impl_sql_stores!`]); this crate brings the
 //! pool and the MySQL migrations (`migrations/mysql`).
 
+use diesel_async::AsyncMysqlConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::AsyncMysqlConnection;
-use domain::ports::Readiness;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use domain::ports::Readiness;
 use domain::ports::StoreError;
 use std::time::Duration;
 

@@ -10,7 +10,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "botpsicologo-scheduler", version, about = "Housekeeping jobs for BOTPSICOLOGO")]
+#[command(
+    name = "botpsicologo-scheduler",
+    version,
+    about = "Housekeeping jobs for BOTPSICOLOGO"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -85,7 +89,7 @@ async fn daemon<S: Persistence>(store: &S) {
         tokio::select! {
             _ = timer.tick() => {
                 let mut due = vec![Job::Reclaim];
-                if ticks % PURGE_EVERY == 0 {
+                if ticks.is_multiple_of(PURGE_EVERY) {
                     due.push(Job::Purge);
                 }
                 ticks += 1;
@@ -105,7 +109,9 @@ async fn daemon<S: Persistence>(store: &S) {
 
 async fn terminate() {
     #[cfg(unix)]
-    if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+    if let Ok(mut signal) =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    {
         signal.recv().await;
         return;
     }

@@ -87,7 +87,14 @@ pub async fn me<S: Persistence>(
         None => None,
     };
     let now = chrono::Utc::now();
-    let usage = usage_summary(state.store.as_ref(), state.store.as_ref(), &state.catalog, &user, now).await?;
+    let usage = usage_summary(
+        state.store.as_ref(),
+        state.store.as_ref(),
+        &state.catalog,
+        &user,
+        now,
+    )
+    .await?;
     let plan = company
         .as_ref()
         .map_or_else(|| user.plan_id.clone(), |c| c.plan_id.clone());
@@ -99,7 +106,10 @@ pub async fn me<S: Persistence>(
         role: user.role,
         locale: user.locale,
         plan,
-        company: company.map(|c| CompanyView { id: c.id, name: c.name }),
+        company: company.map(|c| CompanyView {
+            id: c.id,
+            name: c.name,
+        }),
         usage,
         period: PeriodView {
             start: period.start,

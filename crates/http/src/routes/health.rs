@@ -11,7 +11,9 @@ pub async fn healthz() -> &'static str {
 }
 
 /// The database answers: this instance can take traffic.
-pub async fn readyz<S: Persistence>(State(state): State<AppState<S>>) -> (StatusCode, &'static str) {
+pub async fn readyz<S: Persistence>(
+    State(state): State<AppState<S>>,
+) -> (StatusCode, &'static str) {
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(e) => {

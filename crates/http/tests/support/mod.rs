@@ -56,7 +56,13 @@ impl TestServer {
             task: Some(task),
         };
         for _ in 0..100 {
-            if server.client.get(server.url("/healthz")).send().await.is_ok() {
+            if server
+                .client
+                .get(server.url("/healthz"))
+                .send()
+                .await
+                .is_ok()
+            {
                 return server;
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
