@@ -6,6 +6,9 @@ pub mod budgets;
 pub mod companies;
 pub mod library;
 
+#[cfg(test)]
+mod tests;
+
 use crate::ports::{AuditEntry, AuditLog, Clock, IdGenerator, Secrets};
 use crate::{Actor, AuditId};
 
