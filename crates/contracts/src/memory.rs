@@ -23,6 +23,9 @@ struct State {
     counters: HashMap<(Subject, i64), Counter>,
     topups: HashMap<Subject, TopUp>,
     reservations: HashMap<ReservationId, Reservation>,
+    leases: HashMap<String, (String, DateTime<Utc>, String)>,
+    crisis: BTreeMap<i64, u64>,
+    values: HashMap<String, Vec<u8>>,
 }
 
 #[derive(Clone, Default)]
@@ -495,5 +498,86 @@ impl UsageLedger for MemoryStore {
                     .map(|c| (subject, *c))
             })
             .collect())
+    }
+}
+
+impl JobLeases for MemoryStore {
+    async fn acquire_lease(
+        &self,
+        job: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> StoreResult<Option<String>> {
+        let mut s = self.state();
+        match s.leases.get_mut(job) {
+            None => {
+                s.leases.insert(
+                    job.to_string(),
+                    (holder.to_string(), now + ttl, String::new()),
+                );
+                Ok(Some(String::new()))
+            }
+            Some((owner, expires, cursor)) if owner == holder || *expires < now => {
+                *owner = holder.to_string();
+                *expires = now + ttl;
+                Ok(Some(cursor.clone()))
+            }
+            Some(_) => Ok(None),
+        }
+    }
+
+    async fn save_progress(
+        &self,
+        job: &str,
+        holder: &str,
+        cursor: &str,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> StoreResult<bool> {
+        let mut s = self.state();
+        match s.leases.get_mut(job) {
+            Some((owner, expires, saved)) if owner == holder => {
+                *expires = now + ttl;
+                *saved = cursor.to_string();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn release_lease(&self, job: &str, holder: &str) -> StoreResult<()> {
+        if let Some((owner, expires, _)) = self.state().leases.get_mut(job)
+            && owner == holder
+        {
+            *expires = DateTime::<Utc>::UNIX_EPOCH;
+        }
+        Ok(())
+    }
+}
+
+impl SafetyCounter for MemoryStore {
+    async fn count_crisis(&self, day: i64) -> StoreResult<()> {
+        *self.state().crisis.entry(day).or_default() += 1;
+        Ok(())
+    }
+
+    async fn crisis_total(&self, since_day: i64) -> StoreResult<u64> {
+        Ok(self.state().crisis.range(since_day..).map(|(_, n)| n).sum())
+    }
+}
+
+impl KeyValue for MemoryStore {
+    async fn get_value(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {
+        Ok(self.state().values.get(name).cloned())
+    }
+
+    async fn put_value_once(&self, name: &str, value: &[u8]) -> StoreResult<bool> {
+        let mut s = self.state();
+        if s.values.contains_key(name) {
+            return Ok(false);
+        }
+        s.values.insert(name.to_string(), value.to_vec());
+        Ok(true)
     }
 }

@@ -385,3 +385,79 @@ fn passages(doc: &Document, n: u32) -> Vec<Passage> {
         })
         .collect()
 }
+
+pub async fn job_leases_exclusive_and_taken_over<S: AllStores>(s: S) {
+    let ttl = Duration::seconds(30);
+    assert_eq!(
+        s.acquire_lease("rollover", "a", t0(), ttl).await.unwrap(),
+        Some(String::new())
+    );
+    assert_eq!(
+        s.acquire_lease("rollover", "b", t0(), ttl).await.unwrap(),
+        None,
+        "held by a"
+    );
+    assert!(
+        s.save_progress("rollover", "a", "company:42", t0(), ttl)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.save_progress("rollover", "b", "x", t0(), ttl)
+            .await
+            .unwrap(),
+        "b holds nothing"
+    );
+    assert_eq!(
+        s.acquire_lease("rollover", "a", t0(), ttl)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("company:42"),
+        "re-entrant"
+    );
+    assert_eq!(
+        s.acquire_lease("purge", "b", t0(), ttl).await.unwrap(),
+        Some(String::new()),
+        "jobs are independent"
+    );
+    let later = t0() + Duration::seconds(31);
+    assert_eq!(
+        s.acquire_lease("rollover", "b", later, ttl)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("company:42"),
+        "a died: b takes over and resumes"
+    );
+    assert!(
+        !s.save_progress("rollover", "a", "y", later, ttl)
+            .await
+            .unwrap(),
+        "a lost it"
+    );
+    s.release_lease("rollover", "b").await.unwrap();
+    assert!(
+        s.acquire_lease("rollover", "a", later, ttl)
+            .await
+            .unwrap()
+            .is_some(),
+        "released"
+    );
+}
+
+pub async fn crisis_counter_is_aggregate<S: AllStores>(s: S) {
+    for day in [100, 100, 101, 102] {
+        s.count_crisis(day).await.unwrap();
+    }
+    assert_eq!(s.crisis_total(0).await.unwrap(), 4);
+    assert_eq!(s.crisis_total(101).await.unwrap(), 2);
+    assert_eq!(s.crisis_total(103).await.unwrap(), 0);
+}
+
+pub async fn key_values_are_written_once<S: AllStores>(s: S) {
+    assert_eq!(s.get_value("canary").await.unwrap(), None);
+    assert!(s.put_value_once("canary", &[1, 2, 3]).await.unwrap());
+    assert!(!s.put_value_once("canary", &[9]).await.unwrap());
+    assert_eq!(s.get_value("canary").await.unwrap(), Some(vec![1, 2, 3]));
+}

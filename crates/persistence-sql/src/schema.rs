@@ -128,3 +128,26 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(users, companies, sessions, invitations, messages);
+
+diesel::table! {
+    job_leases (job) {
+        job -> Text,
+        holder -> Text,
+        expires_at -> BigInt,
+        progress -> Text,
+    }
+}
+
+diesel::table! {
+    safety_events (day) {
+        day -> BigInt,
+        count -> BigInt,
+    }
+}
+
+diesel::table! {
+    kv (name) {
+        name -> Text,
+        value -> Binary,
+    }
+}

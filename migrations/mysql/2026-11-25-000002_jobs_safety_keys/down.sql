@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS kv;
+DROP TABLE IF EXISTS safety_events;
+DROP TABLE IF EXISTS job_leases;

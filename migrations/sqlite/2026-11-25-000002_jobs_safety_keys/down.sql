@@ -1,0 +1,3 @@
+DROP TABLE kv;
+DROP TABLE safety_events;
+DROP TABLE job_leases;
