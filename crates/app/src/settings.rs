@@ -53,6 +53,17 @@ pub enum LogFormat {
     Json,
 }
 
+/// Cron expressions (UTC) of the scheduler's jobs; see `[scheduler]` in config/default.toml.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulerSettings {
+    pub rollover: String,
+    pub reclaim: String,
+    pub purge: String,
+    pub report: String,
+    pub lease_seconds: u64,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
@@ -80,6 +91,7 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub log_level: String,
     pub plans: PlanCatalog,
+    pub scheduler: SchedulerSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
