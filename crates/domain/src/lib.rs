@@ -18,6 +18,7 @@ pub mod model;
 pub mod period;
 pub mod plan;
 pub mod ports;
+pub mod prompt;
 pub mod ratelimit;
 pub mod retrieval;
 pub mod safety;

@@ -3,9 +3,12 @@
 
 pub mod accounts;
 pub mod budgets;
+pub mod chat;
 pub mod companies;
 pub mod library;
 
+#[cfg(test)]
+mod chat_tests;
 #[cfg(test)]
 mod tests;
 

@@ -12,9 +12,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-type Fut<T> = std::pin::Pin<Box<dyn Future<Output = T> + Send>>;
+pub(super) type Fut<T> = std::pin::Pin<Box<dyn Future<Output = T> + Send>>;
 
-fn ready<T: Send + 'static>(value: T) -> Fut<T> {
+pub(super) fn ready<T: Send + 'static>(value: T) -> Fut<T> {
     Box::pin(async move { value })
 }
 
@@ -48,6 +48,24 @@ mockall::mock! {
         fn delete_company(&self, id: CompanyId) -> impl Future<Output = StoreResult<()>> + Send;
         fn list_companies(&self) -> impl Future<Output = StoreResult<Vec<Company>>> + Send;
     }
+    impl crate::budget::UsageLedger for Store {
+        fn reserve(&self, request: crate::budget::ReservationRequest) -> impl Future<Output = Result<crate::budget::Reservation, crate::budget::LedgerError>> + Send;
+        fn settle(&self, id: ReservationId, actual: u64) -> impl Future<Output = Result<bool, crate::budget::LedgerError>> + Send;
+        fn reclaim_expired(&self, now: DateTime<Utc>) -> impl Future<Output = Result<u64, crate::budget::LedgerError>> + Send;
+        fn counter(&self, subject: crate::budget::Subject, period_key: i64) -> impl Future<Output = Result<crate::budget::Counter, crate::budget::LedgerError>> + Send;
+        fn topup(&self, subject: crate::budget::Subject) -> impl Future<Output = Result<crate::budget::TopUp, crate::budget::LedgerError>> + Send;
+        fn add_topup(&self, subject: crate::budget::Subject, tokens: i64) -> impl Future<Output = Result<crate::budget::TopUp, crate::budget::LedgerError>> + Send;
+        fn counters_in_period(&self, subjects: Vec<crate::budget::Subject>, period_key: i64) -> impl Future<Output = Result<Vec<(crate::budget::Subject, crate::budget::Counter)>, crate::budget::LedgerError>> + Send;
+    }
+    impl crate::conversation::ConversationStore for Store {
+        fn insert_messages(&self, messages: &[crate::conversation::SealedMessage]) -> impl Future<Output = StoreResult<()>> + Send;
+        fn messages_page(&self, user: UserId, before: Option<MessageId>, limit: u64) -> impl Future<Output = StoreResult<Vec<crate::conversation::SealedMessage>>> + Send;
+        fn delete_messages(&self, user: UserId) -> impl Future<Output = StoreResult<u64>> + Send;
+    }
+    impl SafetyCounter for Store {
+        fn count_crisis(&self, day: i64) -> impl Future<Output = StoreResult<()>> + Send;
+        fn crisis_total(&self, since_day: i64) -> impl Future<Output = StoreResult<u64>> + Send;
+    }
     impl InvitationStore for Store {
         fn insert_invitation(&self, invitation: &Invitation) -> impl Future<Output = StoreResult<()>> + Send;
         fn invitation_by_hash(&self, token_hash: &str) -> impl Future<Output = StoreResult<Option<Invitation>>> + Send;
@@ -59,8 +77,8 @@ mockall::mock! {
 }
 
 /// Deterministic clock, ids and secrets.
-struct TestEnv {
-    next: AtomicI64,
+pub(super) struct TestEnv {
+    pub(super) next: AtomicI64,
 }
 
 impl Clock for TestEnv {
@@ -82,11 +100,11 @@ impl Secrets for TestEnv {
     }
 }
 
-fn now() -> DateTime<Utc> {
+pub(super) fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 10, 9, 0, 0).unwrap()
 }
 
-fn catalog() -> Arc<PlanCatalog> {
+pub(super) fn catalog() -> Arc<PlanCatalog> {
     let plan = |id: &str, audience| Plan {
         id: id.into(),
         name: id.into(),
@@ -141,7 +159,7 @@ fn companies(store: MockStore) -> CompanyService<MockStore, TestEnv> {
     }
 }
 
-fn user(id: i64, role: Role, company: Option<i64>) -> User {
+pub(super) fn user(id: i64, role: Role, company: Option<i64>) -> User {
     User {
         id: UserId(id),
         email: Email::parse(&format!("u{id}@x.com")).unwrap(),
@@ -157,11 +175,11 @@ fn user(id: i64, role: Role, company: Option<i64>) -> User {
     }
 }
 
-fn actor(id: i64, role: Role, company: Option<i64>) -> Actor {
+pub(super) fn actor(id: i64, role: Role, company: Option<i64>) -> Actor {
     Actor::of(&user(id, role, company), None)
 }
 
-fn company(id: i64, seats: u32) -> Company {
+pub(super) fn company(id: i64, seats: u32) -> Company {
     Company {
         id: CompanyId(id),
         name: "Acme".into(),

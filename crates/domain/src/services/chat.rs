@@ -1,0 +1,516 @@
+//! The conversation turn (rules 1, 2, 4, 5 and 6 of the brief).
+//!
+//! 1. Crisis first: a message showing risk gets the crisis resources at once, free of charge and
+//!    exempt from quota and rate limits; only an aggregate daily counter remembers it.
+//! 2. Rate limit per person, then the prompt: system prompt (the company's, or the default for
+//!    the person's language), the most relevant library passages, recent history, the message.
+//! 3. Reserve the worst case (prompt tokens + max output) against every budget line at once.
+//! 4. Stream the reply to the caller; on any failure or disconnect release the reservation (a
+//!    failed turn costs nothing); on success settle to the usage the model reported.
+//! 5. Store both messages sealed; return the reply, usage, what is left and the sources.
+
+use super::Env;
+use super::budgets::{BudgetError, budget_lines, usage_summary};
+use crate::budget::{LedgerError, ReservationRequest, UsageLedger};
+use crate::conversation::{Author, ConversationStore, Message, MessageCipher, SealedMessage};
+use crate::model::{
+    ChatModel, ChatRole, ChatTurn, ModelError, ModelEvent, ModelRequest, ModelUsage,
+};
+use crate::plan::PlanCatalog;
+use crate::ports::{CompanyStore, SafetyCounter, StoreError, TokenCounter, UserStore};
+use crate::prompt::{Source, default_system_prompt, system_message};
+use crate::ratelimit::{Decision, Quota, RateLimiter};
+use crate::{Actor, Locale, MessageId, ReservationId, Role, User, UserId};
+use chrono::Duration;
+use futures::StreamExt;
+use std::sync::Arc;
+
+/// Longest message a person may send, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 4_000;
+/// Turns per person per minute (crisis answers are exempt).
+pub const CHAT_QUOTA: Quota = Quota::per_minute("chat_user", 20);
+/// Recent messages offered to the model as context.
+const HISTORY_MESSAGES: u64 = 12;
+/// Token budgets within the prompt.
+const HISTORY_TOKENS: u64 = 1_500;
+const SOURCES_TOKENS: u64 = 1_200;
+const SOURCES_WANTED: usize = 6;
+/// A reservation left by a server that died is reclaimed after this long.
+pub const LEASE: Duration = Duration::minutes(5);
+/// OpenAI's accounting: a few tokens of framing per message plus the reply primer.
+const TOKENS_PER_MESSAGE: u64 = 4;
+const TOKENS_PER_REQUEST: u64 = 3;
+
+/// The library, as the chat sees it: the passages most relevant to a query.
+#[cfg_attr(test, mockall::automock)]
+pub trait Retriever: Send + Sync + 'static {
+    fn retrieve(&self, query: &str, k: usize) -> Vec<Source>;
+}
+
+/// Recognises messages showing risk of suicide or self-harm, and says what to answer.
+#[cfg_attr(test, mockall::automock)]
+pub trait CrisisScreen: Send + Sync + 'static {
+    fn shows_risk(&self, text: &str) -> bool;
+    fn crisis_reply(&self, locale: Locale) -> String;
+}
+
+/// Where the reply goes while it streams. `false` means the person left: stop and release.
+pub trait TurnSink: Send {
+    fn delta(&mut self, text: &str) -> bool;
+}
+
+/// A sink that only collects (non-streaming API calls).
+#[derive(Default)]
+pub struct Collect;
+
+impl TurnSink for Collect {
+    fn delta(&mut self, _: &str) -> bool {
+        true
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TurnOutcome {
+    pub reply: String,
+    pub usage: ModelUsage,
+    /// Tokens charged to the budgets (the reported usage, never more than reserved).
+    pub charged: u64,
+    pub remaining: Option<u64>,
+    pub sources: Vec<Source>,
+    pub crisis: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChatError {
+    #[error("write a message first")]
+    Empty,
+    #[error("the message is too long (at most {MAX_MESSAGE_CHARS} characters)")]
+    TooLong,
+    #[error("too many messages; wait {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("not enough tokens left this period for a reply")]
+    OverBudget { remaining: Option<u64>, role: Role },
+    #[error("{0}")]
+    Model(ModelError),
+    #[error("the reply was cancelled")]
+    Cancelled,
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("the service is temporarily unavailable")]
+    Unavailable(String),
+}
+
+impl From<StoreError> for ChatError {
+    fn from(e: StoreError) -> Self {
+        ChatError::Unavailable(e.to_string())
+    }
+}
+
+impl From<BudgetError> for ChatError {
+    fn from(e: BudgetError) -> Self {
+        ChatError::Unavailable(e.to_string())
+    }
+}
+
+impl From<LedgerError> for ChatError {
+    fn from(e: LedgerError) -> Self {
+        ChatError::Unavailable(e.to_string())
+    }
+}
+
+pub struct ChatService<S, M, T, X, L, R, C, E> {
+    pub store: Arc<S>,
+    pub model: Arc<M>,
+    pub tokens: Arc<T>,
+    pub cipher: Arc<X>,
+    pub limiter: Arc<L>,
+    pub retriever: Arc<R>,
+    pub screen: Arc<C>,
+    pub env: Arc<E>,
+    pub catalog: Arc<PlanCatalog>,
+    pub max_output_tokens: u32,
+}
+
+impl<S, M, T, X, L, R, C, E> Clone for ChatService<S, M, T, X, L, R, C, E> {
+    fn clone(&self) -> Self {
+        ChatService {
+            store: self.store.clone(),
+            model: self.model.clone(),
+            tokens: self.tokens.clone(),
+            cipher: self.cipher.clone(),
+            limiter: self.limiter.clone(),
+            retriever: self.retriever.clone(),
+            screen: self.screen.clone(),
+            env: self.env.clone(),
+            catalog: self.catalog.clone(),
+            max_output_tokens: self.max_output_tokens,
+        }
+    }
+}
+
+impl<S, M, T, X, L, R, C, E> ChatService<S, M, T, X, L, R, C, E>
+where
+    S: UserStore + CompanyStore + UsageLedger + ConversationStore + SafetyCounter,
+    M: ChatModel,
+    T: TokenCounter,
+    X: MessageCipher,
+    L: RateLimiter,
+    R: Retriever,
+    C: CrisisScreen,
+    E: Env,
+{
+    async fn person(&self, actor: &Actor) -> Result<User, ChatError> {
+        self.store
+            .user_by_id(actor.user_id)
+            .await?
+            .filter(|u| !u.disabled)
+            .ok_or(ChatError::Unauthenticated)
+    }
+
+    /// One turn of conversation; the reply streams into `sink` as it arrives.
+    pub async fn turn(
+        &self,
+        actor: &Actor,
+        message: &str,
+        sink: &mut impl TurnSink,
+    ) -> Result<TurnOutcome, ChatError> {
+        let message = message.trim();
+        if message.is_empty() {
+            return Err(ChatError::Empty);
+        }
+        if message.chars().count() > MAX_MESSAGE_CHARS {
+            return Err(ChatError::TooLong);
+        }
+        let user = self.person(actor).await?;
+        if self.screen.shows_risk(message) {
+            return self.crisis_turn(&user, message, sink).await;
+        }
+        match self
+            .limiter
+            .check(CHAT_QUOTA, &format!("user:{}", user.id))
+            .await
+        {
+            Ok(Decision::Allowed) => {}
+            Ok(Decision::Limited { retry_after }) => {
+                return Err(ChatError::RateLimited {
+                    retry_after_secs: retry_after.as_secs().max(1),
+                });
+            }
+            Err(e) => return Err(ChatError::Unavailable(e.to_string())),
+        }
+        let company = match user.company_id {
+            Some(id) if user.role.belongs_to_company() => self.store.company_by_id(id).await?,
+            _ => None,
+        };
+        let prompt = company
+            .as_ref()
+            .and_then(|c| c.system_prompt.clone())
+            .unwrap_or_else(|| default_system_prompt(user.locale).to_string());
+        let sources = self.sources_for(message);
+        let history = self.recent_history(user.id).await?;
+        let request = self.request(&prompt, &sources, &history, message, user.locale);
+        let prompt_tokens = self.prompt_tokens(&request);
+        let now = self.env.now();
+        let reservation = ReservationRequest {
+            id: ReservationId(self.env.next_id()),
+            amount: prompt_tokens + u64::from(self.max_output_tokens),
+            lines: budget_lines(&self.catalog, &user, company.as_ref(), now)?,
+            expires_at: now + LEASE,
+        };
+        let reservation_id = reservation.id;
+        let reserved = reservation.amount;
+        match self.store.reserve(reservation).await {
+            Ok(_) => {}
+            Err(LedgerError::InsufficientBudget { .. }) => {
+                let summary = usage_summary(
+                    self.store.as_ref(),
+                    self.store.as_ref(),
+                    &self.catalog,
+                    &user,
+                    now,
+                )
+                .await?;
+                return Err(ChatError::OverBudget {
+                    remaining: summary.remaining,
+                    role: user.role,
+                });
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let streamed = self.stream_reply(request, sink).await;
+        let (reply, reported) = match streamed {
+            Ok(done) => done,
+            Err(e) => {
+                // A failed or abandoned turn costs nothing.
+                self.release(reservation_id).await;
+                return Err(e);
+            }
+        };
+        let usage = reported.unwrap_or(ModelUsage {
+            prompt_tokens,
+            completion_tokens: self.tokens.count(&reply),
+        });
+        let charged = (usage.prompt_tokens + usage.completion_tokens).min(reserved);
+        self.store
+            .settle(
+                reservation_id,
+                usage.prompt_tokens + usage.completion_tokens,
+            )
+            .await?;
+        self.save_exchange(user.id, message, &reply, charged)
+            .await?;
+        let summary = usage_summary(
+            self.store.as_ref(),
+            self.store.as_ref(),
+            &self.catalog,
+            &user,
+            self.env.now(),
+        )
+        .await?;
+        Ok(TurnOutcome {
+            reply,
+            usage,
+            charged,
+            remaining: summary.remaining,
+            sources,
+            crisis: false,
+        })
+    }
+
+    async fn crisis_turn(
+        &self,
+        user: &User,
+        message: &str,
+        sink: &mut impl TurnSink,
+    ) -> Result<TurnOutcome, ChatError> {
+        let reply = self.screen.crisis_reply(user.locale);
+        sink.delta(&reply);
+        let day = self.env.now().timestamp().div_euclid(86_400);
+        // The answer matters more than the bookkeeping: it is given even if the database is
+        // down, so failures of the counter or of saving the exchange are deliberately ignored.
+        let _ = self.store.count_crisis(day).await;
+        let _ = self.save_exchange(user.id, message, &reply, 0).await;
+        let remaining = usage_summary(
+            self.store.as_ref(),
+            self.store.as_ref(),
+            &self.catalog,
+            user,
+            self.env.now(),
+        )
+        .await
+        .ok()
+        .and_then(|s| s.remaining);
+        Ok(TurnOutcome {
+            reply,
+            usage: ModelUsage::default(),
+            charged: 0,
+            remaining,
+            sources: Vec::new(),
+            crisis: true,
+        })
+    }
+
+    async fn release(&self, id: ReservationId) {
+        // If this fails the lease still expires and the scheduler reclaims it.
+        let _ = self.store.settle(id, 0).await;
+    }
+
+    async fn stream_reply(
+        &self,
+        request: ModelRequest,
+        sink: &mut impl TurnSink,
+    ) -> Result<(String, Option<ModelUsage>), ChatError> {
+        let mut stream = self.model.stream(request).await.map_err(ChatError::Model)?;
+        let mut reply = String::new();
+        while let Some(event) = stream.next().await {
+            match event.map_err(ChatError::Model)? {
+                ModelEvent::Delta(text) => {
+                    reply.push_str(&text);
+                    if !sink.delta(&text) {
+                        return Err(ChatError::Cancelled);
+                    }
+                }
+                ModelEvent::Done { usage } => return Ok((reply, usage)),
+            }
+        }
+        Err(ChatError::Model(ModelError::Protocol(
+            "the reply ended abruptly".into(),
+        )))
+    }
+
+    fn sources_for(&self, message: &str) -> Vec<Source> {
+        let mut budget = SOURCES_TOKENS;
+        self.retriever
+            .retrieve(message, SOURCES_WANTED)
+            .into_iter()
+            .take_while(|s| {
+                let cost = self.tokens.count(&s.text);
+                let fits = cost <= budget;
+                budget = budget.saturating_sub(cost);
+                fits
+            })
+            .collect()
+    }
+
+    async fn recent_history(&self, user: UserId) -> Result<Vec<Message>, ChatError> {
+        let sealed = self
+            .store
+            .messages_page(user, None, HISTORY_MESSAGES)
+            .await?;
+        let mut budget = HISTORY_TOKENS;
+        let mut kept = Vec::new();
+        for m in sealed {
+            // Messages that cannot be opened are left out rather than shown as garbage.
+            let Ok(text) = self.cipher.open(user, &m.sealed) else {
+                continue;
+            };
+            let cost = self.tokens.count(&text);
+            if cost > budget {
+                break;
+            }
+            budget -= cost;
+            kept.push(Message {
+                id: m.id,
+                author: m.author,
+                text,
+                created_at: m.created_at,
+                tokens: m.tokens,
+            });
+        }
+        kept.reverse();
+        Ok(kept)
+    }
+
+    fn request(
+        &self,
+        prompt: &str,
+        sources: &[Source],
+        history: &[Message],
+        message: &str,
+        locale: Locale,
+    ) -> ModelRequest {
+        let mut messages = vec![ChatTurn {
+            role: ChatRole::System,
+            content: system_message(prompt, sources, locale),
+        }];
+        messages.extend(history.iter().map(|m| ChatTurn {
+            role: match m.author {
+                Author::User => ChatRole::User,
+                Author::Assistant => ChatRole::Assistant,
+            },
+            content: m.text.clone(),
+        }));
+        messages.push(ChatTurn {
+            role: ChatRole::User,
+            content: message.to_string(),
+        });
+        ModelRequest {
+            messages,
+            max_output_tokens: self.max_output_tokens,
+        }
+    }
+
+    fn prompt_tokens(&self, request: &ModelRequest) -> u64 {
+        request
+            .messages
+            .iter()
+            .map(|m| TOKENS_PER_MESSAGE + self.tokens.count(&m.content))
+            .sum::<u64>()
+            + TOKENS_PER_REQUEST
+    }
+
+    async fn save_exchange(
+        &self,
+        user: UserId,
+        message: &str,
+        reply: &str,
+        tokens: u64,
+    ) -> Result<(), StoreError> {
+        let now = self.env.now();
+        let sealed = |author, text: &str, tokens| SealedMessage {
+            id: MessageId(self.env.next_id()),
+            user_id: user,
+            author,
+            sealed: self.cipher.seal(user, text),
+            created_at: now,
+            tokens,
+        };
+        let messages = [
+            sealed(Author::User, message, 0),
+            sealed(Author::Assistant, reply, tokens),
+        ];
+        self.store.insert_messages(&messages).await
+    }
+
+    /// The person's history, newest first, `limit` at a time before `before`.
+    pub async fn history(
+        &self,
+        actor: &Actor,
+        before: Option<MessageId>,
+        limit: u64,
+    ) -> Result<Vec<Message>, ChatError> {
+        let user = self.person(actor).await?;
+        let sealed = self
+            .store
+            .messages_page(user.id, before, limit.clamp(1, 200))
+            .await?;
+        Ok(sealed
+            .into_iter()
+            .filter_map(|m| {
+                let text = self.cipher.open(user.id, &m.sealed).ok()?;
+                Some(Message {
+                    id: m.id,
+                    author: m.author,
+                    text,
+                    created_at: m.created_at,
+                    tokens: m.tokens,
+                })
+            })
+            .collect())
+    }
+
+    /// Everything, oldest first, for export.
+    pub async fn export(&self, actor: &Actor) -> Result<Vec<Message>, ChatError> {
+        let mut all = Vec::new();
+        let mut before = None;
+        loop {
+            let page = self.history(actor, before, 200).await?;
+            let Some(last) = page.last() else { break };
+            before = Some(last.id);
+            let full = page.len() == 200;
+            all.extend(page);
+            if !full {
+                break;
+            }
+        }
+        all.reverse();
+        Ok(all)
+    }
+
+    /// Really deletes the person's history. Returns how many messages went.
+    pub async fn clear(&self, actor: &Actor) -> Result<u64, ChatError> {
+        let user = self.person(actor).await?;
+        Ok(self.store.delete_messages(user.id).await?)
+    }
+}
+
+/// Markdown export: a heading per message with its time, the text as a quote-free paragraph.
+pub fn export_markdown(messages: &[Message], locale: Locale) -> String {
+    let (title, me, assistant) = match locale {
+        Locale::PtBr => ("Minha conversa", "Eu", "Assistente"),
+        Locale::En => ("My conversation", "Me", "Assistant"),
+    };
+    let mut out = format!("# {title}\n");
+    for m in messages {
+        let who = match m.author {
+            Author::User => me,
+            Author::Assistant => assistant,
+        };
+        out.push_str(&format!(
+            "\n## {who} — {}\n\n{}\n",
+            m.created_at.format("%Y-%m-%d %H:%M UTC"),
+            m.text
+        ));
+    }
+    out
+}
