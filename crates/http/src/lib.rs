@@ -10,6 +10,7 @@ pub mod routes;
 pub mod security;
 pub mod seed;
 pub mod state;
+pub mod web;
 
 use app::database::{self, Database};
 use app::settings::Settings;
@@ -52,6 +53,7 @@ pub fn router<S: Persistence>(state: AppState<S>) -> Router {
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz::<S>))
         .nest("/api/v1", api)
+        .merge(web::routes::<S>())
         .with_state(state.clone());
     security::layers(app, &state.settings)
 }

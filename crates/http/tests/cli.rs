@@ -77,7 +77,10 @@ fn migrate_and_seed_are_idempotent() {
         String::from_utf8_lossy(&output.stdout).to_string()
     };
     let first = run(&["migrate"]);
-    assert!(first.contains("applied ") && !first.contains("applied 0"), "{first}");
+    assert!(
+        first.contains("applied ") && !first.contains("applied 0"),
+        "{first}"
+    );
     assert!(run(&["migrate"]).contains("applied 0 migration"));
     assert!(run(&["seed-demo"]).contains("manager@demo.local"));
     assert!(run(&["seed-demo"]).contains("nothing changed"));
