@@ -8,6 +8,7 @@
 //! store (or `None` to skip when a server is unavailable outside CI).
 
 pub mod ledger;
+pub mod limiter;
 pub mod memory;
 pub mod stores;
 
