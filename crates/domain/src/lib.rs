@@ -23,6 +23,7 @@ pub mod ratelimit;
 pub mod retrieval;
 pub mod safety;
 pub mod services;
+pub mod text;
 
 pub use account::{Actor, Locale, Role, User};
 pub use company::{Company, Invitation};

@@ -10,6 +10,8 @@ pub mod library;
 #[cfg(test)]
 mod chat_tests;
 #[cfg(test)]
+mod library_tests;
+#[cfg(test)]
 mod tests;
 
 use crate::ports::{AuditEntry, AuditLog, Clock, IdGenerator, Secrets};
