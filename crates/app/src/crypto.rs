@@ -9,7 +9,7 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use domain::UserId;
 use domain::conversation::{CipherError, MessageCipher};
-use domain::ports::{HashError, PasswordHasher};
+use domain::ports::{HashError, KeyValue, PasswordHasher};
 use rand::RngCore;
 use std::io::Write;
 use std::path::Path;
@@ -57,6 +57,41 @@ pub enum KeyError {
     Malformed,
     #[error("encryption key file {path}: {message}")]
     File { path: String, message: String },
+    #[error(
+        "ENCRYPTION_KEY does not match the key this database's messages were sealed with; \
+         restore the original key (or its data/message.key file)"
+    )]
+    Mismatch,
+    #[error("cannot check the encryption key against the database: {0}")]
+    Store(String),
+}
+
+/// Name of the stored sample sealed with the message key at first start.
+const KEY_CANARY: &str = "message_key_canary";
+const CANARY_TEXT: &str = "botpsicologo message key canary";
+
+/// Fails when `cipher` is not the key the database was first used with, so a lost or changed key
+/// is a clear start-up error rather than history that silently stops opening. The first start
+/// stores a sample sealed with the key; later starts must open it.
+pub async fn verify_key<K: KeyValue>(cipher: &AeadCipher, store: &K) -> Result<(), KeyError> {
+    let store_err = |e: domain::ports::StoreError| KeyError::Store(e.to_string());
+    let sample = cipher.seal(UserId(0), CANARY_TEXT);
+    if store
+        .put_value_once(KEY_CANARY, &sample)
+        .await
+        .map_err(store_err)?
+    {
+        return Ok(());
+    }
+    let stored = store
+        .get_value(KEY_CANARY)
+        .await
+        .map_err(store_err)?
+        .ok_or_else(|| KeyError::Store("the key sample vanished".into()))?;
+    match cipher.open(UserId(0), &stored) {
+        Ok(text) if text == CANARY_TEXT => Ok(()),
+        _ => Err(KeyError::Mismatch),
+    }
 }
 
 /// Seals message text with XChaCha20-Poly1305 (random 192-bit nonces never repeat in practice),
@@ -168,6 +203,19 @@ impl MessageCipher for AeadCipher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_first_key_is_remembered_and_another_is_refused() {
+        let store = contracts::memory::MemoryStore::default();
+        let first = AeadCipher::from_key(&[7u8; 32]).unwrap();
+        verify_key(&first, &store).await.unwrap();
+        verify_key(&first, &store).await.unwrap();
+        let other = AeadCipher::from_key(&[8u8; 32]).unwrap();
+        assert!(matches!(
+            verify_key(&other, &store).await,
+            Err(KeyError::Mismatch)
+        ));
+    }
 
     #[test]
     fn seal_open_round_trip_bound_to_owner() {

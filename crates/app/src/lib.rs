@@ -7,5 +7,6 @@
 pub mod crypto;
 pub mod database;
 pub mod logging;
+pub mod offline;
 pub mod settings;
 pub mod system;
