@@ -1,1 +1,26 @@
-//! model-openai (being built).
+//! BOTPSICOLOGO's language-model adapter.
+//!
+//! - [`OpenAiModel`] implements the domain's `ChatModel` port against any OpenAI-compatible
+//!   `/chat/completions` server (OpenAI, Ollama, vLLM, llama.cpp server), streaming the reply.
+//!   Before the first token it retries 429s, 5xxs and connection failures a bounded number of
+//!   times (exponential backoff with jitter, honouring `Retry-After`); after it, failures arrive
+//!   in the stream, so no text is ever repeated. A reply that stops without `[DONE]` is an error,
+//!   never a silent end.
+//! - [`TiktokenCounter`] implements the `TokenCounter` port with o200k_base, and prices a whole
+//!   request with [`TiktokenCounter::count_request`].
+//! - `stub` (cargo feature `stub`): an in-process OpenAI-compatible server with scripted
+//!   replies, for tests and benchmarks.
+
+mod config;
+mod openai;
+mod reply;
+mod sse;
+mod tokens;
+mod wire;
+
+#[cfg(feature = "stub")]
+pub mod stub;
+
+pub use config::{OpenAiConfig, OutputLimitField};
+pub use openai::{OpenAiModel, SetupError};
+pub use tokens::TiktokenCounter;

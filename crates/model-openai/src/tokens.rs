@@ -1,0 +1,109 @@
+//! Real token counts with OpenAI's o200k_base BPE (the encoding of the GPT-4o family), so quotas
+//! are charged in tokens rather than characters.
+
+use domain::model::{ChatRole, ChatTurn};
+use domain::ports::TokenCounter;
+use tiktoken_rs::CoreBPE;
+
+/// Tokens the chat format adds around every message (`<|start|>role … <|end|>`).
+const PER_MESSAGE_OVERHEAD: u64 = 3;
+/// Tokens that prime the assistant's reply after the last message.
+const REPLY_PRIMING: u64 = 3;
+
+/// Counts tokens with o200k_base. Cheap to create and copy: the encoding is built once per
+/// process (it takes a few hundred milliseconds) and shared by every counter.
+#[derive(Clone, Copy)]
+pub struct TiktokenCounter {
+    bpe: &'static CoreBPE,
+}
+
+impl TiktokenCounter {
+    /// Returns a counter, building the shared encoding on first use.
+    pub fn new() -> Self {
+        Self {
+            bpe: tiktoken_rs::o200k_base_singleton(),
+        }
+    }
+
+    /// Tokens a whole chat request costs as a prompt, counted the way OpenAI documents it:
+    /// each message costs its role and content plus a fixed overhead, and the reply is primed.
+    pub fn count_request(&self, messages: &[ChatTurn]) -> u64 {
+        messages
+            .iter()
+            .map(|turn| {
+                PER_MESSAGE_OVERHEAD + self.count(role_name(turn.role)) + self.count(&turn.content)
+            })
+            .sum::<u64>()
+            + REPLY_PRIMING
+    }
+}
+
+impl Default for TiktokenCounter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for TiktokenCounter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TiktokenCounter(o200k_base)")
+    }
+}
+
+impl TokenCounter for TiktokenCounter {
+    fn count(&self, text: &str) -> u64 {
+        // Ordinary encoding: text that looks like a special token is still just text to us.
+        self.bpe.count_ordinary(text) as u64
+    }
+}
+
+fn role_name(role: ChatRole) -> &'static str {
+    match role {
+        ChatRole::System => "system",
+        ChatRole::User => "user",
+        ChatRole::Assistant => "assistant",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PT: &str = "Olá! Tenho me sentido ansioso com o trabalho e não consigo dormir direito.";
+
+    #[test]
+    fn portuguese_text_has_tokens_and_counts_are_deterministic() {
+        let counter = TiktokenCounter::new();
+        let first = counter.count(PT);
+        assert!(first > 5, "got {first}");
+        assert!(
+            first < PT.chars().count() as u64,
+            "tokens should be fewer than characters"
+        );
+        assert_eq!(first, TiktokenCounter::new().count(PT));
+        assert_eq!(counter.count(""), 0);
+    }
+
+    #[test]
+    fn special_token_lookalikes_count_as_text() {
+        let counter = TiktokenCounter::new();
+        assert!(counter.count("<|endoftext|>") > 1);
+    }
+
+    #[test]
+    fn a_request_costs_its_messages_plus_overheads() {
+        let counter = TiktokenCounter::new();
+        let turn = |role, content: &str| ChatTurn {
+            role,
+            content: content.to_owned(),
+        };
+        let messages = [
+            turn(ChatRole::System, "Você é um assistente de psicologia."),
+            turn(ChatRole::User, PT),
+        ];
+        let content: u64 = messages.iter().map(|m| counter.count(&m.content)).sum();
+        // "system" and "user" are one token each.
+        assert_eq!(counter.count_request(&messages), content + 2 * (3 + 1) + 3);
+        assert_eq!(counter.count_request(&[]), 3);
+    }
+}
