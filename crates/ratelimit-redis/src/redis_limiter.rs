@@ -1,7 +1,9 @@
 //! [`RedisLimiter`]: GCRA state in Redis, one `EVALSHA` per decision.
 
+use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
+use deadpool_redis::redis::aio::MultiplexedConnection;
 use deadpool_redis::redis::{self, AsyncConnectionConfig, RedisError, Script};
-use deadpool_redis::{Manager, Pool, PoolError, Runtime};
+use deadpool_redis::{BuildError, PoolError, Runtime};
 use domain::ratelimit::{Decision, LimiterError, Quota, RateLimiter};
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -9,6 +11,40 @@ use std::time::Duration;
 // `Script` sends EVALSHA and, when Redis answers NOSCRIPT (restart, SCRIPT FLUSH), loads the
 // script and retries.
 static GCRA: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("gcra.lua")));
+
+/// A pooled connection, and whether a command found it broken.
+struct Link {
+    conn: MultiplexedConnection,
+    broken: bool,
+}
+
+/// Opens connections like deadpool-redis' manager (whose settings it wraps) but hands them out
+/// again without the `PING` that manager sends on every checkout, which would double the round
+/// trips of a decision. A dead connection is found by the command that fails on it instead, and
+/// is then dropped from the pool.
+struct Links(deadpool_redis::Manager);
+
+impl managed::Manager for Links {
+    type Type = Link;
+    type Error = RedisError;
+
+    async fn create(&self) -> Result<Link, RedisError> {
+        Ok(Link {
+            conn: self.0.create().await?,
+            broken: false,
+        })
+    }
+
+    async fn recycle(&self, link: &mut Link, _: &Metrics) -> RecycleResult<RedisError> {
+        if link.broken {
+            Err(RecycleError::message("connection found broken"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+type Pool = managed::Pool<Links>;
 
 /// Pool and timeouts of a [`RedisLimiter`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +74,7 @@ pub(crate) enum RedisFailure {
     #[error("invalid Redis URL: {0}")]
     Url(#[source] RedisError),
     #[error("cannot build the Redis pool: {0}")]
-    Build(#[from] deadpool_redis::BuildError),
+    Build(#[from] BuildError),
     #[error("no Redis connection: {0}")]
     Pool(#[from] PoolError),
     #[error("Redis command failed: {0}")]
@@ -80,9 +116,9 @@ impl RedisLimiter {
         options: RedisOptions,
     ) -> Result<Self, LimiterError> {
         let limiter = Self::open(url, prefix, options)?;
-        let mut conn = limiter.pool.get().await.map_err(RedisFailure::from)?;
+        let mut link = limiter.pool.get().await.map_err(RedisFailure::from)?;
         redis::cmd("PING")
-            .query_async::<()>(&mut conn)
+            .query_async::<()>(&mut link.conn)
             .await
             .map_err(RedisFailure::from)?;
         Ok(limiter)
@@ -94,8 +130,9 @@ impl RedisLimiter {
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(options.connect_timeout))
             .set_response_timeout(Some(options.response_timeout));
-        let manager = Manager::new_with_config(url, config).map_err(RedisFailure::Url)?;
-        let pool = Pool::builder(manager)
+        let manager =
+            deadpool_redis::Manager::new_with_config(url, config).map_err(RedisFailure::Url)?;
+        let pool = Pool::builder(Links(manager))
             .max_size(options.pool_size)
             .runtime(Runtime::Tokio1)
             .create_timeout(Some(options.connect_timeout))
@@ -114,13 +151,19 @@ impl RedisLimiter {
         if quota.burst == 0 || interval_us == 0 {
             return Err(RedisFailure::InvalidQuota(quota.rule));
         }
-        let mut conn = self.pool.get().await?;
+        let mut link = self.pool.get().await?;
         let wait_us: u64 = GCRA
             .key(format!("{}:{}:{key}", self.prefix, quota.rule))
             .arg(interval_us)
             .arg(quota.burst)
-            .invoke_async(&mut conn)
-            .await?;
+            .invoke_async(&mut link.conn)
+            .await
+            .inspect_err(|e| {
+                link.broken = e.is_io_error()
+                    || e.is_connection_dropped()
+                    || e.is_unrecoverable_error()
+                    || e.is_timeout();
+            })?;
         Ok(match wait_us {
             0 => Decision::Allowed,
             wait => Decision::Limited {
