@@ -1,6 +1,7 @@
 //! Font decoding (bytes to Unicode) and glyph widths, which the layout needs to tell
 //! where one word ends and the next begins.
 
+use super::std_widths;
 use lopdf::{Dictionary, Document, Encoding, Object};
 
 fn num(o: &Object) -> Option<f64> {
@@ -105,6 +106,9 @@ impl<'a> Font<'a> {
                     .iter()
                     .map(|o| num(deref(doc, o)).unwrap_or(0.0))
                     .collect();
+            } else if let Some(table) = std_widths::for_base_font(base) {
+                font.first_char = 0;
+                font.widths = table.iter().map(|&w| f64::from(w)).collect();
             }
             let missing = original
                 .get(b"FontDescriptor")

@@ -104,9 +104,11 @@ fn reading_order(segs: Vec<Segment>) -> Vec<Segment> {
     sorted.sort_by_key(|s| -(s.y * 2.0).round() as i64);
     let (mut out, mut left, mut right) = (Vec::new(), Vec::new(), Vec::new());
     for s in sorted {
-        if s.x1 <= x {
+        // Estimated widths can overshoot a little: only a clear crossing is full-width.
+        let slack = 0.5 * s.size;
+        if s.x1 <= x + slack {
             left.push(s);
-        } else if s.x0 >= x {
+        } else if s.x0 >= x - slack {
             right.push(s);
         } else {
             out.append(&mut left);

@@ -4,6 +4,7 @@
 mod content;
 mod fonts;
 mod layout;
+mod std_widths;
 
 use crate::Limits;
 use crate::text::clean_lines;
