@@ -137,7 +137,6 @@ impl RedisLimiter {
             .runtime(Runtime::Tokio1)
             .create_timeout(Some(options.connect_timeout))
             .wait_timeout(Some(options.connect_timeout))
-            .recycle_timeout(Some(options.response_timeout))
             .build()
             .map_err(RedisFailure::from)?;
         Ok(Self {

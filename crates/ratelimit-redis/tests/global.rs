@@ -94,7 +94,45 @@ async fn connect_fails_fast_when_redis_is_unreachable() {
 
 #[tokio::test]
 async fn malformed_url_is_an_error() {
-    assert!(RedisLimiter::open("not a url", "p", Default::default()).is_err());
+    let err = RedisLimiter::open(
+        "redis://:secret@127.0.0.1:notaport",
+        "p",
+        Default::default(),
+    )
+    .err()
+    .expect("must fail");
+    assert!(!err.to_string().contains("secret"), "{err}");
+}
+
+/// Counts the warnings logged while it is the default subscriber.
+#[derive(Clone, Default)]
+struct Warnings(Arc<std::sync::atomic::AtomicUsize>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Warnings {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if *event.metadata().level() == tracing::Level::WARN {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_outage_warns_once_per_interval() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let warnings = Warnings::default();
+    let _default =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(warnings.clone()));
+    let options = ResilientOptions {
+        retry_redis_after: Duration::ZERO,
+        warn_every: Duration::from_secs(3_600),
+        ..ResilientOptions::default()
+    };
+    let limiter =
+        ResilientLimiter::open("redis://127.0.0.1:1", &unique_prefix(), options).expect("open");
+    for i in 0..20 {
+        decide(&limiter, HOUR, &format!("k{i}")).await;
+    }
+    assert_eq!(warnings.0.load(Ordering::SeqCst), 1);
 }
 
 /// A TCP proxy to Redis that can be cut (closing every open connection) and restored.
@@ -185,4 +223,29 @@ async fn redis_is_used_again_after_an_outage() {
         decide(&observer, two, "b").await,
         Decision::Limited { .. }
     ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_redis_times_out_to_the_fallback() {
+    // Accepts connections and never answers, like a hung server or a black-holed route.
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("redis://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let options = ResilientOptions {
+        call_timeout: Duration::from_millis(100),
+        ..ResilientOptions::default()
+    };
+    let limiter = ResilientLimiter::open(&url, &unique_prefix(), options).expect("open");
+    let started = std::time::Instant::now();
+    assert_eq!(decide(&limiter, HOUR, "k").await, Decision::Allowed);
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
 }
