@@ -103,7 +103,7 @@ impl ReplyReader {
         }
         let chunk: Completion = serde_json::from_str(&event.data)
             .map_err(|e| ModelError::Protocol(format!("unreadable chunk: {e}")))?;
-        if event.event.as_deref() == Some("error") || chunk.error.is_some() {
+        if event.event.as_deref() == Some("error") || chunk.is_error() {
             let message = wire::redact(&event.data, self.api_key.as_deref());
             tracing::warn!(%message, "model server reported an error mid-reply");
             return Err(ModelError::Unavailable(
@@ -122,6 +122,15 @@ impl ReplyReader {
 pub(crate) fn whole_answer(body: &[u8]) -> Result<Vec<ModelEvent>, ModelError> {
     let answer: Completion = serde_json::from_slice(body)
         .map_err(|e| ModelError::Protocol(format!("unreadable answer: {e}")))?;
+    if answer.is_error() {
+        tracing::warn!("model server answered 2xx with an error body");
+        return Err(ModelError::Unavailable(
+            "the model server reported an error".into(),
+        ));
+    }
+    if !answer.has_choices() {
+        return Err(ModelError::Protocol("the answer has no choices".into()));
+    }
     let text = answer.text();
     let mut events = Vec::with_capacity(2);
     if !text.is_empty() {
@@ -218,6 +227,29 @@ mod tests {
         assert!(matches!(events[..], [Err(ModelError::Unavailable(_))]));
         let events = collect(reader(&["data: not json\n\n"], false)).await;
         assert!(matches!(events[..], [Err(ModelError::Protocol(_))]));
+    }
+
+    #[test]
+    fn whole_answers_that_are_errors_or_empty_are_errors() {
+        assert!(matches!(
+            whole_answer(br#"{"error":{"message":"boom"}}"#),
+            Err(ModelError::Unavailable(_))
+        ));
+        assert!(matches!(
+            whole_answer(br#"{"object":"error","message":"bad"}"#),
+            Err(ModelError::Unavailable(_))
+        ));
+        assert!(matches!(whole_answer(b"{}"), Err(ModelError::Protocol(_))));
+    }
+
+    #[tokio::test]
+    async fn vllm_style_error_chunks_are_errors() {
+        let events = collect(reader(
+            &["data: {\"object\":\"error\",\"message\":\"bad\",\"code\":400}\n\n"],
+            false,
+        ))
+        .await;
+        assert!(matches!(events[..], [Err(ModelError::Unavailable(_))]));
     }
 
     #[test]

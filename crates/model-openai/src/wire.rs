@@ -30,7 +30,10 @@ pub(crate) struct Completion {
     #[serde(default)]
     usage: Option<Usage>,
     #[serde(default)]
-    pub error: Option<Value>,
+    error: Option<Value>,
+    /// vLLM reports errors as `{"object":"error",…}` rather than under `error`.
+    #[serde(default)]
+    object: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,6 +59,15 @@ struct Usage {
 }
 
 impl Completion {
+    /// Whether the server put an error where the reply should be.
+    pub fn is_error(&self) -> bool {
+        self.error.is_some() || self.object.as_deref() == Some("error")
+    }
+
+    pub fn has_choices(&self) -> bool {
+        !self.choices.is_empty()
+    }
+
     /// The text this chunk or answer adds (we ask for one choice, so this is its text).
     pub fn text(&self) -> String {
         self.choices
