@@ -4,6 +4,7 @@
 //! xtask: typed [`settings`], the process-level adapters ([`system`] clock/ids/secrets,
 //! [`crypto`] hashing and encryption), and [`database`] selection from `DATABASE_URL`.
 
+pub mod adapters;
 pub mod crypto;
 pub mod database;
 pub mod logging;

@@ -85,7 +85,12 @@ pub struct Settings {
     pub llm_base_url: String,
     pub llm_api_key: String,
     pub llm_model: String,
+    pub llm_first_token_timeout_ms: u64,
+    pub llm_idle_timeout_ms: u64,
+    pub llm_max_retries: u32,
     pub max_output_tokens: u32,
+    pub chat_messages_per_minute: u32,
+    pub reservation_lease_secs: u64,
     pub metrics_allow: Vec<IpAddr>,
     pub metrics_token: String,
     pub log_format: LogFormat,
@@ -170,6 +175,12 @@ impl Settings {
         }
         if self.session_ttl_hours == 0 || self.invitation_ttl_days == 0 {
             return Err(bad("SESSION_TTL_HOURS", "lifetimes must be positive"));
+        }
+        if self.chat_messages_per_minute == 0 || self.reservation_lease_secs == 0 {
+            return Err(bad(
+                "CHAT_MESSAGES_PER_MINUTE",
+                "chat limits and RESERVATION_LEASE_SECS must be positive",
+            ));
         }
         if self.max_output_tokens == 0 || self.max_output_tokens > 32_000 {
             return Err(bad("MAX_OUTPUT_TOKENS", "must be between 1 and 32000"));

@@ -161,21 +161,27 @@ impl SearchIndex {
     }
 }
 
-/// The library as the chat sees it: the current index, replaced whole after each ingestion.
+/// The library as the chat sees it: the current index, replaced whole after each ingestion,
+/// with the version of the library it was built from.
 #[derive(Debug, Default)]
 pub struct LibraryIndex {
-    current: RwLock<Arc<SearchIndex>>,
+    current: RwLock<(Arc<SearchIndex>, String)>,
 }
 
 impl LibraryIndex {
     pub fn new(index: SearchIndex) -> LibraryIndex {
         LibraryIndex {
-            current: RwLock::new(Arc::new(index)),
+            current: RwLock::new((Arc::new(index), String::new())),
         }
     }
 
     pub fn replace(&self, index: SearchIndex) {
-        let fresh = Arc::new(index);
+        self.replace_version(index, String::new());
+    }
+
+    /// Swaps in `index`, built from the library at `version` (see [`library_version`]).
+    pub fn replace_version(&self, index: SearchIndex, version: String) {
+        let fresh = (Arc::new(index), version);
         match self.current.write() {
             Ok(mut guard) => *guard = fresh,
             Err(poisoned) => *poisoned.into_inner() = fresh,
@@ -183,11 +189,30 @@ impl LibraryIndex {
     }
 
     pub fn snapshot(&self) -> Arc<SearchIndex> {
+        self.read().0.clone()
+    }
+
+    pub fn version(&self) -> String {
+        self.read().1.clone()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, (Arc<SearchIndex>, String)> {
         match self.current.read() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
         }
     }
+}
+
+/// Identifies the library's contents: changes whenever a document is added, replaced or
+/// retired, so an index can tell it is stale without reading any passage.
+pub fn library_version(documents: &[Document]) -> String {
+    let mut ids: Vec<String> = documents
+        .iter()
+        .map(|d| format!("{}:{}", d.id, d.content_hash))
+        .collect();
+    ids.sort();
+    ids.join(",")
 }
 
 impl Retriever for LibraryIndex {

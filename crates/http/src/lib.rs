@@ -16,6 +16,7 @@ use app::database::{self, Database};
 use app::settings::Settings;
 use axum::Router;
 use axum::routing::{get, post};
+use domain::model::ChatModel;
 use domain::ports::{Persistence, Secrets};
 use state::AppState;
 use std::net::SocketAddr;
@@ -27,13 +28,19 @@ pub enum StartupError {
     Database(#[from] database::DatabaseError),
     #[error(transparent)]
     Settings(#[from] app::settings::SettingsError),
-    #[error("ENCRYPTION_KEY: {0}")]
+    #[error(transparent)]
     Key(#[from] app::crypto::KeyError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Model(#[from] app::adapters::ModelSetupError),
+    #[error("{0}")]
+    Limiter(domain::ratelimit::LimiterError),
+    #[error("cannot load the library: {0}")]
+    Library(domain::ports::StoreError),
     #[error("ADMIN_EMAIL / ADMIN_PASSWORD: {0}")]
     Admin(domain::services::accounts::AccountError),
     #[error("server error: {0}")]
@@ -48,6 +55,12 @@ pub fn router<S: Persistence>(state: AppState<S>) -> Router {
             post(routes::api::create_token::<S>).delete(routes::api::revoke_token::<S>),
         )
         .route("/me", get(routes::api::me::<S>))
+        .route("/chat", post(routes::chat::chat::<S>))
+        .route(
+            "/chat/history",
+            get(routes::chat::history::<S>).delete(routes::chat::clear::<S>),
+        )
+        .route("/chat/export", get(routes::chat::export::<S>))
         .fallback(routes::api::not_found);
     let app = Router::new()
         .route("/healthz", get(routes::health::healthz))
@@ -82,7 +95,7 @@ pub async fn seed_demo_command(settings: Settings) -> Result<(), String> {
 }
 
 async fn seed_into<S: Persistence>(store: S, settings: Settings) -> Result<(), String> {
-    let state = AppState::new(store, settings);
+    let state = AppState::new(store, settings).map_err(|e| e.to_string())?;
     let (password, generated) = seed::demo_password(&state);
     let report = seed::seed_demo(&state, &password)
         .await
@@ -105,9 +118,16 @@ pub async fn serve<S: Persistence>(
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartupError> {
-    app::crypto::AeadCipher::load(&settings.encryption_key, &settings.data_dir)?;
-    let state = AppState::new(store, settings);
+    let state = AppState::new(store, settings)?;
+    app::crypto::verify_key(&state.cipher, state.store.as_ref()).await?;
     ensure_first_admin(&state).await?;
+    let passages = state
+        .library
+        .refresh_index()
+        .await
+        .map_err(StartupError::Library)?;
+    tracing::info!(passages, model = %state.chat.model.name(), "library loaded");
+    tokio::spawn(follow_library(state.clone()));
     let addr = listener.local_addr().map_err(StartupError::Serve)?;
     tracing::info!(%addr, "botpsicologo listening");
     axum::serve(
@@ -118,6 +138,23 @@ pub async fn serve<S: Persistence>(
     .await
     .map_err(StartupError::Serve)
 }
+
+/// Picks up library changes made elsewhere (the `ingest` command, another instance's upload).
+async fn follow_library<S: Persistence>(state: AppState<S>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(LIBRARY_POLL_SECS));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match state.library.refresh_if_changed().await {
+            Ok(true) => tracing::info!("library changed: search index rebuilt"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot check the library for changes"),
+        }
+    }
+}
+
+/// How often the server looks for library changes made by other processes.
+const LIBRARY_POLL_SECS: u64 = 30;
 
 /// Creates the first platform admin when the database has none. A generated password is
 /// printed once on stdout (never logged).

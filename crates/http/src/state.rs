@@ -1,22 +1,46 @@
 //! What every handler can reach: the services, wired with the adapters chosen at start-up.
 
-use app::crypto::Argon2Hasher;
+use crate::StartupError;
+use app::adapters::{Limiter, Model};
+use app::crypto::{AeadCipher, Argon2Hasher};
 use app::settings::Settings;
 use app::system::SystemEnv;
 use chrono::Duration;
+use domain::chunking::ChunkSize;
 use domain::plan::PlanCatalog;
 use domain::ports::Persistence;
+use domain::retrieval::LibraryIndex;
+use domain::safety::CrisisDetector;
 use domain::services::accounts::AccountService;
+use domain::services::chat::{ChatLimits, ChatService};
 use domain::services::companies::CompanyService;
+use domain::services::library::LibraryService;
+use model_openai::TiktokenCounter;
 use std::sync::Arc;
+
+/// The conversation service as wired in the server.
+pub type Chat<S> = ChatService<
+    S,
+    Model,
+    TiktokenCounter,
+    AeadCipher,
+    Limiter,
+    LibraryIndex,
+    CrisisDetector,
+    SystemEnv,
+>;
 
 pub struct AppState<S> {
     pub store: Arc<S>,
     pub env: Arc<SystemEnv>,
     pub settings: Arc<Settings>,
     pub catalog: Arc<PlanCatalog>,
+    pub limiter: Arc<Limiter>,
+    pub cipher: Arc<AeadCipher>,
     pub accounts: AccountService<S, Argon2Hasher, SystemEnv>,
     pub companies: CompanyService<S, SystemEnv>,
+    pub library: LibraryService<S, TiktokenCounter, SystemEnv>,
+    pub chat: Chat<S>,
 }
 
 impl<S> Clone for AppState<S> {
@@ -26,19 +50,33 @@ impl<S> Clone for AppState<S> {
             env: self.env.clone(),
             settings: self.settings.clone(),
             catalog: self.catalog.clone(),
+            limiter: self.limiter.clone(),
+            cipher: self.cipher.clone(),
             accounts: self.accounts.clone(),
             companies: self.companies.clone(),
+            library: self.library.clone(),
+            chat: self.chat.clone(),
         }
     }
 }
 
 impl<S: Persistence> AppState<S> {
-    pub fn new(store: S, settings: Settings) -> AppState<S> {
+    /// Wires the services. Loads (or creates) the message key and builds the model and limiter
+    /// adapters the settings select; the library index starts empty (see `serve`).
+    pub fn new(store: S, settings: Settings) -> Result<AppState<S>, StartupError> {
         let store = Arc::new(store);
         let env = Arc::new(SystemEnv::default());
         let catalog = Arc::new(settings.plans.clone());
+        let cipher = Arc::new(AeadCipher::load(
+            &settings.encryption_key,
+            &settings.data_dir,
+        )?);
+        let index = Arc::new(LibraryIndex::default());
+        let tokens = Arc::new(TiktokenCounter::new());
+        let limiter = Arc::new(Limiter::from_settings(&settings).map_err(StartupError::Limiter)?);
+        let model = Arc::new(Model::from_settings(&settings, index.clone())?);
         let settings = Arc::new(settings);
-        AppState {
+        Ok(AppState {
             accounts: AccountService {
                 store: store.clone(),
                 hasher: Arc::new(Argon2Hasher),
@@ -52,10 +90,37 @@ impl<S: Persistence> AppState<S> {
                 catalog: catalog.clone(),
                 invitation_ttl: Duration::days(i64::from(settings.invitation_ttl_days)),
             },
+            library: LibraryService {
+                store: store.clone(),
+                tokens: tokens.clone(),
+                env: env.clone(),
+                index: index.clone(),
+                chunk_size: ChunkSize::default(),
+            },
+            chat: ChatService {
+                store: store.clone(),
+                model,
+                tokens,
+                cipher: cipher.clone(),
+                limiter: limiter.clone(),
+                retriever: index,
+                screen: Arc::new(CrisisDetector::default()),
+                env: env.clone(),
+                catalog: catalog.clone(),
+                limits: ChatLimits {
+                    max_output_tokens: settings.max_output_tokens,
+                    per_minute: settings.chat_messages_per_minute,
+                    lease: Duration::seconds(
+                        i64::try_from(settings.reservation_lease_secs).unwrap_or(i64::MAX),
+                    ),
+                },
+            },
             store,
             env,
             settings,
             catalog,
-        }
+            limiter,
+            cipher,
+        })
     }
 }

@@ -27,16 +27,43 @@ use std::sync::Arc;
 
 /// Longest message a person may send, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 4_000;
-/// Turns per person per minute (crisis answers are exempt).
-pub const CHAT_QUOTA: Quota = Quota::per_minute("chat_user", 20);
+/// The default of [`ChatLimits::per_minute`]: turns per person per minute.
+pub const CHAT_PER_MINUTE: u32 = 20;
 /// Recent messages offered to the model as context.
 const HISTORY_MESSAGES: u64 = 12;
 /// Token budgets within the prompt.
 const HISTORY_TOKENS: u64 = 1_500;
 const SOURCES_TOKENS: u64 = 1_200;
 const SOURCES_WANTED: usize = 6;
-/// A reservation left by a server that died is reclaimed after this long.
+/// The default of [`ChatLimits::lease`].
 pub const LEASE: Duration = Duration::minutes(5);
+
+/// Operator-tunable limits of the conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChatLimits {
+    /// Largest reply of one turn, in tokens (reserved before the call).
+    pub max_output_tokens: u32,
+    /// Turns per person per minute (crisis answers are exempt).
+    pub per_minute: u32,
+    /// A reservation left by a server that died is reclaimed after this long.
+    pub lease: Duration,
+}
+
+impl ChatLimits {
+    fn quota(&self) -> Quota {
+        Quota::per_minute("chat_user", self.per_minute.max(1))
+    }
+}
+
+impl Default for ChatLimits {
+    fn default() -> Self {
+        ChatLimits {
+            max_output_tokens: 800,
+            per_minute: CHAT_PER_MINUTE,
+            lease: LEASE,
+        }
+    }
+}
 /// OpenAI's accounting: a few tokens of framing per message plus the reply primer.
 const TOKENS_PER_MESSAGE: u64 = 4;
 const TOKENS_PER_REQUEST: u64 = 3;
@@ -128,7 +155,7 @@ pub struct ChatService<S, M, T, X, L, R, C, E> {
     pub screen: Arc<C>,
     pub env: Arc<E>,
     pub catalog: Arc<PlanCatalog>,
-    pub max_output_tokens: u32,
+    pub limits: ChatLimits,
 }
 
 impl<S, M, T, X, L, R, C, E> Clone for ChatService<S, M, T, X, L, R, C, E> {
@@ -143,7 +170,7 @@ impl<S, M, T, X, L, R, C, E> Clone for ChatService<S, M, T, X, L, R, C, E> {
             screen: self.screen.clone(),
             env: self.env.clone(),
             catalog: self.catalog.clone(),
-            max_output_tokens: self.max_output_tokens,
+            limits: self.limits,
         }
     }
 }
@@ -187,7 +214,7 @@ where
         }
         match self
             .limiter
-            .check(CHAT_QUOTA, &format!("user:{}", user.id))
+            .check(self.limits.quota(), &format!("user:{}", user.id))
             .await
         {
             Ok(Decision::Allowed) => {}
@@ -213,9 +240,9 @@ where
         let now = self.env.now();
         let reservation = ReservationRequest {
             id: ReservationId(self.env.next_id()),
-            amount: prompt_tokens + u64::from(self.max_output_tokens),
+            amount: prompt_tokens + u64::from(self.limits.max_output_tokens),
             lines: budget_lines(&self.catalog, &user, company.as_ref(), now)?,
-            expires_at: now + LEASE,
+            expires_at: now + self.limits.lease,
         };
         let reservation_id = reservation.id;
         let reserved = reservation.amount;
@@ -406,7 +433,7 @@ where
         });
         ModelRequest {
             messages,
-            max_output_tokens: self.max_output_tokens,
+            max_output_tokens: self.limits.max_output_tokens,
         }
     }
 

@@ -90,7 +90,10 @@ fn service(p: Ports) -> Service {
             next: AtomicI64::new(1),
         }),
         catalog: catalog(),
-        max_output_tokens: 100,
+        limits: ChatLimits {
+            max_output_tokens: 100,
+            ..ChatLimits::default()
+        },
     }
 }
 

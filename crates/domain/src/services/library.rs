@@ -5,7 +5,7 @@ use super::Env;
 use crate::chunking::{ChunkSize, chunk_blocks};
 use crate::library::{Document, ExtractError, ExtractedDocument, LibraryStore, Passage};
 use crate::ports::{StoreError, TokenCounter};
-use crate::retrieval::{LibraryIndex, SearchIndex};
+use crate::retrieval::{LibraryIndex, SearchIndex, library_version};
 use crate::{Actor, DocumentId, PassageId, Role};
 use sha2::{Digest, Sha256};
 use std::future::Future;
@@ -157,10 +157,26 @@ impl<S: LibraryStore, T: TokenCounter, E: Env> LibraryService<S, T, E> {
     /// Rebuilds the search index from the store and swaps it in; returns the passage count.
     pub async fn refresh_index(&self) -> Result<usize, StoreError> {
         let documents = self.store.list_documents().await?;
+        self.rebuild(documents).await
+    }
+
+    /// Rebuilds the index only if the library changed since it was built (another instance or
+    /// the `ingest` command wrote to it); returns whether it did.
+    pub async fn refresh_if_changed(&self) -> Result<bool, StoreError> {
+        let documents = self.store.list_documents().await?;
+        if library_version(&documents) == self.index.version() {
+            return Ok(false);
+        }
+        self.rebuild(documents).await?;
+        Ok(true)
+    }
+
+    async fn rebuild(&self, documents: Vec<Document>) -> Result<usize, StoreError> {
         let passages = self.store.all_passages().await?;
+        let version = library_version(&documents);
         let index = SearchIndex::from_library(&documents, passages);
         let count = index.len();
-        self.index.replace(index);
+        self.index.replace_version(index, version);
         Ok(count)
     }
 }

@@ -1,0 +1,95 @@
+//! The model and rate-limiter adapters chosen by configuration, each behind one enum so the
+//! server is wired with a single concrete type whatever the settings say.
+
+use crate::offline::OfflineResponder;
+use crate::settings::{RedisFallback, Settings};
+use domain::model::{ChatModel, ModelError, ModelRequest, ModelStream};
+use domain::ratelimit::{Decision, LimiterError, Quota, RateLimiter};
+use domain::retrieval::LibraryIndex;
+use model_openai::{OpenAiConfig, OpenAiModel};
+use ratelimit_governor::GovernorLimiter;
+use ratelimit_redis::{FallbackPolicy, ResilientLimiter, ResilientOptions};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// `LLM_BASE_URL` set: an OpenAI-compatible server; empty: the offline responder.
+pub enum Model {
+    Remote(OpenAiModel),
+    Offline(OfflineResponder<LibraryIndex>),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("LLM_BASE_URL: {0}")]
+pub struct ModelSetupError(String);
+
+impl Model {
+    pub fn from_settings(
+        settings: &Settings,
+        library: Arc<LibraryIndex>,
+    ) -> Result<Model, ModelSetupError> {
+        if settings.llm_base_url.trim().is_empty() {
+            return Ok(Model::Offline(OfflineResponder::new(library)));
+        }
+        let mut config = OpenAiConfig::new(settings.llm_base_url.trim(), settings.llm_model.trim());
+        let key = settings.llm_api_key.trim();
+        config.api_key = (!key.is_empty()).then(|| key.to_string());
+        config.first_token_timeout = Duration::from_millis(settings.llm_first_token_timeout_ms);
+        config.idle_timeout = Duration::from_millis(settings.llm_idle_timeout_ms);
+        config.max_retries = settings.llm_max_retries;
+        OpenAiModel::new(config)
+            .map(Model::Remote)
+            .map_err(|e| ModelSetupError(e.to_string()))
+    }
+}
+
+impl ChatModel for Model {
+    async fn stream(&self, request: ModelRequest) -> Result<ModelStream, ModelError> {
+        match self {
+            Model::Remote(model) => model.stream(request).await,
+            Model::Offline(model) => model.stream(request).await,
+        }
+    }
+
+    fn name(&self) -> String {
+        match self {
+            Model::Remote(model) => model.name(),
+            Model::Offline(model) => model.name(),
+        }
+    }
+}
+
+/// `REDIS_URL` set: limits shared through Redis (with the configured fallback); empty: in-process.
+pub enum Limiter {
+    Local(GovernorLimiter),
+    Shared(ResilientLimiter),
+}
+
+/// Redis keys of the limiter start with this, so they are easy to find and never collide.
+const REDIS_PREFIX: &str = "botpsicologo:rl";
+
+impl Limiter {
+    pub fn from_settings(settings: &Settings) -> Result<Limiter, LimiterError> {
+        if settings.redis_url.trim().is_empty() {
+            return Ok(Limiter::Local(GovernorLimiter::new()));
+        }
+        let options = ResilientOptions {
+            policy: match settings.redis_fallback {
+                RedisFallback::InProcess => FallbackPolicy::InProcess,
+                RedisFallback::Refuse => FallbackPolicy::Refuse,
+            },
+            ..ResilientOptions::default()
+        };
+        ResilientLimiter::open(settings.redis_url.trim(), REDIS_PREFIX, options)
+            .map(Limiter::Shared)
+            .map_err(|e| LimiterError(format!("REDIS_URL: {}", e.0)))
+    }
+}
+
+impl RateLimiter for Limiter {
+    async fn check(&self, quota: Quota, key: &str) -> Result<Decision, LimiterError> {
+        match self {
+            Limiter::Local(limiter) => limiter.check(quota, key).await,
+            Limiter::Shared(limiter) => limiter.check(quota, key).await,
+        }
+    }
+}

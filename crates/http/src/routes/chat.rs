@@ -1,0 +1,312 @@
+//! The conversation over JSON or server-sent events: `POST /api/v1/chat`, the history, its export
+//! and its deletion.
+//!
+//! A turn runs in its own task, so the reservation is always settled or released: when the
+//! caller goes away, the task sees it at the next piece of the reply, stops the model and
+//! releases what it reserved (a failed or abandoned turn costs nothing).
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::WithRejection;
+use domain::conversation::{Author, Message};
+use domain::ports::Persistence;
+use domain::prompt::Source;
+use domain::services::chat::{ChatError, TurnOutcome, TurnSink, export_markdown};
+use domain::{Actor, MessageId};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::sync::mpsc;
+
+#[derive(Deserialize)]
+pub struct ChatRequest {
+    message: String,
+}
+
+#[derive(Serialize)]
+pub struct UsageView {
+    prompt_tokens: u64,
+    completion_tokens: u64,
+}
+
+#[derive(Serialize)]
+pub struct SourceView {
+    title: String,
+    page: Option<u32>,
+    heading: Option<String>,
+    citation: String,
+    text: String,
+}
+
+impl From<Source> for SourceView {
+    fn from(s: Source) -> Self {
+        SourceView {
+            citation: s.citation(),
+            title: s.title,
+            page: s.page,
+            heading: s.heading,
+            text: s.text,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct ChatResponse {
+    reply: String,
+    usage: UsageView,
+    /// Tokens left this period; `null` when no limit applies.
+    remaining: Option<u64>,
+    sources: Vec<SourceView>,
+    /// The crisis-safety answer was given (free of charge).
+    crisis: bool,
+}
+
+impl From<TurnOutcome> for ChatResponse {
+    fn from(o: TurnOutcome) -> Self {
+        ChatResponse {
+            reply: o.reply,
+            usage: UsageView {
+                prompt_tokens: o.usage.prompt_tokens,
+                completion_tokens: o.usage.completion_tokens,
+            },
+            remaining: o.remaining,
+            sources: o.sources.into_iter().map(SourceView::from).collect(),
+            crisis: o.crisis,
+        }
+    }
+}
+
+/// `POST /api/v1/chat`: one turn. JSON by default; server-sent events (`delta`, then `done` or
+/// `error`) with `Accept: text/event-stream`.
+pub async fn chat<S: Persistence>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+    auth: Authenticated,
+    WithRejection(Json(body), _): WithRejection<Json<ChatRequest>, ApiError>,
+) -> Response {
+    let streaming = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/event-stream"));
+    if streaming {
+        stream_turn(state, auth.actor, body.message).await
+    } else {
+        json_turn(state, auth.actor, body.message).await
+    }
+}
+
+/// Tells the turn that its caller left once the handler is dropped.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+struct UntilCancelled(Arc<AtomicBool>);
+
+impl TurnSink for UntilCancelled {
+    fn delta(&mut self, _: &str) -> bool {
+        !self.0.load(Ordering::Relaxed)
+    }
+}
+
+async fn json_turn<S: Persistence>(state: AppState<S>, actor: Actor, message: String) -> Response {
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let _guard = CancelOnDrop(cancelled.clone());
+    let chat = state.chat.clone();
+    let turn = tokio::spawn(async move {
+        chat.turn(&actor, &message, &mut UntilCancelled(cancelled))
+            .await
+    });
+    match turn.await {
+        Ok(Ok(outcome)) => Json(ChatResponse::from(outcome)).into_response(),
+        Ok(Err(e)) => ApiError::from(e).into_response(),
+        Err(join) => ApiError::from(ChatError::Unavailable(join.to_string())).into_response(),
+    }
+}
+
+enum TurnEvent {
+    Delta(String),
+    Done(Box<ChatResponse>),
+    Failed(ApiError),
+}
+
+/// Forwards each piece of the reply; a closed channel means the caller left.
+struct ToChannel(mpsc::UnboundedSender<TurnEvent>);
+
+impl TurnSink for ToChannel {
+    fn delta(&mut self, text: &str) -> bool {
+        self.0.send(TurnEvent::Delta(text.to_string())).is_ok()
+    }
+}
+
+async fn stream_turn<S: Persistence>(
+    state: AppState<S>,
+    actor: Actor,
+    message: String,
+) -> Response {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let chat = state.chat.clone();
+    tokio::spawn(async move {
+        let mut sink = ToChannel(tx.clone());
+        let event = match chat.turn(&actor, &message, &mut sink).await {
+            Ok(outcome) => TurnEvent::Done(Box::new(outcome.into())),
+            Err(e) => TurnEvent::Failed(e.into()),
+        };
+        let _ = tx.send(event);
+    });
+    // Refusals before the reply starts (over budget, rate limited…) keep their HTTP status.
+    let first = match rx.recv().await {
+        Some(TurnEvent::Failed(e)) => return e.into_response(),
+        Some(event) => event,
+        None => return ApiError::from(ChatError::Cancelled).into_response(),
+    };
+    let events = futures::stream::once(async move { first })
+        .chain(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)))
+        .map(|event| Ok::<_, Infallible>(sse_event(event)));
+    Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+fn sse_event(event: TurnEvent) -> Event {
+    let json =
+        |name: &str, value: serde_json::Value| Event::default().event(name).data(value.to_string());
+    match event {
+        TurnEvent::Delta(text) => json("delta", serde_json::json!({ "text": text })),
+        TurnEvent::Done(done) => json("done", serde_json::json!(done)),
+        TurnEvent::Failed(e) => json(
+            "error",
+            serde_json::json!({ "error": e.message, "status": e.status.as_u16() }),
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct HistoryQuery {
+    before: Option<i64>,
+    limit: Option<u64>,
+}
+
+#[derive(Serialize)]
+pub struct MessageView {
+    id: MessageId,
+    author: &'static str,
+    text: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+    tokens: u64,
+}
+
+impl From<Message> for MessageView {
+    fn from(m: Message) -> Self {
+        MessageView {
+            id: m.id,
+            author: match m.author {
+                Author::User => "user",
+                Author::Assistant => "assistant",
+            },
+            text: m.text,
+            created_at: m.created_at,
+            tokens: m.tokens,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct HistoryPage {
+    /// Newest first.
+    messages: Vec<MessageView>,
+    /// Pass as `before` for the next (older) page; `null` at the beginning of the history.
+    next_before: Option<MessageId>,
+}
+
+const PAGE_DEFAULT: u64 = 50;
+
+/// `GET /api/v1/chat/history?before=ID&limit=N`: the caller's own messages, newest first.
+pub async fn history<S: Persistence>(
+    State(state): State<AppState<S>>,
+    auth: Authenticated,
+    WithRejection(Query(query), _): WithRejection<Query<HistoryQuery>, ApiError>,
+) -> ApiResult<Json<HistoryPage>> {
+    let limit = query.limit.unwrap_or(PAGE_DEFAULT).clamp(1, 200);
+    let messages = state
+        .chat
+        .history(&auth.actor, query.before.map(MessageId), limit)
+        .await?;
+    let next_before = (messages.len() as u64 == limit)
+        .then(|| messages.last().map(|m| m.id))
+        .flatten();
+    Ok(Json(HistoryPage {
+        messages: messages.into_iter().map(MessageView::from).collect(),
+        next_before,
+    }))
+}
+
+#[derive(Serialize)]
+pub struct Deleted {
+    deleted: u64,
+}
+
+/// `DELETE /api/v1/chat/history`: deletes every message of the caller (rows, not flags).
+pub async fn clear<S: Persistence>(
+    State(state): State<AppState<S>>,
+    auth: Authenticated,
+) -> ApiResult<Json<Deleted>> {
+    let deleted = state.chat.clear(&auth.actor).await?;
+    Ok(Json(Deleted { deleted }))
+}
+
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    format: Option<String>,
+}
+
+/// `GET /api/v1/chat/export?format=json|md`: the whole history as a download, oldest first.
+pub async fn export<S: Persistence>(
+    State(state): State<AppState<S>>,
+    auth: Authenticated,
+    WithRejection(Query(query), _): WithRejection<Query<ExportQuery>, ApiError>,
+) -> ApiResult<Response> {
+    let format = query.format.as_deref().unwrap_or("json");
+    if !matches!(format, "json" | "md") {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "format must be json or md",
+        ));
+    }
+    let messages = state.chat.export(&auth.actor).await?;
+    let date = chrono::Utc::now().format("%Y-%m-%d");
+    let (content_type, extension, body) = if format == "md" {
+        (
+            "text/markdown; charset=utf-8",
+            "md",
+            export_markdown(&messages, auth.user.locale),
+        )
+    } else {
+        let views: Vec<MessageView> = messages.into_iter().map(MessageView::from).collect();
+        let body = serde_json::to_string_pretty(&serde_json::json!({ "messages": views }))
+            .map_err(|e| ApiError::from(ChatError::Unavailable(e.to_string())))?;
+        ("application/json", "json", body)
+    };
+    let disposition =
+        format!("attachment; filename=\"botpsicologo-conversation-{date}.{extension}\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response())
+}
