@@ -10,6 +10,8 @@ const SPACE_GAP: f64 = 0.15;
 const COLUMN_GAP: f64 = 2.0;
 /// Column detection is quadratic in segments; pages beyond this keep stream order.
 const MAX_SEGMENTS_FOR_COLUMNS: usize = 3000;
+/// Gutter positions tried per page.
+const MAX_CANDIDATES: usize = 200;
 
 #[derive(Debug, Clone)]
 struct Segment {
@@ -69,12 +71,18 @@ fn gutter(segs: &[Segment]) -> Option<f64> {
         return None;
     }
     let (lo, hi) = (min_x + 0.2 * width, max_x - 0.2 * width);
+    // Candidates just right of where segments end, de-duplicated and capped so a hostile
+    // page costs at most MAX_CANDIDATES passes over its segments.
+    let mut candidates: Vec<f64> = segs
+        .iter()
+        .map(|s| (s.x1 + 0.5).round())
+        .filter(|x| *x > lo && *x < hi)
+        .collect();
+    candidates.sort_by(f64::total_cmp);
+    candidates.dedup();
+    let step = candidates.len().div_ceil(MAX_CANDIDATES).max(1);
     let mut best: Option<(usize, f64)> = None;
-    for s in segs {
-        let x = s.x1 + 0.5;
-        if x <= lo || x >= hi {
-            continue;
-        }
+    for &x in candidates.iter().step_by(step) {
         let crossing = segs.iter().filter(|t| t.x0 < x && t.x1 > x).count();
         if best.is_none_or(|(c, _)| crossing < c) {
             best = Some((crossing, x));
