@@ -531,3 +531,79 @@ async fn bad_requests_are_refused_clearly_and_change_nothing() {
     assert_eq!(history(&server, &token, "").await["messages"], json!([]));
     server.stop().await;
 }
+
+/// Plans giving individuals `tokens` a month.
+fn plans_with(tokens: u64) -> String {
+    TINY_PLANS.replace("monthly_tokens = 5", &format!("monthly_tokens = {tokens}"))
+}
+
+/// What one turn costs with these settings (same prompt, empty history), measured on SQLite.
+async fn cost_of_one_turn(stub: &StubServer, extra: &str, message: &str) -> u64 {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path(), &format!("{}{extra}", model_settings(stub, 0))).await;
+    let token = server.bearer(PERSON, PASSWORD).await;
+    let (status, body) = say(&server, &token, message).await;
+    assert_eq!(status, 200, "{body}");
+    server.stop().await;
+    body["usage"]["prompt_tokens"].as_u64().unwrap()
+        + body["usage"]["completion_tokens"].as_u64().unwrap()
+}
+
+/// Acceptance: a budget that fits 5 turns, 200 concurrent turns split over two instances sharing
+/// one MySQL database: at most 5 succeed, the rest are told they are over budget, and usage never
+/// exceeds the limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_never_overspend_a_shared_budget_on_mysql() {
+    let Some(url) = persistence_mysql::test_support::fresh_database_url().await else {
+        return;
+    };
+    let stub = StubServer::start(Reply::text("Uma resposta curta e igual para todos.")).await;
+    let limits = "max_output_tokens = 16\nchat_messages_per_minute = 10000\n";
+    let message = "Como dormir melhor?";
+    let cost = cost_of_one_turn(&stub, limits, message).await;
+    let limit = 5 * cost;
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!(
+        "{}{limits}database_url = {url:?}\n{}",
+        model_settings(&stub, 0),
+        plans_with(limit)
+    );
+    let settings = settings(dir.path(), &extra);
+    let open = || persistence_mysql::MysqlStore::open(&url, 8);
+    prepare(open().await.unwrap(), &settings, &[PERSON]).await;
+    let a = TestServer::start(open().await.unwrap(), settings.clone()).await;
+    let b = TestServer::start(open().await.unwrap(), settings).await;
+    let token = a.bearer(PERSON, PASSWORD).await;
+
+    let turns = (0..200).map(|i| {
+        let server = if i % 2 == 0 { &a } else { &b };
+        say(server, &token, message)
+    });
+    let results = futures::future::join_all(turns).await;
+    let ok = results.iter().filter(|(s, _)| *s == 200).count();
+    let over = results.iter().filter(|(s, _)| *s == 402).count();
+    eprintln!(
+        "race: {ok} of 200 turns succeeded, {over} over budget (limit {limit}, one turn {cost})"
+    );
+    assert!((1..=5).contains(&ok), "{ok} turns succeeded");
+    assert_eq!(
+        ok + over,
+        200,
+        "every other turn gets the over-budget answer"
+    );
+    let usage = usage(&b, &token).await;
+    let used = usage["used"].as_u64().unwrap();
+    assert!(used <= limit, "used {used} > limit {limit}");
+    assert_eq!(usage["reserved"], 0);
+    let charged: u64 = results
+        .iter()
+        .filter(|(s, _)| *s == 200)
+        .map(|(_, body)| {
+            body["usage"]["prompt_tokens"].as_u64().unwrap()
+                + body["usage"]["completion_tokens"].as_u64().unwrap()
+        })
+        .sum();
+    assert_eq!(used, charged, "exactly the reported usage is charged");
+    a.stop().await;
+    b.stop().await;
+}

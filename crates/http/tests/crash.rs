@@ -1,0 +1,142 @@
+//! A server killed with SIGKILL in the middle of a streamed turn: its reservation outlives it
+//! only until the lease expires, is then reclaimed, and nothing is ever charged for the turn.
+
+mod support;
+
+use app::settings::Settings;
+use botpsicologo::state::AppState;
+use domain::Locale;
+use domain::budget::UsageLedger;
+use domain::services::accounts::NewAccount;
+use model_openai::stub::{Reply, StubServer};
+use persistence_sqlite::SqliteStore;
+use serde_json::{Value, json};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestServer};
+
+const PERSON: &str = "pessoa@test.local";
+const PASSWORD: &str = "person-password-123";
+const LEASE_SECS: u64 = 2;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_server_leaves_no_charge_once_its_lease_expires() {
+    // The model starts a reply, then goes silent for longer than the test.
+    let stub = StubServer::start(
+        Reply::text("Uma resposta que nunca termina de chegar.")
+            .chunks(4)
+            .stall_after(1, Duration::from_secs(60)),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crash.db").display().to_string();
+    let port = free_port();
+    let env = [
+        ("BIND_ADDR", format!("127.0.0.1:{port}")),
+        ("DATA_DIR", dir.path().display().to_string()),
+        ("DATABASE_URL", format!("sqlite://{db}")),
+        ("ADMIN_EMAIL", ADMIN_EMAIL.to_string()),
+        ("ADMIN_PASSWORD", ADMIN_PASSWORD.to_string()),
+        ("LLM_BASE_URL", stub.base_url.clone()),
+        ("LLM_IDLE_TIMEOUT_MS", "120000".to_string()),
+        ("RESERVATION_LEASE_SECS", LEASE_SECS.to_string()),
+    ];
+    let overrides: String = env
+        .iter()
+        .map(|(k, v)| match v.parse::<u64>() {
+            Ok(n) => format!("{} = {n}\n", k.to_lowercase()),
+            Err(_) => format!("{} = {v:?}\n", k.to_lowercase()),
+        })
+        .collect();
+    let settings = Settings::with_overrides(&overrides).unwrap();
+    let state = AppState::new(SqliteStore::open(&db).await.unwrap(), settings.clone()).unwrap();
+    state
+        .accounts
+        .sign_up(NewAccount {
+            email: PERSON,
+            password: PASSWORD,
+            display_name: "Pessoa",
+            locale: Locale::PtBr,
+        })
+        .await
+        .unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_botpsicologo"))
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut up = false;
+    for _ in 0..200 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(up, "server did not start");
+    let token: Value = client
+        .post(format!("{base}/api/v1/auth/token"))
+        .json(&json!({ "email": PERSON, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["token"].as_str().unwrap().to_string();
+
+    let mut stream = client
+        .post(format!("{base}/api/v1/chat"))
+        .bearer_auth(&token)
+        .header("accept", "text/event-stream")
+        .json(&json!({ "message": "Oi, tudo bem?" }))
+        .send()
+        .await
+        .unwrap();
+    let first = stream.chunk().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("delta"));
+    let me: Value = client
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(me["usage"]["reserved"].as_u64().unwrap() > 0, "{me}");
+
+    child.kill().unwrap(); // SIGKILL: no shutdown code runs
+    child.wait().unwrap();
+    drop(stream);
+
+    // Before the lease expires the reservation still holds; after it, it is reclaimed.
+    let store = SqliteStore::open(&db).await.unwrap();
+    assert_eq!(store.reclaim_expired(chrono::Utc::now()).await.unwrap(), 0);
+    tokio::time::sleep(Duration::from_secs(LEASE_SECS + 1)).await;
+    assert_eq!(store.reclaim_expired(chrono::Utc::now()).await.unwrap(), 1);
+
+    let server = TestServer::start(store, settings).await;
+    let me: Value = server
+        .me(&server.bearer(PERSON, PASSWORD).await)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["usage"]["used"], 0, "{me}");
+    assert_eq!(me["usage"]["reserved"], 0, "{me}");
+    server.stop().await;
+}
