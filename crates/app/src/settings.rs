@@ -16,6 +16,7 @@ pub const DEFAULTS: &str = include_str!("../../../config/default.toml");
 const ENV_KEYS: &[&str] = &[
     "bind_addr",
     "data_dir",
+    "sample_library_dir",
     "database_url",
     "mysql_pool_size",
     "redis_url",
@@ -74,6 +75,7 @@ pub struct SchedulerSettings {
 pub struct Settings {
     pub bind_addr: String,
     pub data_dir: PathBuf,
+    pub sample_library_dir: PathBuf,
     pub database_url: String,
     pub mysql_pool_size: usize,
     pub redis_url: String,

@@ -8,6 +8,7 @@ use crate::library::{Document, Passage};
 use crate::prompt::Source;
 use crate::services::chat::Retriever;
 use crate::text::fold_words;
+use rust_stemmers::{Algorithm, Stemmer};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -28,31 +29,36 @@ const STOPWORDS: &[&str] = &[
     "was", "we", "were", "what", "when", "which", "who", "why", "will", "with", "you", "your",
 ];
 
-/// The words a text is indexed and searched by: folded, without stopwords, lightly stemmed so
-/// plurals and gerunds meet their stems ("emoções"/"emoção" do not, "sleeping"/"sleep" do).
+/// The words a text is indexed and searched by: folded, without stopwords, and reduced to their
+/// Snowball stem in the text's language ("dormido"/"dormir", "sleeping"/"sleep" meet).
 pub fn index_terms(text: &str) -> Vec<String> {
-    fold_words(text)
+    let words = fold_words(text);
+    let stemmer = Stemmer::create(language_of(&words));
+    words
         .into_iter()
         .filter(|w| !STOPWORDS.contains(&w.as_str()))
-        .map(|w| stem(&w))
+        .map(|w| stemmer.stem(&w).into_owned())
         .collect()
 }
 
-fn stem(word: &str) -> String {
-    let chars = word.chars().count();
-    if chars > 5
-        && let Some(base) = word.strip_suffix("ing")
-    {
-        return base.to_string();
+/// Portuguese unless English function words outnumber Portuguese ones.
+fn language_of(words: &[String]) -> Algorithm {
+    let count = |list: &[&str]| words.iter().filter(|w| list.contains(&w.as_str())).count();
+    if count(ENGLISH_MARKERS) > count(PORTUGUESE_MARKERS) {
+        Algorithm::English
+    } else {
+        Algorithm::Portuguese
     }
-    if chars > 3
-        && let Some(base) = word.strip_suffix('s')
-        && !base.ends_with('s')
-    {
-        return base.to_string();
-    }
-    word.to_string()
 }
+
+const PORTUGUESE_MARKERS: &[&str] = &[
+    "o", "a", "os", "as", "de", "do", "da", "dos", "das", "que", "nao", "um", "uma", "para", "com",
+    "eu", "meu", "minha", "como", "e", "em", "no", "na", "se", "por", "mais", "muito",
+];
+const ENGLISH_MARKERS: &[&str] = &[
+    "the", "a", "an", "of", "to", "and", "i", "my", "is", "am", "are", "how", "what", "with",
+    "for", "it", "not", "do", "can", "in", "on", "you", "your", "this", "that",
+];
 
 /// An immutable BM25 index over a set of passages.
 #[derive(Debug, Default)]
@@ -275,7 +281,8 @@ mod tests {
             index.search("COMUNICACAO nao-violenta", 1)[0].0.title,
             "Comunicação"
         );
-        assert_eq!(index.search("sleep", 1)[0].0.title, "Grief");
+        assert_eq!(index.search("I can't sleep", 1)[0].0.title, "Grief");
+        assert_eq!(index.search("tenho dormido mal", 1)[0].0.title, "Sono");
         assert_eq!(index.search("pausa", 1)[0].0.title, "Estresse no trabalho");
     }
 

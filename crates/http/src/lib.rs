@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod library_cli;
 pub mod routes;
 pub mod security;
 pub mod seed;
@@ -121,6 +122,9 @@ pub async fn serve<S: Persistence>(
     let state = AppState::new(store, settings)?;
     app::crypto::verify_key(&state.cipher, state.store.as_ref()).await?;
     ensure_first_admin(&state).await?;
+    if !state.settings.sample_library_dir.as_os_str().is_empty() {
+        library_cli::seed_library(&state, &state.settings.sample_library_dir).await;
+    }
     let passages = state
         .library
         .refresh_index()

@@ -1,7 +1,9 @@
 //! `botpsicologo`: the web server and its operator commands.
 
 use app::settings::Settings;
+use botpsicologo::library_cli;
 use clap::{Parser, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -23,6 +25,16 @@ enum Command {
     Migrate,
     /// Create the demo company and accounts (password from DEMO_PASSWORD, or generated).
     SeedDemo,
+    /// Print the text extracted from one file (PDF, DOCX, HTML, text, Markdown).
+    Extract { file: PathBuf },
+    /// Ingest files and folders into the library; unchanged files are skipped.
+    Ingest {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Also retire documents whose file is gone from the given folders.
+        #[arg(long)]
+        retire_missing: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -50,6 +62,11 @@ fn main() -> ExitCode {
                 .map(|n| println!("applied {n} migration(s)"))
                 .map_err(|e| e.to_string()),
             Command::SeedDemo => botpsicologo::seed_demo_command(settings).await,
+            Command::Extract { file } => library_cli::extract_command(&file),
+            Command::Ingest {
+                paths,
+                retire_missing,
+            } => library_cli::ingest_command(settings, paths, retire_missing).await,
         }
     });
     match result {

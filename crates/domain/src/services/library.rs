@@ -150,6 +150,27 @@ impl<S: LibraryStore, T: TokenCounter, E: Env> LibraryService<S, T, E> {
         Ok(())
     }
 
+    /// Operator action of the `ingest` command (which runs with database access, not as a
+    /// signed-in person): retires the documents whose source starts with one of `roots` but is
+    /// not in `present`, i.e. files removed from an ingested folder. Returns what it retired.
+    pub async fn retire_missing(
+        &self,
+        roots: &[String],
+        present: &std::collections::HashSet<String>,
+    ) -> Result<Vec<Document>, LibraryError> {
+        let mut retired = Vec::new();
+        for document in self.store.list_documents().await? {
+            let under_root = roots
+                .iter()
+                .any(|r| document.source.starts_with(r.as_str()));
+            if under_root && !present.contains(&document.source) {
+                self.store.retire_document(document.id).await?;
+                retired.push(document);
+            }
+        }
+        Ok(retired)
+    }
+
     pub async fn documents(&self) -> Result<Vec<Document>, LibraryError> {
         Ok(self.store.list_documents().await?)
     }

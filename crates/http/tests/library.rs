@@ -1,0 +1,214 @@
+//! The library from the operator's side (`extract`, `ingest`) and from the person's side: a fresh
+//! install with no model answers from the sample library in `files/`, quoting its sources.
+
+mod support;
+
+use domain::library::LibraryStore;
+use persistence_sqlite::SqliteStore;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestServer, settings};
+
+fn sample_library() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../files")
+}
+
+fn botpsicologo(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_botpsicologo"))
+        .args(args)
+        .current_dir(dir)
+        .env("DATA_DIR", dir.join("data"))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.join("library.db").display()),
+        )
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[tokio::test]
+async fn a_fresh_install_answers_from_the_sample_library_with_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!(
+        "sample_library_dir = {:?}",
+        sample_library().display().to_string()
+    );
+    let settings = settings(dir.path(), &extra);
+    let store = SqliteStore::open(&dir.path().join("test.db").display().to_string())
+        .await
+        .unwrap();
+    let server = TestServer::start(store, settings).await;
+    let token = server.bearer(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let ask = |message: &'static str| {
+        server
+            .client
+            .post(server.url("/api/v1/chat"))
+            .bearer_auth(&token)
+            .json(&json!({ "message": message }))
+            .send()
+    };
+    let body: Value = ask("Tenho dormido mal. Como criar uma rotina para o sono?")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let reply = body["reply"].as_str().unwrap();
+    assert!(reply.contains("modelo de linguagem"), "{reply}");
+    assert!(reply.contains("Fonte: Sono e descanso"), "{reply}");
+    assert!(reply.contains("> "), "quotes the passage: {reply}");
+    assert!(
+        body["sources"][0]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Sono e descanso")
+    );
+
+    let body: Value = ask("How can I cope with grief after losing my mother?")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let reply = body["reply"].as_str().unwrap();
+    assert!(reply.contains("No language model is configured"), "{reply}");
+    let titles: Vec<&str> = body["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["title"].as_str().unwrap())
+        .collect();
+    assert!(
+        titles.iter().any(|t| t.to_lowercase().contains("grief")),
+        "{titles:?}"
+    );
+    server.stop().await;
+}
+
+#[test]
+fn extract_prints_the_text_or_fails_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = botpsicologo(
+        dir.path(),
+        &[
+            "extract",
+            &sample_library()
+                .join("estresse-no-trabalho.docx")
+                .display()
+                .to_string(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    assert!(printed.contains("trabalho"), "{printed}");
+
+    std::fs::write(
+        dir.path().join("broken.pdf"),
+        b"%PDF-1.7\n1 0 obj << /Type /Catalog",
+    )
+    .unwrap();
+    let out = botpsicologo(dir.path(), &["extract", "broken.pdf"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("broken.pdf"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = botpsicologo(dir.path(), &["extract", "missing.docx"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("missing.docx"));
+}
+
+#[tokio::test]
+async fn ingest_reports_each_file_skips_unchanged_ones_and_survives_bad_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    for name in [
+        "sono-e-descanso.html",
+        "luto-e-perda.pdf",
+        "understanding-anxiety.docx",
+    ] {
+        std::fs::copy(sample_library().join(name), docs.join(name)).unwrap();
+    }
+    std::fs::write(
+        docs.join("notas.md"),
+        "# Notas\n\nRespirar devagar acalma o corpo.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        docs.join("corrupt.pdf"),
+        b"%PDF-1.4\n%%garbage that is not a pdf",
+    )
+    .unwrap();
+    std::fs::write(
+        docs.join("binary.html"),
+        [0u8, 159, 146, 150, 1, 2, 3, 0, 0, 7],
+    )
+    .unwrap();
+    std::fs::write(docs.join("fake.docx"), b"PK\x03\x04not really a zip").unwrap();
+
+    let out = botpsicologo(dir.path(), &["ingest", "docs"]);
+    let table = text(&out.stdout);
+    assert!(!out.status.success(), "a failed file makes the run fail");
+    assert!(
+        table.contains("4 ingested, 0 unchanged, 3 failed"),
+        "{table}"
+    );
+    for bad in ["corrupt.pdf", "binary.html", "fake.docx"] {
+        let row = table.lines().find(|l| l.contains(bad)).unwrap();
+        assert!(row.contains("failed"), "{row}");
+    }
+
+    let db = dir.path().join("library.db").display().to_string();
+    let snapshot = || async {
+        let store = SqliteStore::open(&db).await.unwrap();
+        let documents = store.list_documents().await.unwrap();
+        let passages: Vec<_> = store
+            .all_passages()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        (documents, passages)
+    };
+    let before = snapshot().await;
+    assert_eq!(before.0.len(), 4);
+    assert!(before.1.len() >= 4);
+
+    // Unchanged files: nothing is written (same rows, same timestamps).
+    let out = botpsicologo(dir.path(), &["ingest", "docs"]);
+    assert!(
+        text(&out.stdout).contains("0 ingested, 4 unchanged, 3 failed"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(snapshot().await, before);
+
+    // A changed file replaces its passages; a removed one can be retired.
+    for bad in ["corrupt.pdf", "binary.html", "fake.docx"] {
+        std::fs::remove_file(docs.join(bad)).unwrap();
+    }
+    std::fs::write(docs.join("notas.md"), "# Notas\n\nDormir cedo ajuda.\n").unwrap();
+    std::fs::remove_file(docs.join("luto-e-perda.pdf")).unwrap();
+    let out = botpsicologo(dir.path(), &["ingest", "--retire-missing", "docs"]);
+    let printed = text(&out.stdout);
+    assert!(out.status.success(), "{printed}{}", text(&out.stderr));
+    assert!(
+        printed.contains("1 ingested, 2 unchanged, 0 failed, 1 retired"),
+        "{printed}"
+    );
+    let (documents, _) = snapshot().await;
+    assert_eq!(documents.len(), 3);
+    assert!(documents.iter().all(|d| !d.source.contains("luto")));
+
+    let out = botpsicologo(dir.path(), &["ingest", "no-such-folder"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("no-such-folder"));
+}
