@@ -10,12 +10,11 @@ use botpsicologo::state::AppState;
 use domain::Locale;
 use domain::library::{DocFormat, ExtractedDocument, TextBlock};
 use domain::ports::Persistence;
-use domain::services::accounts::NewAccount;
 use model_openai::stub::{Reply, StubServer};
 use persistence_sqlite::SqliteStore;
 use serde_json::{Value, json};
 use std::time::Duration;
-use support::{TestServer, settings};
+use support::{FetchJson, TestServer, settings, sign_up};
 
 const PERSON: &str = "pessoa@test.local";
 const PASSWORD: &str = "person-password-123";
@@ -32,16 +31,7 @@ async fn prepare<S: Persistence>(store: S, settings: &Settings, people: &[&str])
         } else {
             Locale::PtBr
         };
-        state
-            .accounts
-            .sign_up(NewAccount {
-                email,
-                password: PASSWORD,
-                display_name: "Pessoa",
-                locale,
-            })
-            .await
-            .expect("sign up");
+        sign_up(&state, email, PASSWORD, locale).await;
     }
     state
         .library
@@ -103,12 +93,8 @@ async fn history(server: &TestServer, token: &str, query: &str) -> Value {
         .client
         .get(server.url(&format!("/api/v1/chat/history{query}")))
         .bearer_auth(token)
-        .send()
+        .fetch_json()
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -462,12 +448,8 @@ async fn history_pages_exports_and_is_deleted_for_real_and_never_stored_in_plain
         .client
         .delete(server.url("/api/v1/chat/history"))
         .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(deleted["deleted"], 6);
     assert_eq!(history(&server, &token, "").await["messages"], json!([]));
     server.stop().await;

@@ -7,13 +7,12 @@ use app::settings::Settings;
 use botpsicologo::state::AppState;
 use domain::Locale;
 use domain::budget::UsageLedger;
-use domain::services::accounts::NewAccount;
 use model_openai::stub::{Reply, StubServer};
 use persistence_sqlite::SqliteStore;
 use serde_json::{Value, json};
 use std::process::{Command, Stdio};
 use std::time::Duration;
-use support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestServer};
+use support::{ADMIN_EMAIL, ADMIN_PASSWORD, FetchJson, TestServer, sign_up};
 
 const PERSON: &str = "pessoa@test.local";
 const PASSWORD: &str = "person-password-123";
@@ -58,16 +57,7 @@ async fn a_killed_server_leaves_no_charge_once_its_lease_expires() {
         .collect();
     let settings = Settings::with_overrides(&overrides).unwrap();
     let state = AppState::new(SqliteStore::open(&db).await.unwrap(), settings.clone()).unwrap();
-    state
-        .accounts
-        .sign_up(NewAccount {
-            email: PERSON,
-            password: PASSWORD,
-            display_name: "Pessoa",
-            locale: Locale::PtBr,
-        })
-        .await
-        .unwrap();
+    sign_up(&state, PERSON, PASSWORD, Locale::PtBr).await;
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_botpsicologo"))
         .envs(env.iter().map(|(k, v)| (k, v)))
@@ -90,12 +80,8 @@ async fn a_killed_server_leaves_no_charge_once_its_lease_expires() {
     let token: Value = client
         .post(format!("{base}/api/v1/auth/token"))
         .json(&json!({ "email": PERSON, "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let token = token["token"].as_str().unwrap().to_string();
 
     let mut stream = client
@@ -111,12 +97,8 @@ async fn a_killed_server_leaves_no_charge_once_its_lease_expires() {
     let me: Value = client
         .get(format!("{base}/api/v1/me"))
         .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert!(me["usage"]["reserved"].as_u64().unwrap() > 0, "{me}");
 
     child.kill().unwrap(); // SIGKILL: no shutdown code runs

@@ -8,7 +8,7 @@ use persistence_sqlite::SqliteStore;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestServer, settings};
+use support::{ADMIN_EMAIL, ADMIN_PASSWORD, FetchJson, TestServer, settings};
 
 fn sample_library() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../files")
@@ -50,14 +50,9 @@ async fn a_fresh_install_answers_from_the_sample_library_with_sources() {
             .post(server.url("/api/v1/chat"))
             .bearer_auth(&token)
             .json(&json!({ "message": message }))
-            .send()
+            .fetch_json()
     };
-    let body: Value = ask("Tenho dormido mal. Como criar uma rotina para o sono?")
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value = ask("Tenho dormido mal. Como criar uma rotina para o sono?").await;
     let reply = body["reply"].as_str().unwrap();
     assert!(reply.contains("modelo de linguagem"), "{reply}");
     assert!(reply.contains("Fonte: Sono e descanso"), "{reply}");
@@ -69,12 +64,7 @@ async fn a_fresh_install_answers_from_the_sample_library_with_sources() {
             .starts_with("Sono e descanso")
     );
 
-    let body: Value = ask("How can I cope with grief after losing my mother?")
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value = ask("How can I cope with grief after losing my mother?").await;
     let reply = body["reply"].as_str().unwrap();
     assert!(reply.contains("No language model is configured"), "{reply}");
     let titles: Vec<&str> = body["sources"]

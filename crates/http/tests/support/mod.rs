@@ -109,3 +109,33 @@ impl TestServer {
             .unwrap()
     }
 }
+
+/// Sends a request and parses its JSON answer: the shape of most test calls.
+pub trait FetchJson {
+    fn fetch_json(self) -> impl std::future::Future<Output = serde_json::Value>;
+}
+
+impl FetchJson for reqwest::RequestBuilder {
+    async fn fetch_json(self) -> serde_json::Value {
+        self.send().await.unwrap().json().await.unwrap()
+    }
+}
+
+/// Signs up an individual directly through the service (there is no public sign-up API yet).
+pub async fn sign_up<S: domain::ports::Persistence>(
+    state: &botpsicologo::state::AppState<S>,
+    email: &str,
+    password: &str,
+    locale: domain::Locale,
+) {
+    state
+        .accounts
+        .sign_up(domain::services::accounts::NewAccount {
+            email,
+            password,
+            display_name: "Pessoa",
+            locale,
+        })
+        .await
+        .expect("sign up");
+}
