@@ -73,11 +73,16 @@ pub fn fixture_dir() -> Option<&'static Path> {
         if !have_fixture_tools() {
             return None;
         }
-        let dir = tempfile::Builder::new()
-            .prefix("ingest-fixtures")
-            .tempdir()
-            .expect("tempdir")
-            .keep();
+        // One folder per test binary, rebuilt on each run: binaries never share or race.
+        let binary = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "fixtures".into());
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("ingest-fixtures")
+            .join(binary);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("fixture dir");
         let script = crate_dir().join("tests/support/make_fixtures.py");
         let status = Command::new("python3")
             .arg(&script)
