@@ -38,6 +38,7 @@ const ENV_KEYS: &[&str] = &[
     "llm_max_retries",
     "max_output_tokens",
     "chat_messages_per_minute",
+    "ip_requests_per_minute",
     "reservation_lease_secs",
     "metrics_allow",
     "metrics_token",
@@ -97,6 +98,7 @@ pub struct Settings {
     pub llm_max_retries: u32,
     pub max_output_tokens: u32,
     pub chat_messages_per_minute: u32,
+    pub ip_requests_per_minute: u32,
     pub reservation_lease_secs: u64,
     pub metrics_allow: Vec<IpAddr>,
     pub metrics_token: String,
@@ -183,7 +185,10 @@ impl Settings {
         if self.session_ttl_hours == 0 || self.invitation_ttl_days == 0 {
             return Err(bad("SESSION_TTL_HOURS", "lifetimes must be positive"));
         }
-        if self.chat_messages_per_minute == 0 || self.reservation_lease_secs == 0 {
+        if self.chat_messages_per_minute == 0
+            || self.ip_requests_per_minute == 0
+            || self.reservation_lease_secs == 0
+        {
             return Err(bad(
                 "CHAT_MESSAGES_PER_MINUTE",
                 "chat limits and RESERVATION_LEASE_SECS must be positive",

@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod error;
 pub mod library_cli;
+pub mod limits;
 pub mod routes;
 pub mod security;
 pub mod seed;
@@ -16,12 +17,13 @@ pub mod web;
 use app::database::{self, Database};
 use app::settings::Settings;
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use domain::model::ChatModel;
 use domain::ports::{Persistence, Secrets};
 use state::AppState;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -62,12 +64,33 @@ pub fn router<S: Persistence>(state: AppState<S>) -> Router {
             get(routes::chat::history::<S>).delete(routes::chat::clear::<S>),
         )
         .route("/chat/export", get(routes::chat::export::<S>))
+        .route("/library/documents", get(routes::library::list::<S>))
+        .route(
+            "/library/documents/{id}",
+            delete(routes::library::retire::<S>),
+        )
         .fallback(routes::api::not_found);
-    let app = Router::new()
+    let limited = Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz::<S>))
         .nest("/api/v1", api)
         .merge(web::routes::<S>())
+        .layer(RequestBodyLimitLayer::new(state.settings.body_limit_bytes));
+    // Uploads get their own, larger, body limit.
+    let uploads = Router::new()
+        .route(
+            "/api/v1/library/uploads",
+            post(routes::library::upload::<S>),
+        )
+        .layer(RequestBodyLimitLayer::new(
+            state.settings.upload_limit_bytes,
+        ));
+    let app = limited
+        .merge(uploads)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::per_ip::<S>,
+        ))
         .with_state(state.clone());
     security::layers(app, &state.settings)
 }

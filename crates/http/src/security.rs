@@ -1,11 +1,10 @@
-//! Layers every response goes through: security headers, body size limit, timeout, request ids
+//! Layers every response goes through: security headers, timeout, request ids
 //! and a tracing span per request (method, path, status, latency; never bodies).
 
 use app::settings::Settings;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use std::time::Duration;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -18,7 +17,6 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 pub fn layers(router: Router, settings: &Settings) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let mut router = router
-        .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(settings.request_timeout_secs),

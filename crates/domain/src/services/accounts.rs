@@ -308,6 +308,17 @@ where
         }
     }
 
+    /// The audit log, newest first: who did what, when and from where. Admins only.
+    pub async fn audit_log(
+        &self,
+        actor: &Actor,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<crate::ports::AuditEntry>, AccountError> {
+        Self::require_admin(actor)?;
+        Ok(self.store.recent(offset, limit.clamp(1, 500)).await?)
+    }
+
     pub async fn list_users(
         &self,
         actor: &Actor,

@@ -240,3 +240,50 @@ mod tests {
         assert_eq!(s.remaining, Some(250));
     }
 }
+
+/// A company's pool this period, and each member's own usage (token counts only, never text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompanyUsage {
+    pub pool: UsageSummary,
+    pub members: Vec<(crate::UserId, Counter)>,
+}
+
+/// The company's usage at `now`. Callers authorise first (the company service's `company`).
+pub async fn company_usage<L: UsageLedger>(
+    ledger: &L,
+    catalog: &PlanCatalog,
+    company: &Company,
+    members: &[User],
+    now: DateTime<Utc>,
+) -> Result<CompanyUsage, BudgetError> {
+    let plan = catalog
+        .get(&company.plan_id)
+        .ok_or_else(|| BudgetError::UnknownPlan(company.plan_id.clone()))?;
+    let line = BudgetLine {
+        subject: Subject::Company(company.id),
+        period: Period::current(now, None),
+        allowance: Some(plan.allowance(company.seat_limit)),
+        may_use_topup: true,
+    };
+    let counter = ledger.counter(line.subject, line.period.key()).await?;
+    let topup = ledger.topup(line.subject).await?;
+    let subjects = members.iter().map(|m| Subject::User(m.id)).collect();
+    let counters = ledger
+        .counters_in_period(subjects, line.period.key())
+        .await?;
+    let members = members
+        .iter()
+        .map(|m| {
+            let counter = counters
+                .iter()
+                .find(|(s, _)| *s == Subject::User(m.id))
+                .map(|(_, c)| *c)
+                .unwrap_or_default();
+            (m.id, counter)
+        })
+        .collect();
+    Ok(CompanyUsage {
+        pool: line_summary(&line, counter, topup),
+        members,
+    })
+}

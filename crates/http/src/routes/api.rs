@@ -2,15 +2,18 @@
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
+use crate::limits;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
+use axum_extra::extract::WithRejection;
 use domain::Period;
 use domain::budget::UsageSummary;
 use domain::ports::{Persistence, SessionKind};
 use domain::services::budgets::usage_summary;
 use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
 
 #[derive(Deserialize)]
 pub struct TokenRequest {
@@ -27,8 +30,10 @@ pub struct TokenResponse {
 /// `POST /api/v1/auth/token`: exchanges e-mail and password for a bearer token.
 pub async fn create_token<S: Persistence>(
     State(state): State<AppState<S>>,
-    Json(body): Json<TokenRequest>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    WithRejection(Json(body), _): WithRejection<Json<TokenRequest>, ApiError>,
 ) -> ApiResult<(StatusCode, Json<TokenResponse>)> {
+    limits::sign_in_attempt(&state, Some(peer.ip()), &body.email).await?;
     let (_, issued) = state
         .accounts
         .sign_in(&body.email, &body.password, SessionKind::Api)

@@ -1,3 +1,4 @@
 pub mod api;
 pub mod chat;
 pub mod health;
+pub mod library;

@@ -1,0 +1,72 @@
+//! Rate limits applied at the edge, through the limiter port (governor in-process, or Redis):
+//! every request per client IP, and sign-in attempts per IP and per account. Answers 429 with
+//! `Retry-After`; a limiter that refuses (Redis down with `REDIS_FALLBACK=refuse`) answers 503.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use domain::ports::Persistence;
+use domain::ratelimit::{Decision, Quota, RateLimiter};
+use std::net::{IpAddr, SocketAddr};
+
+/// Sign-in attempts per minute, per client IP and per account.
+pub const SIGN_IN_IP: Quota = Quota::per_minute("sign_in_ip", 5);
+pub const SIGN_IN_ACCOUNT: Quota = Quota::per_minute("sign_in_account", 5);
+
+async fn check<S: Persistence>(
+    state: &AppState<S>,
+    quota: Quota,
+    key: &str,
+) -> Result<(), ApiError> {
+    match state.limiter.check(quota, key).await {
+        Ok(Decision::Allowed) => Ok(()),
+        Ok(Decision::Limited { retry_after }) => Err(ApiError::too_many(
+            "too many requests; please wait and try again",
+            retry_after.as_secs_f64().ceil() as u64,
+        )),
+        Err(e) => {
+            tracing::warn!(error = %e, "rate limiter unavailable");
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the service is temporarily unavailable; please try again shortly",
+            ))
+        }
+    }
+}
+
+/// Counts a sign-in attempt against both the IP's and the account's quota (both are always
+/// counted, so probing many accounts from one IP and one account from many IPs are both slowed).
+pub async fn sign_in_attempt<S: Persistence>(
+    state: &AppState<S>,
+    ip: Option<IpAddr>,
+    email: &str,
+) -> Result<(), ApiError> {
+    let by_ip = match ip {
+        Some(ip) => check(state, SIGN_IN_IP, &ip.to_string()).await,
+        None => Ok(()),
+    };
+    let by_account = check(state, SIGN_IN_ACCOUNT, &email.trim().to_lowercase()).await;
+    by_ip.and(by_account)
+}
+
+/// Middleware: every request counts against its client IP's quota.
+pub async fn per_ip<S: Persistence>(
+    State(state): State<AppState<S>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    if let Some(ip) = ip {
+        let quota = Quota::per_minute("ip", state.settings.ip_requests_per_minute.max(1));
+        if let Err(e) = check(&state, quota, &ip.to_string()).await {
+            return e.into_response();
+        }
+    }
+    next.run(request).await
+}

@@ -1,0 +1,436 @@
+//! Sign-in, sign-up, sign-out, the profile (plan, usage, password, language), the plans and the
+//! invitation link.
+
+use super::*;
+use crate::limits;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::response::Redirect;
+use domain::budget::UsageSummary;
+use domain::company::Invitation;
+use domain::plan::{Plan, PlanAudience};
+use domain::ports::SessionKind;
+use domain::services::accounts::NewAccount;
+use domain::services::budgets::usage_summary;
+use std::net::SocketAddr;
+
+/// `/`: the chat for people signed in, the sign-in page for everyone else.
+pub async fn home<S: Persistence>(State(state): State<AppState<S>>, jar: CookieJar) -> Redirect {
+    let signed_in = match jar.get(SESSION_COOKIE) {
+        Some(cookie) => state.accounts.authenticate(cookie.value()).await.is_ok(),
+        None => false,
+    };
+    Redirect::to(if signed_in { "/chat" } else { "/signin" })
+}
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+struct SigninPage<'a> {
+    page: &'a PageContext,
+    email: String,
+}
+
+pub async fn signin_page<S: Persistence>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Query(notice): Query<Notice>,
+) -> Response {
+    let (page, jar) = visitor_context(&state, &headers, jar, &notice);
+    (
+        jar,
+        render(&SigninPage {
+            page: &page,
+            email: String::new(),
+        }),
+    )
+        .into_response()
+}
+
+#[derive(serde::Deserialize)]
+pub struct SigninForm {
+    #[serde(default)]
+    csrf: String,
+    email: String,
+    password: String,
+}
+
+/// Where a person lands after signing in.
+fn landing(role: Role) -> &'static str {
+    match role {
+        Role::PlatformAdmin => "/admin",
+        Role::CompanyManager => "/manager",
+        Role::Employee | Role::Individual => "/chat",
+    }
+}
+
+pub async fn signin<S: Persistence>(
+    State(state): State<AppState<S>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    axum::Form(form): axum::Form<SigninForm>,
+) -> Response {
+    let (page, jar) = visitor_context(&state, &headers, jar, &Notice::default());
+    if !visitor_form_ok(&jar, &form.csrf) {
+        return error_page(&page, StatusCode::FORBIDDEN, "error-csrf");
+    }
+    if let Err(e) = limits::sign_in_attempt(&state, Some(peer.ip()), &form.email).await {
+        return api_error_page(&page, e);
+    }
+    match state
+        .accounts
+        .sign_in(&form.email, &form.password, SessionKind::Web)
+        .await
+    {
+        Ok((user, issued)) => {
+            // A new session at every sign-in: a token planted before sign-in is worthless.
+            let jar = jar.add(session_cookie(issued.token, state.settings.uses_tls()));
+            (jar, Redirect::to(landing(user.role))).into_response()
+        }
+        Err(e) => {
+            let page = PageContext {
+                error: Some(message(e)),
+                ..page
+            };
+            let html = render_with_status(
+                StatusCode::UNAUTHORIZED,
+                &SigninPage {
+                    page: &page,
+                    email: form.email,
+                },
+            );
+            (jar, html).into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignupPage<'a> {
+    page: &'a PageContext,
+    email: String,
+    name: String,
+}
+
+pub async fn signup_page<S: Persistence>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Query(notice): Query<Notice>,
+) -> Response {
+    let (page, jar) = visitor_context(&state, &headers, jar, &notice);
+    let html = render(&SignupPage {
+        page: &page,
+        email: String::new(),
+        name: String::new(),
+    });
+    (jar, html).into_response()
+}
+
+#[derive(serde::Deserialize)]
+pub struct SignupForm {
+    #[serde(default)]
+    csrf: String,
+    email: String,
+    name: String,
+    password: String,
+}
+
+pub async fn signup<S: Persistence>(
+    State(state): State<AppState<S>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    axum::Form(form): axum::Form<SignupForm>,
+) -> Response {
+    let locale = visitor_locale(&headers);
+    let (page, jar) = visitor_context(&state, &headers, jar, &Notice::default());
+    if !visitor_form_ok(&jar, &form.csrf) {
+        return error_page(&page, StatusCode::FORBIDDEN, "error-csrf");
+    }
+    if let Err(e) = limits::sign_in_attempt(&state, Some(peer.ip()), &form.email).await {
+        return api_error_page(&page, e);
+    }
+    let created = state
+        .accounts
+        .sign_up(NewAccount {
+            email: &form.email,
+            password: &form.password,
+            display_name: &form.name,
+            locale,
+        })
+        .await;
+    let signed_in = match created {
+        Ok(_) => {
+            state
+                .accounts
+                .sign_in(&form.email, &form.password, SessionKind::Web)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match signed_in {
+        Ok((_, issued)) => {
+            let jar = jar.add(session_cookie(issued.token, state.settings.uses_tls()));
+            (jar, Redirect::to("/chat")).into_response()
+        }
+        Err(e) => {
+            let page = PageContext {
+                error: Some(message(e)),
+                ..page
+            };
+            let html = render_with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &SignupPage {
+                    page: &page,
+                    email: form.email,
+                    name: form.name,
+                },
+            );
+            (jar, html).into_response()
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct Empty {}
+
+/// Ends the session everywhere it is used and forgets the cookie.
+pub async fn signout<S: Persistence>(
+    State(state): State<AppState<S>>,
+    jar: CookieJar,
+    submitted: SignedForm<Empty>,
+) -> Response {
+    let _ = state.accounts.sign_out(&submitted.signed.token).await;
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    (jar, Redirect::to("/signin")).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+struct ProfilePage<'a> {
+    page: &'a PageContext,
+    user: &'a User,
+    plan: String,
+    usage: UsageSummary,
+}
+
+pub async fn profile<S: Persistence>(
+    State(state): State<AppState<S>>,
+    signed: Signed,
+    Query(notice): Query<Notice>,
+) -> Response {
+    let page = signed.context(&notice);
+    let user = &signed.user;
+    let company = match user.company_id {
+        Some(id) => state.store.company_by_id(id).await.ok().flatten(),
+        None => None,
+    };
+    let plan_id = company.as_ref().map_or(&user.plan_id, |c| &c.plan_id);
+    let plan = state
+        .catalog
+        .get(plan_id)
+        .map_or_else(|| plan_id.clone(), |p| p.name.clone());
+    match usage_summary(
+        state.store.as_ref(),
+        state.store.as_ref(),
+        &state.catalog,
+        user,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(usage) => render(&ProfilePage {
+            page: &page,
+            user,
+            plan,
+            usage,
+        }),
+        Err(e) => api_error_page(&page, e.into()),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct PasswordForm {
+    current: String,
+    new: String,
+}
+
+/// Changes the password; every other session ends and this browser gets a fresh one.
+pub async fn change_password<S: Persistence>(
+    State(state): State<AppState<S>>,
+    jar: CookieJar,
+    submitted: SignedForm<PasswordForm>,
+) -> Response {
+    let SignedForm { signed, form } = submitted;
+    match state
+        .accounts
+        .change_password(&signed.actor, &form.current, &form.new, SessionKind::Web)
+        .await
+    {
+        Ok(issued) => {
+            let jar = jar.add(session_cookie(issued.token, state.settings.uses_tls()));
+            (jar, back("/profile", Ok("password-changed"))).into_response()
+        }
+        Err(e) => back("/profile", Err(message(e))),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct LanguageForm {
+    locale: String,
+}
+
+pub async fn change_language<S: Persistence>(
+    State(state): State<AppState<S>>,
+    submitted: SignedForm<LanguageForm>,
+) -> Response {
+    let SignedForm { signed, form } = submitted;
+    let Some(locale) = Locale::parse(&form.locale) else {
+        return back("/profile", Err("unknown language".into()));
+    };
+    match state.accounts.set_locale(&signed.actor, locale).await {
+        Ok(()) => back("/profile", Ok("language-changed")),
+        Err(e) => back("/profile", Err(message(e))),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "plans.html")]
+struct PlansPage<'a> {
+    page: &'a PageContext,
+    plans: Vec<&'a Plan>,
+    current: String,
+}
+
+pub async fn plans<S: Persistence>(
+    State(state): State<AppState<S>>,
+    signed: Signed,
+    Query(notice): Query<Notice>,
+) -> Response {
+    let page = signed.context(&notice);
+    let company_plan = match signed.user.company_id {
+        Some(id) => state
+            .store
+            .company_by_id(id)
+            .await
+            .ok()
+            .flatten()
+            .map(|c| c.plan_id),
+        None => None,
+    };
+    let audience_is_company = signed.user.role.belongs_to_company();
+    let plans = state
+        .catalog
+        .plans
+        .iter()
+        .filter(|p| {
+            p.company_only.is_none() && (p.audience == PlanAudience::Company) == audience_is_company
+        })
+        .collect();
+    render(&PlansPage {
+        page: &page,
+        plans,
+        current: company_plan.unwrap_or_else(|| signed.user.plan_id.clone()),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "invite.html")]
+struct InvitePage<'a> {
+    page: &'a PageContext,
+    invitation: &'a Invitation,
+    company: String,
+    secret: String,
+}
+
+pub async fn invite_page<S: Persistence>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Path(secret): Path<String>,
+    Query(notice): Query<Notice>,
+) -> Response {
+    let (page, jar) = visitor_context(&state, &headers, jar, &notice);
+    let invitation = match state.companies.invitation(&secret).await {
+        Ok(invitation) => invitation,
+        Err(_) => {
+            return (jar, error_page(&page, StatusCode::GONE, "error-invitation")).into_response();
+        }
+    };
+    let company = state
+        .store
+        .company_by_id(invitation.company_id)
+        .await
+        .ok()
+        .flatten()
+        .map(|c| c.name)
+        .unwrap_or_default();
+    let html = render(&InvitePage {
+        page: &page,
+        invitation: &invitation,
+        company,
+        secret,
+    });
+    (jar, html).into_response()
+}
+
+#[derive(serde::Deserialize)]
+pub struct AcceptForm {
+    #[serde(default)]
+    csrf: String,
+    name: String,
+    password: String,
+}
+
+/// Creates the invitee's account with the invitation's role and company, once, and signs in.
+pub async fn accept_invite<S: Persistence>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Path(secret): Path<String>,
+    axum::Form(form): axum::Form<AcceptForm>,
+) -> Response {
+    let locale = visitor_locale(&headers);
+    let (page, jar) = visitor_context(&state, &headers, jar, &Notice::default());
+    if !visitor_form_ok(&jar, &form.csrf) {
+        return error_page(&page, StatusCode::FORBIDDEN, "error-csrf");
+    }
+    let path = format!("/invite/{secret}");
+    let invitation = match state.companies.invitation(&secret).await {
+        Ok(invitation) => invitation,
+        Err(_) => return error_page(&page, StatusCode::GONE, "error-invitation"),
+    };
+    let email = invitation.email.to_string();
+    let user = match state
+        .accounts
+        .new_user(
+            NewAccount {
+                email: &email,
+                password: &form.password,
+                display_name: &form.name,
+                locale,
+            },
+            invitation.role,
+            Some(invitation.company_id),
+        )
+        .await
+    {
+        Ok(user) => user,
+        Err(e) => return back(&path, Err(message(e))),
+    };
+    if let Err(e) = state.companies.accept(&secret, &user).await {
+        return back(&path, Err(message(e)));
+    }
+    match state
+        .accounts
+        .sign_in(&email, &form.password, SessionKind::Web)
+        .await
+    {
+        Ok((user, issued)) => {
+            let jar = jar.add(session_cookie(issued.token, state.settings.uses_tls()));
+            (jar, Redirect::to(landing(user.role))).into_response()
+        }
+        Err(_) => Redirect::to("/signin").into_response(),
+    }
+}

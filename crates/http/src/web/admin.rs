@@ -1,0 +1,259 @@
+//! The platform admin's dashboard: companies (create, edit, delete with confirmation, custom
+//! system prompt), users (search, role, disable), usage per company, the audit log, and the
+//! library upload form.
+
+use super::*;
+use axum::extract::{Path, Query, State};
+use domain::budget::UsageSummary;
+use domain::company::Company;
+use domain::library::Document;
+use domain::ports::{AuditEntry, UserQuery};
+use domain::services::budgets::company_usage;
+use domain::services::companies::CompanyDraft;
+use domain::{CompanyId, UserId};
+
+#[derive(serde::Deserialize, Default)]
+pub struct DashboardQuery {
+    q: Option<String>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+struct Dashboard<'a> {
+    page: &'a PageContext,
+    companies: Vec<(Company, UsageSummary)>,
+    users: Vec<User>,
+    search: String,
+    plans: Vec<String>,
+    documents: Vec<Document>,
+}
+
+/// Users listed per page of the dashboard.
+const USERS_SHOWN: u64 = 100;
+
+pub async fn dashboard<S: Persistence>(
+    State(state): State<AppState<S>>,
+    signed: Signed,
+    Query(query): Query<DashboardQuery>,
+) -> Response {
+    let page = signed.context(&Notice {
+        notice: query.notice,
+        error: query.error,
+    });
+    let actor = &signed.actor;
+    let search = query.q.unwrap_or_default();
+    let loaded = async {
+        let companies = state.companies.list(actor).await?;
+        let users = state
+            .accounts
+            .list_users(
+                actor,
+                &UserQuery {
+                    search: Some(search.trim().to_string()).filter(|s| !s.is_empty()),
+                    company_id: None,
+                    offset: 0,
+                    limit: USERS_SHOWN,
+                },
+            )
+            .await?;
+        let documents = state.library.documents().await?;
+        Ok::<_, ApiError>((companies, users, documents))
+    };
+    let (companies, users, documents) = match loaded.await {
+        Ok(loaded) => loaded,
+        Err(e) => return api_error_page(&page, e),
+    };
+    let now = chrono::Utc::now();
+    let mut with_usage = Vec::with_capacity(companies.len());
+    for company in companies {
+        let usage = company_usage(state.store.as_ref(), &state.catalog, &company, &[], now)
+            .await
+            .map(|u| u.pool)
+            .unwrap_or_default();
+        with_usage.push((company, usage));
+    }
+    render(&Dashboard {
+        page: &page,
+        companies: with_usage,
+        users,
+        search,
+        plans: state.catalog.plans.iter().map(|p| p.id.clone()).collect(),
+        documents,
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub struct CompanyForm {
+    name: String,
+    seats: u32,
+    plan: String,
+    #[serde(default)]
+    system_prompt: String,
+}
+
+impl CompanyForm {
+    fn draft(self) -> CompanyDraft {
+        CompanyDraft {
+            name: self.name,
+            seat_limit: self.seats,
+            plan_id: self.plan,
+            system_prompt: Some(self.system_prompt.trim().to_string()).filter(|p| !p.is_empty()),
+        }
+    }
+}
+
+pub async fn create_company<S: Persistence>(
+    State(state): State<AppState<S>>,
+    submitted: SignedForm<CompanyForm>,
+) -> Response {
+    let SignedForm { signed, form } = submitted;
+    match state.companies.create(&signed.actor, &form.draft()).await {
+        Ok(company) => back(
+            &format!("/admin/companies/{}", company.id),
+            Ok("company-created"),
+        ),
+        Err(e) => back("/admin", Err(message(e))),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_company.html")]
+struct CompanyPage<'a> {
+    page: &'a PageContext,
+    company: Company,
+    plans: Vec<String>,
+}
+
+pub async fn company_page<S: Persistence>(
+    State(state): State<AppState<S>>,
+    signed: Signed,
+    Path(id): Path<i64>,
+    Query(notice): Query<Notice>,
+) -> Response {
+    let page = signed.context(&notice);
+    if signed.user.role != Role::PlatformAdmin {
+        return error_page(&page, StatusCode::FORBIDDEN, "error-forbidden");
+    }
+    match state.companies.company(&signed.actor, CompanyId(id)).await {
+        Ok(company) => render(&CompanyPage {
+            page: &page,
+            company,
+            plans: state.catalog.plans.iter().map(|p| p.id.clone()).collect(),
+        }),
+        Err(e) => api_error_page(&page, e.into()),
+    }
+}
+
+pub async fn update_company<S: Persistence>(
+    State(state): State<AppState<S>>,
+    Path(id): Path<i64>,
+    submitted: SignedForm<CompanyForm>,
+) -> Response {
+    let SignedForm { signed, form } = submitted;
+    let path = format!("/admin/companies/{id}");
+    match state
+        .companies
+        .update(&signed.actor, CompanyId(id), &form.draft())
+        .await
+    {
+        Ok(_) => back(&path, Ok("company-saved")),
+        Err(e) => back(&path, Err(message(e))),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct DeleteForm {
+    confirm: String,
+}
+
+pub async fn delete_company<S: Persistence>(
+    State(state): State<AppState<S>>,
+    Path(id): Path<i64>,
+    submitted: SignedForm<DeleteForm>,
+) -> Response {
+    let SignedForm { signed, form } = submitted;
+    match state
+        .companies
+        .delete(&signed.actor, CompanyId(id), &form.confirm)
+        .await
+    {
+        Ok(()) => back("/admin", Ok("company-deleted")),
+        Err(e) => back(&format!("/admin/companies/{id}"), Err(message(e))),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct RoleForm {
+    role: String,
+    #[serde(default)]
+    company: String,
+}
+
+pub async fn set_role<S: Persistence>(
+    State(state): State<AppState<S>>,
+    Path(id): Path<i64>,
+    submitted: SignedForm<RoleForm>,
+) -> Response {
+    let SignedForm { signed, form } = submitted;
+    let role = match form.role.as_str() {
+        "admin" => Role::PlatformAdmin,
+        "manager" => Role::CompanyManager,
+        "employee" => Role::Employee,
+        "individual" => Role::Individual,
+        _ => return back("/admin", Err("unknown role".into())),
+    };
+    let company = form.company.trim().parse::<i64>().ok().map(CompanyId);
+    match state
+        .accounts
+        .set_role(&signed.actor, UserId(id), role, company)
+        .await
+    {
+        Ok(_) => back("/admin", Ok("user-saved")),
+        Err(e) => back("/admin", Err(message(e))),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct DisabledForm {
+    disabled: bool,
+}
+
+pub async fn set_disabled<S: Persistence>(
+    State(state): State<AppState<S>>,
+    Path(id): Path<i64>,
+    submitted: SignedForm<DisabledForm>,
+) -> Response {
+    let SignedForm { signed, form } = submitted;
+    match state
+        .accounts
+        .set_disabled(&signed.actor, UserId(id), form.disabled)
+        .await
+    {
+        Ok(_) => back("/admin", Ok("user-saved")),
+        Err(e) => back("/admin", Err(message(e))),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage<'a> {
+    page: &'a PageContext,
+    entries: Vec<AuditEntry>,
+}
+
+pub async fn audit<S: Persistence>(
+    State(state): State<AppState<S>>,
+    signed: Signed,
+    Query(notice): Query<Notice>,
+) -> Response {
+    let page = signed.context(&notice);
+    match state.accounts.audit_log(&signed.actor, 0, 200).await {
+        Ok(entries) => render(&AuditPage {
+            page: &page,
+            entries,
+        }),
+        Err(e) => api_error_page(&page, e.into()),
+    }
+}

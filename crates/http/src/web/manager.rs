@@ -1,0 +1,234 @@
+//! The company manager's page: employees (invite, remove, personal monthly cap), pending
+//! invitations, the seat limit, and the company's usage this month per person (token counts
+//! only, never message text). An admin may open it for any company with `?company=ID`.
+
+use super::*;
+use axum::extract::{Path, Query, State};
+use domain::company::{Company, Invitation};
+use domain::services::budgets::{CompanyUsage, company_usage};
+use domain::{CompanyId, UserId};
+
+#[derive(serde::Deserialize, Default)]
+pub struct ManagerQuery {
+    company: Option<i64>,
+    #[serde(flatten)]
+    notice: NoticeFields,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct NoticeFields {
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "manager.html")]
+struct ManagerPage<'a> {
+    page: &'a PageContext,
+    company: Company,
+    members: Vec<(User, u64)>,
+    invitations: Vec<Invitation>,
+    usage: CompanyUsage,
+    link: Option<String>,
+}
+
+/// The company the signed-in person manages (their own), or the one an admin asked for.
+fn company_of(signed: &Signed, asked: Option<i64>) -> Option<CompanyId> {
+    match signed.user.role {
+        Role::PlatformAdmin => asked.map(CompanyId),
+        _ => signed.user.company_id,
+    }
+}
+
+pub async fn manager_page<S: Persistence>(
+    State(state): State<AppState<S>>,
+    signed: Signed,
+    Query(query): Query<ManagerQuery>,
+) -> Response {
+    let mut page = signed.context(&Notice {
+        notice: query.notice.notice.clone(),
+        error: None,
+    });
+    // An invitation link is passed back once, to be handed on when no e-mail is sent.
+    let link = query
+        .notice
+        .notice
+        .as_deref()
+        .and_then(|n| n.strip_prefix("invited:"))
+        .map(|secret| {
+            format!(
+                "{}/invite/{secret}",
+                state.settings.public_url.trim_end_matches('/')
+            )
+        });
+    if link.is_some() {
+        page.notice = Some("invited".into());
+    }
+    page.error = query.notice.error;
+    let Some(id) = company_of(&signed, query.company) else {
+        return error_page(&page, StatusCode::FORBIDDEN, "error-forbidden");
+    };
+    let actor = &signed.actor;
+    let loaded = async {
+        let company = state.companies.company(actor, id).await?;
+        let members = state.companies.members(actor, id).await?;
+        let invitations = state.companies.pending_invitations(actor, id).await?;
+        Ok::<_, ApiError>((company, members, invitations))
+    };
+    let (company, members, invitations) = match loaded.await {
+        Ok(loaded) => loaded,
+        Err(e) => return api_error_page(&page, e),
+    };
+    let usage = match company_usage(
+        state.store.as_ref(),
+        &state.catalog,
+        &company,
+        &members,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(usage) => usage,
+        Err(e) => return api_error_page(&page, e.into()),
+    };
+    let members = members
+        .into_iter()
+        .map(|m| {
+            let used = usage
+                .members
+                .iter()
+                .find(|(id, _)| *id == m.id)
+                .map_or(0, |(_, c)| c.used);
+            (m, used)
+        })
+        .collect();
+    render(&ManagerPage {
+        page: &page,
+        company,
+        members,
+        invitations,
+        usage,
+        link,
+    })
+}
+
+/// Where to go back to after an action on company `id`.
+fn manager_path(signed: &Signed, id: CompanyId) -> String {
+    if signed.user.role == Role::PlatformAdmin {
+        format!("/manager?company={id}")
+    } else {
+        "/manager".into()
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct InviteForm {
+    company: i64,
+    email: String,
+    role: String,
+}
+
+pub async fn invite<S: Persistence>(
+    State(state): State<AppState<S>>,
+    submitted: SignedForm<InviteForm>,
+) -> Response {
+    let SignedForm { signed, form } = submitted;
+    let id = CompanyId(form.company);
+    let path = manager_path(&signed, id);
+    let role = if form.role == "manager" {
+        Role::CompanyManager
+    } else {
+        Role::Employee
+    };
+    match state
+        .companies
+        .invite(&signed.actor, id, &form.email, role)
+        .await
+    {
+        Ok((_, secret)) => back(&path, Ok(&format!("invited:{secret}"))),
+        Err(e) => back(&path, Err(message(e))),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct CompanyForm {
+    company: i64,
+}
+
+pub async fn remove<S: Persistence>(
+    State(state): State<AppState<S>>,
+    Path(user): Path<i64>,
+    submitted: SignedForm<CompanyForm>,
+) -> Response {
+    let SignedForm { signed, form } = submitted;
+    let id = CompanyId(form.company);
+    let path = manager_path(&signed, id);
+    match state
+        .companies
+        .remove_member(&signed.actor, id, UserId(user))
+        .await
+    {
+        Ok(()) => back(&path, Ok("member-removed")),
+        Err(e) => back(&path, Err(message(e))),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct CapForm {
+    company: i64,
+    /// Empty means no personal cap.
+    cap: String,
+}
+
+pub async fn set_cap<S: Persistence>(
+    State(state): State<AppState<S>>,
+    Path(user): Path<i64>,
+    submitted: SignedForm<CapForm>,
+) -> Response {
+    let SignedForm { signed, form } = submitted;
+    let id = CompanyId(form.company);
+    let path = manager_path(&signed, id);
+    let cap = match form.cap.trim() {
+        "" => None,
+        text => match text.parse::<u64>() {
+            Ok(cap) => Some(cap),
+            Err(_) => {
+                return back(
+                    &path,
+                    Err("the cap must be a whole number of tokens".into()),
+                );
+            }
+        },
+    };
+    match state
+        .companies
+        .set_personal_cap(&signed.actor, id, UserId(user), cap)
+        .await
+    {
+        Ok(_) => back(&path, Ok("cap-saved")),
+        Err(e) => back(&path, Err(message(e))),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct RevokeForm {
+    company: i64,
+    token_hash: String,
+}
+
+pub async fn revoke<S: Persistence>(
+    State(state): State<AppState<S>>,
+    submitted: SignedForm<RevokeForm>,
+) -> Response {
+    let SignedForm { signed, form } = submitted;
+    let id = CompanyId(form.company);
+    let path = manager_path(&signed, id);
+    match state
+        .companies
+        .revoke_invitation(&signed.actor, id, &form.token_hash)
+        .await
+    {
+        Ok(()) => back(&path, Ok("invitation-revoked")),
+        Err(e) => back(&path, Err(message(e))),
+    }
+}
