@@ -12,16 +12,17 @@ use html5ever::tokenizer::{
 };
 use std::cell::RefCell;
 
-/// Elements whose content is never shown as page text.
+/// Elements whose content is never shown as page text. (`head` is not one: its end tag
+/// is optional, and what it holds is either hidden here or the title.)
 const HIDDEN: &[&str] = &[
     "script", "style", "nav", "template", "noscript", "svg", "math", "textarea", "select",
-    "iframe", "noembed", "noframes", "object", "head",
+    "iframe", "noembed", "noframes", "object",
 ];
 /// Elements that never have content, or whose end tag is optional: not counted as nesting.
 const UNNESTED: &[&str] = &[
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
     "track", "wbr", "keygen", "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup",
-    "thead", "tbody", "tfoot", "colgroup", "caption", "rb", "rt", "rp", "html", "body",
+    "thead", "tbody", "tfoot", "colgroup", "caption", "rb", "rt", "rp", "html", "head", "body",
 ];
 /// Elements that end the running paragraph.
 const BLOCKS: &[&str] = &[
@@ -124,9 +125,6 @@ impl State {
                 "title" => self.in_title = true,
                 _ => {}
             }
-        } else if name == "title" {
-            // <title> normally sits in <head>, which is otherwise hidden.
-            self.in_title = true;
         }
         match name {
             "script" => TokenSinkResult::RawData(RawKind::ScriptData),
@@ -326,6 +324,15 @@ mod tests {
         assert!(text_of(declared).1.contains("coração"));
         let sniffed = b"<p>aten\xe7\xe3o</p>";
         assert!(text_of(sniffed).1.contains("atenção"));
+    }
+
+    #[test]
+    fn head_and_body_end_tags_are_optional() {
+        let (title, text) = text_of(b"<html><head><title>Sono</title><body><p>Durma bem.");
+        assert_eq!(
+            (title.as_deref(), text.as_str()),
+            (Some("Sono"), "[] Durma bem.")
+        );
     }
 
     #[test]
