@@ -7,19 +7,19 @@ use lopdf::content::{Content, Operation};
 use lopdf::{Dictionary, Document, Object, Stream, dictionary};
 
 fn build(fonts: Dictionary, pages: &[Vec<Operation>], compress: bool) -> Vec<u8> {
-    build_with(|_| fonts, pages, compress)
+    build_with(|_| dictionary! { "Font" => fonts }, pages, compress)
 }
 
-/// `fonts` may add indirect objects (streams must be indirect) to the document.
+/// `resources` may add indirect objects (streams must be indirect) to the document.
 fn build_with(
-    fonts: impl FnOnce(&mut Document) -> Dictionary,
+    resources: impl FnOnce(&mut Document) -> Dictionary,
     pages: &[Vec<Operation>],
     compress: bool,
 ) -> Vec<u8> {
     let mut doc = Document::with_version("1.5");
-    let fonts = fonts(&mut doc);
+    let resources = resources(&mut doc);
     let pages_id = doc.new_object_id();
-    let resources_id = doc.add_object(dictionary! { "Font" => fonts });
+    let resources_id = doc.add_object(resources);
     let mut kids = Vec::new();
     for ops in pages {
         let mut stream = Stream::new(
@@ -133,7 +133,7 @@ endcmap CMapName currentdict /CMap defineresource pop end end\n";
 fn identity_h_fonts_decode_through_to_unicode_and_expand_ligatures() {
     let fonts = |doc: &mut Document| {
         let to_unicode = doc.add_object(Stream::new(dictionary! {}, CMAP.as_bytes().to_vec()));
-        dictionary! {
+        let fonts = dictionary! {
         "F1" => dictionary! {
             "Type" => "Font", "Subtype" => "Type0", "BaseFont" => "ABCDEF+DejaVuSans",
             "Encoding" => "Identity-H",
@@ -143,7 +143,8 @@ fn identity_h_fonts_decode_through_to_unicode_and_expand_ligatures() {
             })],
             "ToUnicode" => to_unicode,
         },
-        }
+        };
+        dictionary! { "Font" => fonts }
     };
     let glyphs: Vec<u8> = [1u8, 2, 3, 4, 5, 6, 2, 9, 7, 8]
         .iter()
@@ -199,4 +200,35 @@ fn limits_on_pages_and_decompressed_content() {
         tight.extract("bomb.pdf", &bytes),
         Err(ExtractError::TooLarge(_))
     ));
+}
+
+#[test]
+fn text_inside_form_xobjects_is_read() {
+    let resources = |doc: &mut Document| {
+        let font = dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "Encoding" => "WinAnsiEncoding" };
+        let inner = Content {
+            operations: line("F9", 0, 0, bytes(b"dentro do formul\xe1rio")),
+        };
+        let mut form = Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Form",
+                "BBox" => vec![0.into(), 0.into(), 500.into(), 100.into()],
+                "Matrix" => vec![1.into(), 0.into(), 0.into(), 1.into(), 72.into(), 600.into()],
+                "Resources" => dictionary! { "Font" => dictionary! { "F9" => font } },
+            },
+            inner.encode().unwrap(),
+        );
+        form.compress().unwrap();
+        let form_id = doc.add_object(form);
+        dictionary! { "Font" => dictionary! {}, "XObject" => dictionary! { "Fm1" => form_id } }
+    };
+    let ops = vec![
+        Operation::new("q", vec![]),
+        Operation::new("Do", vec!["Fm1".into()]),
+        Operation::new("Q", vec![]),
+    ];
+    assert_eq!(
+        text_of(&build_with(resources, &[ops], true)),
+        "dentro do formulário"
+    );
 }

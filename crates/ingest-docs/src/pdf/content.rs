@@ -2,8 +2,9 @@
 //! and ends on the page, and what it says.
 
 use super::fonts::{Font, number};
-use lopdf::Object;
+use super::resources::{self, FontIndex, MAX_FORM_DEPTH};
 use lopdf::content::Content;
+use lopdf::{Dictionary, Document, Object};
 use std::collections::HashMap;
 
 /// One shown string, placed in page space.
@@ -48,9 +49,26 @@ struct GState {
     rise: f64,
 }
 
+/// Where names resolve: the page's resources, or a form XObject's while it is drawn.
+pub(super) struct Scope<'d> {
+    pub fonts: HashMap<Vec<u8>, usize>,
+    pub xobjects: Option<&'d Dictionary>,
+}
+
+/// What one page may still spend: operators run and bytes decompressed for its forms.
+pub(super) struct Budget {
+    pub ops: usize,
+    pub bytes: usize,
+}
+
 pub(super) struct Interpreter<'f, 'd> {
+    doc: &'d Document,
     fonts: &'f [Font<'d>],
-    names: &'f HashMap<Vec<u8>, usize>,
+    index: &'f FontIndex,
+    scope: Scope<'d>,
+    budget: Budget,
+    bytes_at_start: usize,
+    depth: usize,
     gs: GState,
     saved: Vec<GState>,
     tm: Matrix,
@@ -59,10 +77,21 @@ pub(super) struct Interpreter<'f, 'd> {
 }
 
 impl<'f, 'd> Interpreter<'f, 'd> {
-    pub(super) fn new(fonts: &'f [Font<'d>], names: &'f HashMap<Vec<u8>, usize>) -> Self {
+    pub(super) fn new(
+        doc: &'d Document,
+        fonts: &'f [Font<'d>],
+        index: &'f FontIndex,
+        scope: Scope<'d>,
+        budget: Budget,
+    ) -> Self {
         Interpreter {
+            doc,
             fonts,
-            names,
+            index,
+            scope,
+            bytes_at_start: budget.bytes,
+            budget,
+            depth: 0,
             gs: GState {
                 ctm: IDENTITY,
                 font: None,
@@ -82,10 +111,67 @@ impl<'f, 'd> Interpreter<'f, 'd> {
 
     /// Runs the operations of one content stream; a syntax error ends the stream but keeps
     /// the text read so far.
-    pub(super) fn run(&mut self, content: &[u8], max_ops: usize) {
-        for op in Content::decode_iter(content).take(max_ops) {
+    pub(super) fn run(&mut self, content: &[u8]) {
+        for op in Content::decode_iter(content) {
             let Ok(op) = op else { break };
+            if self.budget.ops == 0 {
+                break;
+            }
+            self.budget.ops -= 1;
             self.op(&op.operator, &op.operands);
+        }
+    }
+
+    /// Bytes decompressed for forms so far.
+    pub(super) fn bytes_spent(&self) -> usize {
+        self.bytes_at_start.saturating_sub(self.budget.bytes)
+    }
+
+    /// Draws a form XObject: its content runs with its own matrix and resources, and the
+    /// graphics state comes back as it was.
+    fn form(&mut self, name: &[u8]) {
+        if self.depth >= MAX_FORM_DEPTH {
+            return;
+        }
+        let doc = self.doc;
+        let entry = self.scope.xobjects.and_then(|x| x.get(name).ok());
+        let Some(stream) = entry.and_then(|e| resources::form(doc, e)) else {
+            return;
+        };
+        let content = if stream.dict.has(b"Filter") {
+            match stream.decompressed_content_with_limit(self.budget.bytes) {
+                Ok(content) => content,
+                Err(_) => return,
+            }
+        } else {
+            stream.content.clone()
+        };
+        self.budget.bytes = self.budget.bytes.saturating_sub(content.len());
+        let form_matrix = stream
+            .dict
+            .get(b"Matrix")
+            .ok()
+            .and_then(|m| m.as_array().ok())
+            .and_then(|a| matrix(a))
+            .unwrap_or(IDENTITY);
+        let inner = resources::sub_dict(doc, &stream.dict, b"Resources").map(|r| Scope {
+            fonts: resources::font_names(doc, r, self.index),
+            xobjects: resources::sub_dict(doc, r, b"XObject"),
+        });
+        let outer_scope = inner.map(|s| std::mem::replace(&mut self.scope, s));
+        let (gs, saved, tm, tlm) = (
+            self.gs.clone(),
+            std::mem::take(&mut self.saved),
+            self.tm,
+            self.tlm,
+        );
+        self.gs.ctm = mul(&form_matrix, &self.gs.ctm);
+        self.depth += 1;
+        self.run(&content);
+        self.depth -= 1;
+        (self.gs, self.saved, self.tm, self.tlm) = (gs, saved, tm, tlm);
+        if let Some(scope) = outer_scope {
+            self.scope = scope;
         }
     }
 
@@ -111,7 +197,7 @@ impl<'f, 'd> Interpreter<'f, 'd> {
                 self.gs.font = args
                     .first()
                     .and_then(|o| o.as_name().ok())
-                    .and_then(|n| self.names.get(n).copied());
+                    .and_then(|n| self.scope.fonts.get(n).copied());
                 self.gs.size = n(1).unwrap_or(0.0);
             }
             "Tc" => self.gs.char_spacing = n(0).unwrap_or(0.0),
@@ -142,6 +228,11 @@ impl<'f, 'd> Interpreter<'f, 'd> {
                 self.gs.char_spacing = n(1).unwrap_or(0.0);
                 self.next_line(0.0, -self.gs.leading);
                 self.show_operand(args.get(2));
+            }
+            "Do" => {
+                if let Some(name) = args.first().and_then(|o| o.as_name().ok()) {
+                    self.form(name);
+                }
             }
             "TJ" => {
                 let Some(Object::Array(items)) = args.first() else {

@@ -4,15 +4,16 @@
 mod content;
 mod fonts;
 mod layout;
+mod resources;
 mod std_widths;
 
 use crate::Limits;
 use crate::text::clean_lines;
-use content::Interpreter;
+use content::{Budget, Interpreter, Scope};
 use domain::library::{DocFormat, ExtractError, ExtractedDocument, TextBlock};
 use fonts::Font;
 use lopdf::{DecompressError, Dictionary, Document, LoadOptions};
-use std::collections::HashMap;
+use resources::FontTable;
 
 /// Operations read from one page at most; a page's content is already size-bounded, this
 /// keeps pathological streams of tiny operators bounded too.
@@ -63,27 +64,31 @@ pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<ExtractedDocument
         )));
     }
 
-    // Fonts are shared between pages: decode each dictionary's encoding once.
-    let mut page_fonts: Vec<HashMap<Vec<u8>, usize>> = Vec::with_capacity(pages.len());
-    let mut originals: Vec<&Dictionary> = Vec::new();
-    let mut index: HashMap<*const Dictionary, usize> = HashMap::new();
+    // Fonts are shared between pages and forms: decode each dictionary's encoding once.
+    let mut table = FontTable::default();
+    let mut scopes: Vec<Scope<'_>> = Vec::new();
     for &page_id in pages.values() {
-        let mut names = HashMap::new();
-        for (name, dict) in doc.get_page_fonts(page_id).unwrap_or_default() {
-            let next = originals.len();
-            let i = *index.entry(std::ptr::from_ref(dict)).or_insert(next);
-            if i == next {
-                originals.push(dict);
-            }
-            names.insert(name, i);
+        let fonts = doc.get_page_fonts(page_id).unwrap_or_default();
+        let names = fonts
+            .into_iter()
+            .map(|(name, dict)| (name, table.add(dict)))
+            .collect();
+        let xobjects = resources::page_xobjects(&doc, page_id);
+        if let Some(x) = xobjects {
+            table.add_forms(&doc, x, 0);
         }
-        page_fonts.push(names);
+        scopes.push(Scope {
+            fonts: names,
+            xobjects,
+        });
     }
-    let decoding: Vec<Dictionary> = originals
+    let decoding: Vec<Dictionary> = table
+        .fonts
         .iter()
         .map(|d| fonts::prefer_to_unicode(d))
         .collect();
-    let fonts: Vec<Font<'_>> = originals
+    let fonts: Vec<Font<'_>> = table
+        .fonts
         .iter()
         .zip(&decoding)
         .map(|(orig, dec)| Font::new(&doc, orig, dec))
@@ -93,7 +98,7 @@ pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<ExtractedDocument
     let mut used = 0usize;
     let mut chars = 0usize;
     let mut blocks = Vec::new();
-    for ((&number, &page_id), names) in pages.iter().zip(&page_fonts) {
+    for ((&number, &page_id), scope) in pages.iter().zip(scopes) {
         let content = doc
             .get_page_content_with_limit(page_id, budget.saturating_sub(used))
             .map_err(|e| match e {
@@ -105,8 +110,13 @@ pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<ExtractedDocument
                 e => malformed(e),
             })?;
         used += content.len();
-        let mut interpreter = Interpreter::new(&fonts, names);
-        interpreter.run(&content, MAX_OPS_PER_PAGE);
+        let page_budget = Budget {
+            ops: MAX_OPS_PER_PAGE,
+            bytes: budget.saturating_sub(used),
+        };
+        let mut interpreter = Interpreter::new(&doc, &fonts, &table.index, scope, page_budget);
+        interpreter.run(&content);
+        used += interpreter.bytes_spent();
         let text = layout::page_text(&interpreter.runs);
         let text = text
             .split("\n\n")
