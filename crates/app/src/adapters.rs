@@ -64,9 +64,6 @@ pub enum Limiter {
     Shared(ResilientLimiter),
 }
 
-/// Redis keys of the limiter start with this, so they are easy to find and never collide.
-const REDIS_PREFIX: &str = "botpsicologo:rl";
-
 impl Limiter {
     pub fn from_settings(settings: &Settings) -> Result<Limiter, LimiterError> {
         if settings.redis_url.trim().is_empty() {
@@ -79,9 +76,13 @@ impl Limiter {
             },
             ..ResilientOptions::default()
         };
-        ResilientLimiter::open(settings.redis_url.trim(), REDIS_PREFIX, options)
-            .map(Limiter::Shared)
-            .map_err(|e| LimiterError(format!("REDIS_URL: {}", e.0)))
+        ResilientLimiter::open(
+            settings.redis_url.trim(),
+            &settings.redis_key_prefix,
+            options,
+        )
+        .map(Limiter::Shared)
+        .map_err(|e| LimiterError(format!("REDIS_URL: {}", e.0)))
     }
 }
 
