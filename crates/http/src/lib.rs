@@ -58,6 +58,7 @@ pub fn router<S: Persistence>(state: AppState<S>) -> Router {
             post(routes::api::create_token::<S>).delete(routes::api::revoke_token::<S>),
         )
         .route("/me", get(routes::api::me::<S>))
+        .route("/openapi.json", get(routes::openapi::openapi_json))
         .route("/chat", post(routes::chat::chat::<S>))
         .route(
             "/chat/history",

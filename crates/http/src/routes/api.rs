@@ -3,6 +3,7 @@
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
 use crate::limits;
+use crate::routes::openapi::ErrorBody;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
@@ -14,20 +15,24 @@ use domain::ports::{Persistence, SessionKind};
 use domain::services::budgets::usage_summary;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
+use utoipa::ToSchema;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct TokenRequest {
     email: String,
     password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct TokenResponse {
     token: String,
     expires_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// `POST /api/v1/auth/token`: exchanges e-mail and password for a bearer token.
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
+    responses((status = 201, body = TokenResponse), (status = 401, body = ErrorBody),
+              (status = 429, description = "too many attempts (Retry-After)", body = ErrorBody)))]
 pub async fn create_token<S: Persistence>(
     State(state): State<AppState<S>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -48,6 +53,8 @@ pub async fn create_token<S: Persistence>(
 }
 
 /// `DELETE /api/v1/auth/token`: revokes the token used for this request.
+#[utoipa::path(delete, path = "/api/v1/auth/token", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "revoked"), (status = 401, body = ErrorBody)))]
 pub async fn revoke_token<S: Persistence>(
     State(state): State<AppState<S>>,
     auth: Authenticated,
@@ -56,32 +63,40 @@ pub async fn revoke_token<S: Persistence>(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct CompanyView {
+    #[schema(value_type = i64)]
     id: domain::CompanyId,
     name: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct PeriodView {
     start: chrono::DateTime<chrono::Utc>,
     end: chrono::DateTime<chrono::Utc>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct MeResponse {
+    #[schema(value_type = i64)]
     id: domain::UserId,
     email: String,
     display_name: String,
+    #[schema(value_type = String, example = "individual")]
     role: domain::Role,
+    #[schema(value_type = String, example = "pt-BR")]
     locale: domain::Locale,
     plan: String,
     company: Option<CompanyView>,
+    /// `{"used","reserved","limit","remaining"}` for the current period.
+    #[schema(value_type = Object)]
     usage: UsageSummary,
     period: PeriodView,
 }
 
 /// `GET /api/v1/me`: who the caller is and what they have left this period.
+#[utoipa::path(get, path = "/api/v1/me", tag = "account", security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = MeResponse), (status = 401, body = ErrorBody)))]
 pub async fn me<S: Persistence>(
     State(state): State<AppState<S>>,
     auth: Authenticated,

@@ -7,6 +7,7 @@
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
+use crate::routes::openapi::ErrorBody;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Query, State};
@@ -25,19 +26,20 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::mpsc;
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct ChatRequest {
     message: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct UsageView {
     prompt_tokens: u64,
     completion_tokens: u64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct SourceView {
     title: String,
     page: Option<u32>,
@@ -58,7 +60,7 @@ impl From<Source> for SourceView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ChatResponse {
     reply: String,
     usage: UsageView,
@@ -84,6 +86,12 @@ impl From<TurnOutcome> for ChatResponse {
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/chat", tag = "chat", request_body = ChatRequest,
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = ChatResponse, description = "the reply; or `text/event-stream` events `delta`, `done`, `error` when asked with Accept: text/event-stream"),
+              (status = 402, body = ErrorBody, description = "over budget, with how to get more"),
+              (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+              (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
 /// `POST /api/v1/chat`: one turn. JSON by default; server-sent events (`delta`, then `done` or
 /// `error`) with `Accept: text/event-stream`.
 pub async fn chat<S: Persistence>(
@@ -192,15 +200,19 @@ fn sse_event(event: TurnEvent) -> Event {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 pub struct HistoryQuery {
+    /// Messages older than this id.
     before: Option<i64>,
     limit: Option<u64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct MessageView {
+    #[schema(value_type = i64)]
     id: MessageId,
+    /// `user` or `assistant`.
+    #[schema(value_type = String)]
     author: &'static str,
     text: String,
     created_at: chrono::DateTime<chrono::Utc>,
@@ -222,16 +234,20 @@ impl From<Message> for MessageView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct HistoryPage {
     /// Newest first.
     messages: Vec<MessageView>,
     /// Pass as `before` for the next (older) page; `null` at the beginning of the history.
+    #[schema(value_type = Option<i64>)]
     next_before: Option<MessageId>,
 }
 
 const PAGE_DEFAULT: u64 = 50;
 
+#[utoipa::path(get, path = "/api/v1/chat/history", tag = "chat", params(HistoryQuery),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = HistoryPage), (status = 401, body = ErrorBody)))]
 /// `GET /api/v1/chat/history?before=ID&limit=N`: the caller's own messages, newest first.
 pub async fn history<S: Persistence>(
     State(state): State<AppState<S>>,
@@ -252,11 +268,14 @@ pub async fn history<S: Persistence>(
     }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Deleted {
     deleted: u64,
 }
 
+#[utoipa::path(delete, path = "/api/v1/chat/history", tag = "chat",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = Deleted), (status = 401, body = ErrorBody)))]
 /// `DELETE /api/v1/chat/history`: deletes every message of the caller (rows, not flags).
 pub async fn clear<S: Persistence>(
     State(state): State<AppState<S>>,
@@ -266,11 +285,16 @@ pub async fn clear<S: Persistence>(
     Ok(Json(Deleted { deleted }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 pub struct ExportQuery {
+    /// `json` (default) or `md`.
     format: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/chat/export", tag = "chat", params(ExportQuery),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "the history as a download (application/json or text/markdown)"),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 /// `GET /api/v1/chat/export?format=json|md`: the whole history as a download, oldest first.
 pub async fn export<S: Persistence>(
     State(state): State<AppState<S>>,

@@ -3,6 +3,7 @@
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
+use crate::routes::openapi::ErrorBody;
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
@@ -15,20 +16,28 @@ use domain::ports::Persistence;
 use domain::services::library::IngestOutcome;
 use ingest_docs::Extractor;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 pub struct UploadQuery {
+    /// The file name; its extension picks the format.
     name: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct UploadResult {
+    #[schema(value_type = Object)]
     document: Document,
     /// `false` when the same bytes were already in the library (nothing was written).
     changed: bool,
     passages: usize,
 }
 
+#[utoipa::path(post, path = "/api/v1/library/uploads", tag = "library", params(UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 201, body = UploadResult), (status = 200, body = UploadResult, description = "unchanged"),
+              (status = 403, body = ErrorBody), (status = 413, description = "too large"), (status = 422, body = ErrorBody)))]
 /// `POST /api/v1/library/uploads?name=guide.pdf`: ingests one file (admins only).
 pub async fn upload<S: Persistence>(
     State(state): State<AppState<S>>,
@@ -81,6 +90,9 @@ pub async fn upload<S: Persistence>(
     })
 }
 
+#[utoipa::path(get, path = "/api/v1/library/documents", tag = "library",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "every document", body = Vec<Object>), (status = 403, body = ErrorBody)))]
 /// `GET /api/v1/library/documents`: every document (admins only).
 pub async fn list<S: Persistence>(
     State(state): State<AppState<S>>,
@@ -95,6 +107,10 @@ pub async fn list<S: Persistence>(
     Ok(Json(state.library.documents().await?))
 }
 
+#[utoipa::path(delete, path = "/api/v1/library/documents/{id}", tag = "library",
+    params(("id" = i64, Path, description = "document id")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 204, description = "retired"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 /// `DELETE /api/v1/library/documents/{id}`: retires a document and its passages.
 pub async fn retire<S: Persistence>(
     State(state): State<AppState<S>>,

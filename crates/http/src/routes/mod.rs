@@ -2,3 +2,4 @@ pub mod api;
 pub mod chat;
 pub mod health;
 pub mod library;
+pub mod openapi;
