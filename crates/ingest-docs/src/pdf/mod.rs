@@ -50,7 +50,14 @@ fn title(doc: &Document) -> Option<String> {
     let info = doc.dereference(info).ok()?.1.as_dict().ok()?;
     let raw = doc.dereference(info.get(b"Title").ok()?).ok()?.1;
     let title = crate::text::clean_inline(&lopdf::decode_text_string(raw).ok()?);
-    (!title.is_empty()).then_some(title)
+    // Producers fill the field with placeholders or the source file name.
+    let title = title
+        .strip_prefix("Microsoft Word - ")
+        .unwrap_or(&title)
+        .trim();
+    let placeholder =
+        ["untitled", "sem título", "(anonymous)"].contains(&title.to_lowercase().as_str());
+    (!title.is_empty() && !placeholder).then(|| title.to_owned())
 }
 
 pub(crate) fn extract(bytes: &[u8], limits: &Limits) -> Result<ExtractedDocument, ExtractError> {
