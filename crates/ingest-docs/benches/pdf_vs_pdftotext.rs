@@ -134,7 +134,10 @@ fn main() {
                 .arg("-")
                 .output()
                 .expect("pdftotext");
-            String::from_utf8_lossy(&out.stdout).into_owned()
+            // pdftotext keeps ligature glyphs (ﬁ, ﬂ); words are compared, not ligatures.
+            String::from_utf8_lossy(&out.stdout)
+                .replace('\u{FB01}', "fi")
+                .replace('\u{FB02}', "fl")
         });
         let ours_text: String = doc
             .blocks
