@@ -581,3 +581,42 @@ impl KeyValue for MemoryStore {
         Ok(true)
     }
 }
+
+impl UsageReports for MemoryStore {
+    async fn company_usage(
+        &self,
+        period: Period,
+        after: Option<CompanyId>,
+        limit: u64,
+    ) -> StoreResult<Vec<CompanyReport>> {
+        let s = self.state();
+        let (from, to) = (period.key(), period.end.timestamp());
+        let start = after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+        Ok(s.companies
+            .range((start, std::ops::Bound::Unbounded))
+            .take(limit.max(1) as usize)
+            .map(|(&company_id, _)| CompanyReport {
+                company_id,
+                people: s
+                    .users
+                    .values()
+                    .filter(|u| u.company_id == Some(company_id))
+                    .map(|u| MemberUsage {
+                        user_id: u.id,
+                        email: u.email.as_str().to_string(),
+                        display_name: u.display_name.clone(),
+                        role: u.role,
+                        used: s
+                            .counters
+                            .iter()
+                            .filter(|((subject, key), _)| {
+                                *subject == Subject::User(u.id) && (from..to).contains(key)
+                            })
+                            .map(|(_, c)| c.used)
+                            .sum(),
+                    })
+                    .collect(),
+            })
+            .collect())
+    }
+}

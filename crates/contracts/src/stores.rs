@@ -461,3 +461,76 @@ pub async fn key_values_are_written_once<S: AllStores>(s: S) {
     assert!(!s.put_value_once("canary", &[9]).await.unwrap());
     assert_eq!(s.get_value("canary").await.unwrap(), Some(vec![1, 2, 3]));
 }
+
+/// Spends `tokens` of `who` in `period` through the ledger, as a settled turn would.
+async fn spend<S: AllStores>(s: &S, who: domain::budget::Subject, period: Period, tokens: u64) {
+    let mut line = crate::fixtures::line(who, None, false);
+    line.period = period;
+    let r = s
+        .reserve(crate::fixtures::request(tokens, vec![line]))
+        .await
+        .unwrap();
+    assert!(s.settle(r.id, tokens).await.unwrap());
+}
+
+pub async fn usage_reports_by_company<S: AllStores + UsageReports>(s: S) {
+    use domain::budget::Subject;
+    let march = Period::calendar_month(t0());
+    let april = Period::calendar_month(march.end);
+    // A billing period that began in March counts in March's report.
+    let billing = Period {
+        start: march.start + Duration::days(14),
+        end: april.start + Duration::days(14),
+    };
+    let (c1, c2, empty) = (company("One"), company("Two"), company("Empty"));
+    for c in [&c1, &c2, &empty] {
+        s.insert_company(c).await.unwrap();
+    }
+    let ana = user("ana@one.example", Role::CompanyManager, Some(c1.id));
+    let bia = user("bia@one.example", Role::Employee, Some(c1.id));
+    let caio = user("caio@two.example", Role::Employee, Some(c2.id));
+    let solo = user("solo@example.com", Role::Individual, None);
+    for u in [&ana, &bia, &caio, &solo] {
+        s.insert_user(u).await.unwrap();
+    }
+    spend(&s, Subject::User(ana.id), march, 100).await;
+    spend(&s, Subject::User(ana.id), billing, 30).await;
+    spend(&s, Subject::User(ana.id), april, 1_000).await;
+    spend(&s, Subject::User(caio.id), march, 50).await;
+    spend(&s, Subject::User(solo.id), march, 7).await;
+
+    let first = s.company_usage(march, None, 2).await.unwrap();
+    let summary: Vec<(CompanyId, Vec<(UserId, u64)>)> = first
+        .iter()
+        .map(|c| {
+            (
+                c.company_id,
+                c.people.iter().map(|p| (p.user_id, p.used)).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (c1.id, vec![(ana.id, 130), (bia.id, 0)]),
+            (c2.id, vec![(caio.id, 50)]),
+        ]
+    );
+    let ana_row = &first[0].people[0];
+    assert_eq!(
+        (ana_row.email.as_str(), ana_row.role),
+        ("ana@one.example", Role::CompanyManager)
+    );
+    assert_eq!(ana_row.display_name, ana.display_name);
+    let rest = s.company_usage(march, Some(c2.id), 10).await.unwrap();
+    assert_eq!(rest.len(), 1, "resumes after the given company");
+    assert_eq!((rest[0].company_id, rest[0].people.len()), (empty.id, 0));
+    assert!(
+        s.company_usage(march, Some(empty.id), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let april_usage = s.company_usage(april, None, 1).await.unwrap();
+    assert_eq!(april_usage[0].people[0].used, 1_000, "periods stay apart");
+}

@@ -303,3 +303,59 @@ impl<T> Persistence for T where
         + KeyValue
 {
 }
+
+/// One person's line in a company's usage report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberUsage {
+    pub user_id: UserId,
+    pub email: String,
+    pub display_name: String,
+    pub role: crate::Role,
+    /// Tokens the person used in the report period.
+    pub used: u64,
+}
+
+/// A company's members and what each used in one report period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompanyReport {
+    pub company_id: CompanyId,
+    /// In user-id order; members who used nothing are listed with 0.
+    pub people: Vec<MemberUsage>,
+}
+
+/// Usage grouped by company for the monthly reports. Companies come in id order so a job can
+/// resume after the last company it finished.
+#[cfg_attr(test, mockall::automock)]
+pub trait UsageReports: Send + Sync + 'static {
+    /// Up to `limit` companies with an id above `after`, each with its members and their usage
+    /// summed over every counter whose period starts within `period` (the calendar month, or a
+    /// billing period that began in it).
+    fn company_usage(
+        &self,
+        period: crate::Period,
+        after: Option<CompanyId>,
+        limit: u64,
+    ) -> impl Future<Output = StoreResult<Vec<CompanyReport>>> + Send;
+}
+
+/// Where the finished usage reports (CSV) are kept and served from.
+#[cfg_attr(test, mockall::automock)]
+pub trait ReportArchive: Send + Sync + 'static {
+    /// Stores each company's report for `period`; an identical report already stored is left
+    /// untouched. Returns how many reports were new or changed.
+    fn put_reports(
+        &self,
+        period: crate::Period,
+        reports: Vec<(CompanyId, Vec<u8>)>,
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
+    fn get_report(
+        &self,
+        company: CompanyId,
+        period: crate::Period,
+    ) -> impl Future<Output = StoreResult<Option<Vec<u8>>>> + Send;
+    /// Labels (`2026-03`) of the company's stored reports, newest first.
+    fn list_reports(
+        &self,
+        company: CompanyId,
+    ) -> impl Future<Output = StoreResult<Vec<String>>> + Send;
+}

@@ -688,6 +688,103 @@ macro_rules! impl_sql_stores {
                 }
             }
 
+            impl UsageReports for $store {
+                async fn company_usage(
+                    &self,
+                    period: Period,
+                    after: Option<CompanyId>,
+                    limit: u64,
+                ) -> StoreResult<Vec<CompanyReport>> {
+                    use diesel::sql_types::{BigInt, Nullable, Text};
+                    #[derive(diesel::QueryableByName)]
+                    struct MemberRow {
+                        #[diesel(sql_type = BigInt)]
+                        company_id: i64,
+                        #[diesel(sql_type = BigInt)]
+                        user_id: i64,
+                        #[diesel(sql_type = Text)]
+                        email: String,
+                        #[diesel(sql_type = Text)]
+                        display_name: String,
+                        #[diesel(sql_type = Text)]
+                        role: String,
+                        #[diesel(sql_type = Nullable<BigInt>)]
+                        used: Option<i64>,
+                    }
+                    let mut conn = self.conn().await?;
+                    let ids: Vec<i64> = companies::table
+                        .filter(companies::id.gt(after.map_or(i64::MIN, |c| c.0)))
+                        .select(companies::id)
+                        .order(companies::id.asc())
+                        .limit(to_i64(limit.max(1)))
+                        .load(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    // `as_slice`: diesel's `RunQueryDsl::first` would shadow the slice's.
+                    let (Some(&first), Some(&last)) = (ids.as_slice().first(), ids.last()) else {
+                        return Ok(Vec::new());
+                    };
+                    // One grouped read for the whole batch of companies. The join follows the
+                    // counters' primary key (subject, period_key), so it reads only the rows of
+                    // these members in this period. Written in SQL because the schema declares
+                    // no join between users and counters (subjects are `u:<id>` strings).
+                    let rows: Vec<MemberRow> = diesel::sql_query(
+                        "SELECT u.company_id, u.id AS user_id, u.email, u.display_name, u.role, \
+                         c.used FROM users u LEFT JOIN usage_counters c \
+                         ON c.subject = CONCAT('u:', u.id) AND c.period_key >= ? \
+                         AND c.period_key < ? \
+                         WHERE u.company_id >= ? AND u.company_id <= ? \
+                         ORDER BY u.company_id, u.id",
+                    )
+                    .bind::<BigInt, _>(period.key())
+                    .bind::<BigInt, _>(period.end.timestamp())
+                    .bind::<BigInt, _>(first)
+                    .bind::<BigInt, _>(last)
+                    .load(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+                    let mut out: Vec<CompanyReport> = ids
+                        .iter()
+                        .map(|&id| CompanyReport {
+                            company_id: CompanyId(id),
+                            people: Vec::new(),
+                        })
+                        .collect();
+                    let mut slot = 0;
+                    for row in rows {
+                        while out
+                            .get(slot)
+                            .is_some_and(|c| c.company_id.0 < row.company_id)
+                        {
+                            slot += 1;
+                        }
+                        // A company created after the id query above: left for the next run.
+                        let Some(company) = out
+                            .get_mut(slot)
+                            .filter(|c| c.company_id.0 == row.company_id)
+                        else {
+                            continue;
+                        };
+                        let people = &mut company.people;
+                        let used = to_u64(row.used.unwrap_or(0));
+                        // Several counters of one person in the month (billing periods): summed.
+                        match people.last_mut() {
+                            Some(p) if p.user_id.0 == row.user_id => p.used += used,
+                            _ => people.push(MemberUsage {
+                                user_id: UserId(row.user_id),
+                                role: Role::parse(&row.role).ok_or_else(|| {
+                                    StoreError::Unavailable(format!("unknown role {}", row.role))
+                                })?,
+                                email: row.email,
+                                display_name: row.display_name,
+                                used,
+                            }),
+                        }
+                    }
+                    Ok(out)
+                }
+            }
+
             impl $store {
                 /// Creates the counter and top-up rows a reservation touches, outside the
                 /// transaction: inside it, MySQL's shared locks from a duplicate-key insert could

@@ -1,33 +1,156 @@
-//! Jobs against the in-memory store: each does its work once and nothing the second time.
+//! The jobs against the in-memory store, with a clock the tests move.
+
+mod common;
 
 use chrono::Duration;
-use contracts::fixtures::{line, request, t0};
+use common::*;
+use contracts::fixtures::{company, user};
 use contracts::memory::MemoryStore;
-use domain::UserId;
+use domain::Role;
 use domain::budget::{Subject, UsageLedger};
-use scheduler::{Job, run_job};
+use domain::ports::{Clock, CompanyStore, KeyValue, ReportArchive, UserStore};
+use domain::services::budgets::usage_summary;
+use scheduler::{Job, JobStore, Outcome, run_job};
+
+async fn run<S: JobStore, A: ReportArchive>(
+    store: &S,
+    archive: &A,
+    clock: &TestClock,
+    holder: &str,
+    job: Job,
+) -> Outcome {
+    run_job(store, archive, clock, &ctx(holder, 2), job)
+        .await
+        .unwrap()
+}
 
 #[tokio::test]
-async fn reclaim_releases_expired_leases_once() {
+async fn new_month_is_fresh_with_or_without_the_rollover_and_topups_survive() {
     let store = MemoryStore::new();
-    let who = Subject::User(UserId(1));
+    let archive = Recording::new();
+    let clock = TestClock::at(march_20());
+    let acme = company("Acme");
+    store.insert_company(&acme).await.unwrap();
+    let ana = user("ana@acme.example", Role::Employee, Some(acme.id));
+    store.insert_user(&ana).await.unwrap();
+    let pool = Subject::Company(acme.id);
+    store.add_topup(pool, 500).await.unwrap();
+    // 1,000 from the month's allowance, then 200 from the purchased top-up.
+    spend(&store, &ana, Some(&acme), clock.now(), 1_200).await;
+    let plans = catalog();
+    let summary = |at| usage_summary(&store, &store, &plans, &ana, at);
+    let in_march = summary(clock.now()).await.unwrap();
+    assert_eq!((in_march.used, in_march.remaining), (1_200, Some(300)));
+
+    clock.set(april_1());
+    let before = summary(clock.now()).await.unwrap();
+    assert_eq!(
+        (before.used, before.remaining),
+        (0, Some(1_300)),
+        "fresh allowance before any job ran, top-up left intact"
+    );
+
+    let first = run(&store, &archive, &clock, "a", Job::Rollover).await;
+    assert_eq!(first, Outcome::Ran { changed: 1 });
+    assert_eq!(
+        summary(clock.now()).await.unwrap(),
+        before,
+        "the job reset nothing"
+    );
+    assert_eq!(store.topup(pool).await.unwrap().balance, 300);
+    let report = archive.get_report(acme.id, march()).await.unwrap().unwrap();
+    assert_eq!(
+        String::from_utf8(report).unwrap(),
+        format!(
+            "user_id,email,name,role,used_tokens\n{},ana@acme.example,{},employee,1200\ntotal,,,,1200\n",
+            ana.id, ana.display_name
+        )
+    );
+    assert!(
+        store
+            .get_value("period_closed:2026-03")
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    let again = run(&store, &archive, &clock, "b", Job::Rollover).await;
+    assert_eq!(
+        again,
+        Outcome::Ran { changed: 0 },
+        "a second run changes nothing"
+    );
+    assert_eq!(archive.written().len(), 1, "not even rewritten");
+    assert_eq!(summary(clock.now()).await.unwrap(), before);
+    assert_eq!(store.topup(pool).await.unwrap().balance, 300);
+    assert_eq!(
+        store
+            .counter(Subject::User(ana.id), march().key())
+            .await
+            .unwrap()
+            .used,
+        1_200,
+        "March stays as history"
+    );
+}
+
+#[tokio::test]
+async fn report_refreshes_the_running_month_and_rewrites_only_what_changed() {
+    let store = MemoryStore::new();
+    let archive = Recording::new();
+    let clock = TestClock::at(march_20());
+    let companies = seed(&store, 3, 2).await;
+    assert_eq!(
+        run(&store, &archive, &clock, "a", Job::Report).await,
+        Outcome::Ran { changed: 3 }
+    );
+    assert_eq!(
+        run(&store, &archive, &clock, "a", Job::Report).await,
+        Outcome::Ran { changed: 0 }
+    );
+    let ana = user("late@acme.example", Role::Employee, Some(companies[1].id));
+    store.insert_user(&ana).await.unwrap();
+    spend(&store, &ana, Some(&companies[1]), clock.now(), 5).await;
+    assert_eq!(
+        run(&store, &archive, &clock, "b", Job::Report).await,
+        Outcome::Ran { changed: 1 }
+    );
+    let list = archive.list_reports(companies[1].id).await.unwrap();
+    assert_eq!(list, ["2026-03"]);
+}
+
+#[tokio::test]
+async fn a_crashed_rollover_is_resumed_by_another_scheduler_without_double_work() {
+    let store = MemoryStore::new();
+    crash_and_resume(&store).await;
+}
+
+#[tokio::test]
+async fn reclaim_and_purge_do_their_work_once() {
+    let store = MemoryStore::new();
+    let archive = Recording::new();
+    let clock = TestClock::at(march_20());
+    let who = Subject::User(domain::UserId(1));
     let lease = store
-        .reserve(request(100, vec![line(who, Some(1_000), false)]))
+        .reserve(contracts::fixtures::request(
+            100,
+            vec![contracts::fixtures::line(who, Some(1_000), false)],
+        ))
         .await
         .unwrap();
-    let later = lease.expires_at + Duration::seconds(1);
+    clock.set(lease.expires_at - Duration::seconds(1));
     assert_eq!(
-        run_job(&store, Job::Reclaim, t0()).await.unwrap().changed,
-        0
+        run(&store, &archive, &clock, "a", Job::Reclaim).await,
+        Outcome::Ran { changed: 0 }
+    );
+    clock.set(lease.expires_at + Duration::seconds(1));
+    assert_eq!(
+        run(&store, &archive, &clock, "a", Job::Reclaim).await,
+        Outcome::Ran { changed: 1 }
     );
     assert_eq!(
-        run_job(&store, Job::Reclaim, later).await.unwrap().changed,
-        1
-    );
-    assert_eq!(
-        run_job(&store, Job::Reclaim, later).await.unwrap().changed,
-        0,
-        "idempotent"
+        run(&store, &archive, &clock, "b", Job::Reclaim).await,
+        Outcome::Ran { changed: 0 }
     );
     let counter = store.counter(who, lease.parts[0].period_key).await.unwrap();
     assert_eq!(
@@ -35,4 +158,21 @@ async fn reclaim_releases_expired_leases_once() {
         (0, 0),
         "nothing charged for a dead turn"
     );
+    assert_eq!(
+        run(&store, &archive, &clock, "a", Job::Purge).await,
+        Outcome::Ran { changed: 0 }
+    );
+}
+
+#[tokio::test]
+async fn a_month_without_companies_is_closed_too() {
+    let store = MemoryStore::new();
+    let clock = TestClock::at(april_1());
+    let archive = Recording::new();
+    assert_eq!(
+        run(&store, &archive, &clock, "a", Job::Rollover).await,
+        Outcome::Ran { changed: 0 }
+    );
+    let closed = store.get_value("period_closed:2026-03").await.unwrap();
+    assert!(closed.is_some());
 }

@@ -6,6 +6,7 @@ pub mod budgets;
 pub mod chat;
 pub mod companies;
 pub mod library;
+pub mod reports;
 
 #[cfg(test)]
 mod chat_tests;

@@ -1,0 +1,161 @@
+//! The report jobs: `rollover` closes the month that just ended (final reports, then the month is
+//! marked closed), `report` refreshes the running month's reports.
+//!
+//! Neither resets anything: counters are keyed by period, so the new month's allowance is fresh
+//! the moment the clock crosses the boundary, and purchased top-ups are separate balances that
+//! no job touches. Old counter rows are kept (one row per person per month): they are the usage
+//! history pages read, and deleting them would make the rollover rewrite rows for no gain.
+
+use crate::lease::Lease;
+use crate::{Context, JobError, JobStore, Outcome};
+use chrono::Duration;
+use domain::ports::{Clock, ReportArchive};
+use domain::services::reports::render_csv;
+use domain::{CompanyId, Period};
+
+/// The calendar month before the one containing `now`: what a rollover at `now` closes.
+pub fn previous_month(now: chrono::DateTime<chrono::Utc>) -> Period {
+    Period::calendar_month(Period::calendar_month(now).start - Duration::seconds(1))
+}
+
+/// The key-value entry that records a month as closed.
+pub fn closed_marker(period: &Period) -> String {
+    format!("period_closed:{}", period.label())
+}
+
+pub(crate) async fn rollover<S, A, C>(
+    store: &S,
+    archive: &A,
+    clock: &C,
+    ctx: &Context,
+) -> Result<Outcome, JobError>
+where
+    S: JobStore,
+    A: ReportArchive,
+    C: Clock + ?Sized,
+{
+    let period = previous_month(clock.now());
+    let marker = closed_marker(&period);
+    // A closed month costs one read: this is all a repeated run does.
+    if store.get_value(&marker).await?.is_some() {
+        return Ok(Outcome::Ran { changed: 0 });
+    }
+    let Some((lease, cursor)) = Lease::acquire(store, "rollover", ctx, clock.now()).await? else {
+        return Ok(Outcome::Busy);
+    };
+    let result = async {
+        // The scheduler that held the lease until just now may have finished the month.
+        if store.get_value(&marker).await?.is_some() {
+            return Ok(0);
+        }
+        let changed = write_reports(store, archive, clock, ctx, &lease, period, &cursor).await?;
+        let closed_at = clock.now().to_rfc3339();
+        store.put_value_once(&marker, closed_at.as_bytes()).await?;
+        lease.save("", clock.now()).await?;
+        tracing::info!(month = %period.label(), reports = changed, "month closed");
+        Ok(changed)
+    }
+    .await;
+    lease.release().await;
+    result.map(|changed| Outcome::Ran { changed })
+}
+
+pub(crate) async fn refresh<S, A, C>(
+    store: &S,
+    archive: &A,
+    clock: &C,
+    ctx: &Context,
+) -> Result<Outcome, JobError>
+where
+    S: JobStore,
+    A: ReportArchive,
+    C: Clock + ?Sized,
+{
+    let period = Period::calendar_month(clock.now());
+    let Some((lease, cursor)) = Lease::acquire(store, "report", ctx, clock.now()).await? else {
+        return Ok(Outcome::Busy);
+    };
+    let result = async {
+        let changed = write_reports(store, archive, clock, ctx, &lease, period, &cursor).await?;
+        // The next refresh starts again from the first company.
+        lease.save("", clock.now()).await?;
+        Ok(changed)
+    }
+    .await;
+    lease.release().await;
+    result.map(|changed| Outcome::Ran { changed })
+}
+
+/// Writes every company's report for `period`, in company-id order from the cursor on, saving
+/// the cursor (`2026-03/<last company id>`) after each batch. Returns how many reports changed.
+async fn write_reports<S, A, C>(
+    store: &S,
+    archive: &A,
+    clock: &C,
+    ctx: &Context,
+    lease: &Lease<'_, S>,
+    period: Period,
+    cursor: &str,
+) -> Result<u64, JobError>
+where
+    S: JobStore,
+    A: ReportArchive,
+    C: Clock + ?Sized,
+{
+    let label = period.label();
+    let mut after = resume_after(cursor, &label);
+    if let Some(company) = after {
+        tracing::info!(month = %label, after = %company, "resuming an unfinished run");
+    }
+    let mut changed = 0;
+    loop {
+        let batch = store.company_usage(period, after, ctx.batch_size).await?;
+        let Some(last) = batch.last().map(|c| c.company_id) else {
+            break;
+        };
+        let full = batch.len() as u64 >= ctx.batch_size;
+        let files = batch
+            .iter()
+            .map(|usage| (usage.company_id, render_csv(usage)))
+            .collect();
+        changed += archive.put_reports(period, files).await?;
+        lease.save(&format!("{label}/{last}"), clock.now()).await?;
+        after = Some(last);
+        if !full {
+            break;
+        }
+    }
+    Ok(changed)
+}
+
+/// The last company a run for `label` finished, from a saved cursor. A cursor of another month
+/// (a run that never finished and whose month is over) is ignored.
+fn resume_after(cursor: &str, label: &str) -> Option<CompanyId> {
+    let (month, company) = cursor.split_once('/')?;
+    if month != label {
+        return None;
+    }
+    company.parse().ok().map(CompanyId)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn previous_month_of_the_first_instant_of_april_is_march() {
+        let april = Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap();
+        assert_eq!(previous_month(april).label(), "2026-03");
+        let january = Utc.with_ymd_and_hms(2027, 1, 31, 23, 59, 59).unwrap();
+        assert_eq!(previous_month(january).label(), "2026-12");
+    }
+
+    #[test]
+    fn cursor_resumes_only_its_own_month() {
+        assert_eq!(resume_after("2026-03/42", "2026-03"), Some(CompanyId(42)));
+        assert_eq!(resume_after("2026-02/42", "2026-03"), None);
+        assert_eq!(resume_after("", "2026-03"), None);
+        assert_eq!(resume_after("2026-03/x", "2026-03"), None);
+    }
+}
