@@ -1,4 +1,4 @@
-//! Extraction quality on fixtures generated from the known texts of `files/src`: word
+//! Extraction quality on fixtures generated from the known texts of `library-src`: word
 //! precision and recall (printed per file) must reach 0.99, and words must come in order.
 
 mod common;

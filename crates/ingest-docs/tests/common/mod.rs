@@ -15,7 +15,7 @@ pub fn crate_dir() -> PathBuf {
 
 /// The sample library's sources: the known texts every fixture is built from.
 pub fn sources() -> Vec<PathBuf> {
-    let dir = crate_dir().join("../../files/src");
+    let dir = crate_dir().join("../../library-src");
     let mut md: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Regenerates the sample library from the Markdown sources in files/src/.
-# Needs python3 and LibreOffice (apt: libreoffice-writer-nogui). Usage: files/build.sh
+# Regenerates the sample library in files/ from the Markdown sources in this folder.
+# Needs python3 and LibreOffice (apt: libreoffice-writer-nogui). Usage: library-src/build.sh
 #
-# Each source becomes an HTML page first (files/src/*.md -> HTML), then LibreOffice turns
+# Each source becomes an HTML page first (library-src/*.md -> HTML), then LibreOffice turns
 # some of them into PDF or DOCX, so that the demo library has every format:
 #   PDF:  comunicacao-nao-violenta, luto-e-perda
 #   DOCX: estresse-no-trabalho, understanding-anxiety
@@ -22,7 +22,7 @@ declare -A FORMAT=(
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-for src in src/*.md; do
+for src in *.md; do
   name=$(basename "$src" .md)
   fmt=${FORMAT[$name]:-pdf}
   python3 - "$src" "$work/$name.html" <<'PY'
@@ -46,15 +46,15 @@ with open(out, "w", encoding="utf-8") as f:
             f"<title>{html.escape(title or '')}</title>\n</head>\n<body>\n"
             + "\n".join(body) + "\n</body>\n</html>\n")
 PY
-  rm -f "$name".pdf "$name".docx "$name".html
+  rm -f "../files/$name".pdf "../files/$name".docx "../files/$name".html
   case "$fmt" in
-    html) cp "$work/$name.html" "$name.html" ;;
+    html) cp "$work/$name.html" "../files/$name.html" ;;
     pdf) soffice --headless "-env:UserInstallation=file://$work/profile" \
            --infilter="HTML (StarWriter)" --convert-to pdf:writer_pdf_Export \
-           --outdir . "$work/$name.html" >/dev/null ;;
+           --outdir ../files "$work/$name.html" >/dev/null ;;
     docx) soffice --headless "-env:UserInstallation=file://$work/profile" \
            --infilter="HTML (StarWriter)" --convert-to 'docx:MS Word 2007 XML' \
-           --outdir . "$work/$name.html" >/dev/null ;;
+           --outdir ../files "$work/$name.html" >/dev/null ;;
   esac
   echo "files/$name.$fmt"
 done
