@@ -8,6 +8,7 @@ pub mod auth;
 pub mod error;
 pub mod library_cli;
 pub mod limits;
+pub mod metrics;
 pub mod routes;
 pub mod security;
 pub mod seed;
@@ -74,6 +75,7 @@ pub fn router<S: Persistence>(state: AppState<S>) -> Router {
     let limited = Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz::<S>))
+        .route("/metrics", get(metrics::scrape::<S>))
         .nest("/api/v1", api)
         .merge(web::routes::<S>())
         .layer(RequestBodyLimitLayer::new(state.settings.body_limit_bytes));
@@ -92,6 +94,7 @@ pub fn router<S: Persistence>(state: AppState<S>) -> Router {
             state.clone(),
             limits::per_ip::<S>,
         ))
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .with_state(state.clone());
     security::layers(app, &state.settings)
 }
@@ -144,6 +147,7 @@ pub async fn serve<S: Persistence>(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartupError> {
     let state = AppState::new(store, settings)?;
+    metrics::init();
     app::crypto::verify_key(&state.cipher, state.store.as_ref()).await?;
     ensure_first_admin(&state).await?;
     if !state.settings.sample_library_dir.as_os_str().is_empty() {

@@ -21,7 +21,11 @@ async fn check<S: Persistence>(
     quota: Quota,
     key: &str,
 ) -> Result<(), ApiError> {
-    match state.limiter.check(quota, key).await {
+    let decision = state.limiter.check(quota, key).await;
+    if let Ok(decision) = &decision {
+        crate::metrics::limiter_decision(quota.rule, *decision == Decision::Allowed);
+    }
+    match decision {
         Ok(Decision::Allowed) => Ok(()),
         Ok(Decision::Limited { retry_after }) => Err(ApiError::too_many(
             "too many requests; please wait and try again",

@@ -184,3 +184,48 @@ async fn works_on_mysql_too() {
     assert_eq!(server.me(&token).await.status(), 200);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn metrics_only_for_allowed_addresses_or_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let store =
+        persistence_sqlite::SqliteStore::open(&dir.path().join("t.db").display().to_string())
+            .await
+            .unwrap();
+    let settings = support::settings(
+        dir.path(),
+        "metrics_allow = []\nmetrics_token = \"scrape-secret\"",
+    );
+    let server = TestServer::start(store, settings).await;
+    server.token(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let scrape = |token: Option<&'static str>| {
+        let mut request = server.client.get(server.url("/metrics"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    assert_eq!(scrape(None).await.unwrap().status(), 403);
+    assert_eq!(scrape(Some("wrong")).await.unwrap().status(), 403);
+    let response = scrape(Some("scrape-secret")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    assert!(text.contains("http_requests_total"), "{text}");
+    assert!(text.contains("route=\"/api/v1/auth/token\""), "{text}");
+    assert!(text.contains("http_request_duration_seconds"));
+    assert!(text.contains("rate_limit_decisions_total"));
+    assert!(text.contains("process_resident_memory_bytes"));
+    server.stop().await;
+
+    // The default allows the local machine.
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::sqlite(dir.path()).await;
+    let response = server
+        .client
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    server.stop().await;
+}
