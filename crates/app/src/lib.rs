@@ -8,6 +8,7 @@ pub mod adapters;
 pub mod crypto;
 pub mod database;
 pub mod logging;
+pub mod mail;
 pub mod offline;
 pub mod settings;
 pub mod system;

@@ -41,6 +41,8 @@ pub enum StartupError {
     },
     #[error(transparent)]
     Model(#[from] app::adapters::ModelSetupError),
+    #[error(transparent)]
+    Mail(#[from] app::mail::MailError),
     #[error("{0}")]
     Limiter(domain::ratelimit::LimiterError),
     #[error("cannot load the library: {0}")]

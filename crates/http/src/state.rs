@@ -3,6 +3,7 @@
 use crate::StartupError;
 use app::adapters::{Limiter, Model};
 use app::crypto::{AeadCipher, Argon2Hasher};
+use app::mail::Mailer;
 use app::settings::Settings;
 use app::system::SystemEnv;
 use chrono::Duration;
@@ -37,6 +38,7 @@ pub struct AppState<S> {
     pub catalog: Arc<PlanCatalog>,
     pub limiter: Arc<Limiter>,
     pub cipher: Arc<AeadCipher>,
+    pub mailer: Arc<Mailer>,
     pub accounts: AccountService<S, Argon2Hasher, SystemEnv>,
     pub companies: CompanyService<S, SystemEnv>,
     pub library: LibraryService<S, TiktokenCounter, SystemEnv>,
@@ -52,6 +54,7 @@ impl<S> Clone for AppState<S> {
             catalog: self.catalog.clone(),
             limiter: self.limiter.clone(),
             cipher: self.cipher.clone(),
+            mailer: self.mailer.clone(),
             accounts: self.accounts.clone(),
             companies: self.companies.clone(),
             library: self.library.clone(),
@@ -75,6 +78,7 @@ impl<S: Persistence> AppState<S> {
         let tokens = Arc::new(TiktokenCounter::new());
         let limiter = Arc::new(Limiter::from_settings(&settings).map_err(StartupError::Limiter)?);
         let model = Arc::new(Model::from_settings(&settings, index.clone())?);
+        let mailer = Arc::new(Mailer::from_settings(&settings)?);
         let settings = Arc::new(settings);
         Ok(AppState {
             accounts: AccountService {
@@ -121,6 +125,7 @@ impl<S: Persistence> AppState<S> {
             catalog,
             limiter,
             cipher,
+            mailer,
         })
     }
 }

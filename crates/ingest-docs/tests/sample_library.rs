@@ -23,8 +23,8 @@ fn every_sample_file_matches_its_source() {
             .and_then(|s| s.to_str())
             .expect("name")
             .to_owned();
-        let md =
-            std::fs::read_to_string(files.join("../library-src").join(format!("{stem}.md"))).expect("source");
+        let md = std::fs::read_to_string(files.join("../library-src").join(format!("{stem}.md")))
+            .expect("source");
         let name = path.file_name().and_then(|n| n.to_str()).expect("name");
         let doc = Extractor::default()
             .extract(name, &std::fs::read(&path).expect("read"))

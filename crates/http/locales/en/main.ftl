@@ -109,3 +109,4 @@ notice-company-created = Company created.
 notice-company-saved = Company saved.
 notice-company-deleted = Company deleted.
 notice-user-saved = User updated.
+notice-invitation-sent = Invitation sent by e-mail.

@@ -109,3 +109,4 @@ notice-company-created = Empresa criada.
 notice-company-saved = Empresa salva.
 notice-company-deleted = Empresa excluída.
 notice-user-saved = Usuário atualizado.
+notice-invitation-sent = Convite enviado por e-mail.

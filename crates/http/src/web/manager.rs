@@ -32,6 +32,10 @@ struct ManagerPage<'a> {
     link: Option<String>,
 }
 
+fn invitation_link(public_url: &str, secret: &str) -> String {
+    format!("{}/invite/{secret}", public_url.trim_end_matches('/'))
+}
+
 /// The company the signed-in person manages (their own), or the one an admin asked for.
 fn company_of(signed: &Signed, asked: Option<i64>) -> Option<CompanyId> {
     match signed.user.role {
@@ -55,12 +59,7 @@ pub async fn manager_page<S: Persistence>(
         .notice
         .as_deref()
         .and_then(|n| n.strip_prefix("invited:"))
-        .map(|secret| {
-            format!(
-                "{}/invite/{secret}",
-                state.settings.public_url.trim_end_matches('/')
-            )
-        });
+        .map(|secret| invitation_link(&state.settings.public_url, secret));
     if link.is_some() {
         page.notice = Some("invited".into());
     }
@@ -140,13 +139,42 @@ pub async fn invite<S: Persistence>(
     } else {
         Role::Employee
     };
-    match state
+    let (invitation, secret) = match state
         .companies
         .invite(&signed.actor, id, &form.email, role)
         .await
     {
-        Ok((_, secret)) => back(&path, Ok(&format!("invited:{secret}"))),
-        Err(e) => back(&path, Err(message(e))),
+        Ok(created) => created,
+        Err(e) => return back(&path, Err(message(e))),
+    };
+    if !state.mailer.is_enabled() {
+        return back(&path, Ok(&format!("invited:{secret}")));
+    }
+    let company = state
+        .store
+        .company_by_id(id)
+        .await
+        .ok()
+        .flatten()
+        .map(|c| c.name)
+        .unwrap_or_default();
+    let link = invitation_link(&state.settings.public_url, &secret);
+    match state
+        .mailer
+        .send_invitation(
+            invitation.email.as_str(),
+            &company,
+            &link,
+            signed.user.locale,
+        )
+        .await
+    {
+        Ok(_) => back(&path, Ok("invitation-sent")),
+        Err(e) => {
+            // The invitation exists: hand the link to the manager rather than lose it.
+            tracing::warn!(error = %e, "invitation e-mail not sent");
+            back(&path, Ok(&format!("invited:{secret}")))
+        }
     }
 }
 

@@ -4,6 +4,9 @@
 
 use app::settings::Settings;
 use persistence_sqlite::SqliteStore;
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use tokio::sync::oneshot;
 
@@ -138,4 +141,98 @@ pub async fn sign_up<S: domain::ports::Persistence>(
         })
         .await
         .expect("sign up");
+}
+
+/// A browser: keeps cookies, does not follow redirects (the tests look at them).
+pub struct Browser<'a> {
+    pub server: &'a TestServer,
+    pub client: reqwest::Client,
+    pub cookies: BTreeMap<String, String>,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(server: &'a TestServer) -> Self {
+        Browser {
+            server,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    pub fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub fn keep_cookies(&mut self, response: &reqwest::Response) {
+        for value in response.headers().get_all(SET_COOKIE) {
+            let text = value.to_str().unwrap();
+            let pair = text.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() || text.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_string(), value.to_string());
+            }
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> (StatusCode, String) {
+        let response = self
+            .client
+            .get(self.server.url(path))
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.keep_cookies(&response);
+        (response.status(), response.text().await.unwrap())
+    }
+
+    /// Posts a form; returns the status and where it redirects to (if it does).
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+        let response = self
+            .client
+            .post(self.server.url(path))
+            .header(COOKIE, self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.keep_cookies(&response);
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .map(|l| l.to_str().unwrap().to_string());
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        (status, location.unwrap_or(body))
+    }
+
+    /// The CSRF token the page at `path` embeds in its forms.
+    pub async fn csrf(&mut self, path: &str) -> String {
+        let (_, html) = self.get(path).await;
+        csrf_in(&html)
+    }
+
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> (StatusCode, String) {
+        let token = self.csrf("/signin").await;
+        self.post(
+            "/signin",
+            &[("csrf", &token), ("email", email), ("password", password)],
+        )
+        .await
+    }
+}
+
+pub fn csrf_in(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("a form with a csrf field") + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_string()
 }
