@@ -81,10 +81,15 @@ pub struct Context {
 impl Context {
     pub const DEFAULT_BATCH: u64 = 500;
 
+    /// The longest lease: a dead scheduler's job waits at most this long for a takeover, and
+    /// larger settings would overflow the lease's expiry time.
+    pub const MAX_LEASE_SECONDS: u64 = 86_400;
+
     pub fn new(holder: impl Into<String>, lease_seconds: u64) -> Context {
+        let seconds = lease_seconds.clamp(1, Context::MAX_LEASE_SECONDS);
         Context {
             holder: holder.into(),
-            lease_ttl: Duration::seconds(i64::try_from(lease_seconds).unwrap_or(i64::MAX / 1_000)),
+            lease_ttl: Duration::seconds(i64::try_from(seconds).unwrap_or(1)),
             batch_size: Context::DEFAULT_BATCH,
         }
     }
