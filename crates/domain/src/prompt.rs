@@ -54,7 +54,8 @@ impl Source {
     /// `Title, p. 3` / `Title — Heading`, as cited to the person.
     pub fn citation(&self) -> String {
         let mut cite = self.title.clone();
-        if let Some(heading) = &self.heading {
+        // A document's first heading is often its title: cite it once.
+        if let Some(heading) = self.heading.as_ref().filter(|h| **h != self.title) {
             cite.push_str(" — ");
             cite.push_str(heading);
         }

@@ -30,6 +30,16 @@ struct Dashboard<'a> {
     documents: Vec<Document>,
 }
 
+/// The plans a company can be on (individual plans are not offered in company forms).
+fn company_plans(catalog: &domain::plan::PlanCatalog) -> Vec<String> {
+    catalog
+        .plans
+        .iter()
+        .filter(|p| p.audience == domain::plan::PlanAudience::Company)
+        .map(|p| p.id.clone())
+        .collect()
+}
+
 /// Users listed per page of the dashboard.
 const USERS_SHOWN: u64 = 100;
 
@@ -79,7 +89,7 @@ pub async fn dashboard<S: Persistence>(
         companies: with_usage,
         users,
         search,
-        plans: state.catalog.plans.iter().map(|p| p.id.clone()).collect(),
+        plans: company_plans(&state.catalog),
         documents,
     })
 }
@@ -140,7 +150,7 @@ pub async fn company_page<S: Persistence>(
         Ok(company) => render(&CompanyPage {
             page: &page,
             company,
-            plans: state.catalog.plans.iter().map(|p| p.id.clone()).collect(),
+            plans: company_plans(&state.catalog),
         }),
         Err(e) => api_error_page(&page, e.into()),
     }

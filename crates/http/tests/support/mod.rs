@@ -39,10 +39,15 @@ impl TestServer {
         TestServer::start(store, settings).await
     }
 
-    pub async fn start<S: domain::ports::Persistence>(store: S, settings: Settings) -> TestServer {
+    /// Serves `store` on a free port; `PUBLIC_URL` becomes that address, so links work.
+    pub async fn start<S: domain::ports::Persistence>(
+        store: S,
+        mut settings: Settings,
+    ) -> TestServer {
         let data_dir = settings.data_dir.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        settings.public_url = format!("http://{addr}");
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             botpsicologo::serve(store, settings, listener, async {
