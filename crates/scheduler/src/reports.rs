@@ -103,27 +103,32 @@ where
     C: Clock + ?Sized,
 {
     let label = period.label();
-    let mut after = resume_after(cursor, &label);
+    let after = resume_after(cursor, &label);
     if let Some(company) = after {
         tracing::info!(month = %label, after = %company, "resuming an unfinished run");
     }
     let mut changed = 0;
-    loop {
-        let batch = store.company_usage(period, after, ctx.batch_size).await?;
-        let Some(last) = batch.last().map(|c| c.company_id) else {
-            break;
-        };
+    let mut batch = store.company_usage(period, after, ctx.batch_size).await?;
+    while let Some(last) = batch.last().map(|c| c.company_id) {
         let full = batch.len() as u64 >= ctx.batch_size;
         let files = batch
             .iter()
             .map(|usage| (usage.company_id, render_csv(usage)))
             .collect();
-        changed += archive.put_reports(period, files).await?;
+        // The next batch is read while this one is written, keeping the database busy.
+        let next = async {
+            if full {
+                store
+                    .company_usage(period, Some(last), ctx.batch_size)
+                    .await
+            } else {
+                Ok(Vec::new())
+            }
+        };
+        let (written, next) = tokio::join!(archive.put_reports(period, files), next);
+        changed += written?;
         lease.save(&format!("{label}/{last}"), clock.now()).await?;
-        after = Some(last);
-        if !full {
-            break;
-        }
+        batch = next?;
     }
     Ok(changed)
 }
