@@ -5,6 +5,9 @@
 //!   run; elsewhere the run says loudly what it skipped.
 //! - `migrate`: apply database migrations for the configured `DATABASE_URL`.
 //! - `seed-demo`: create the demo company and accounts (idempotent).
+//! - `bench`: the chat benchmark (see `bench.rs`); writes `BENCHMARKS.md`.
+
+mod bench;
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -17,8 +20,11 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("migrate") => server(&["migrate"]),
         Some("seed-demo") => server(&["seed-demo"]),
+        Some("bench") => bench::bench(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <test [cargo test args…] | migrate | seed-demo>");
+            eprintln!(
+                "usage: cargo xtask <test [cargo test args…] | migrate | seed-demo | bench [--seconds N …]>"
+            );
             return ExitCode::from(2);
         }
     };

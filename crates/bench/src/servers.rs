@@ -1,0 +1,386 @@
+//! The processes under test: the stub model server (in its own runtime and threads), and the
+//! `botpsicologo` release binary on SQLite or on MySQL + Redis, with people to sign in as.
+
+use app::crypto::Argon2Hasher;
+use app::system::SystemEnv;
+use chrono::Utc;
+use diesel_async::{AsyncConnection, AsyncMysqlConnection, SimpleAsyncConnection};
+use domain::ports::{IdGenerator, PasswordHasher, UserStore};
+use domain::{Email, Locale, Role, User, UserId};
+use model_openai::stub::{Reply, StubServer};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+
+pub type BenchResult<T> = Result<T, String>;
+
+/// The model's answer to every turn: about 90 words.
+const REPLY: &str = "Sinto muito que você esteja passando por isso. O que você descreve é comum \
+    quando o corpo e a mente ficam em alerta por muito tempo. Algumas coisas costumam ajudar: \
+    manter horários regulares para dormir e acordar, reduzir telas e cafeína à noite, e reservar \
+    alguns minutos para anotar as preocupações antes de deitar. A respiração lenta, soltando o ar \
+    devagar, também acalma. Se quiser, podemos pensar juntos no que mais pesa para você agora. \
+    E se o sofrimento ficar forte demais, procure um profissional de saúde.";
+
+pub const PASSWORD: &str = "bench-password-2026";
+const SERVER_SERVER: &str = "mysql://root@127.0.0.1:3306";
+pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+/// The stub model server, on a runtime of its own so that the load generator's tasks do not
+/// share its workers (they still share the machine's cores, like every process here).
+pub struct Model {
+    pub server: Arc<StubServer>,
+    _runtime: std::thread::JoinHandle<()>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Model {
+    /// The reply as one JSON answer (even to a streaming request): one write per request.
+    pub fn json() -> BenchResult<Model> {
+        Model::start(Reply::json(REPLY))
+    }
+
+    /// The reply streamed in 12 chunks, as a real model server sends it. The stub's sockets do
+    /// not set `TCP_NODELAY`, so the tail of each stream waits for the client's delayed ACK.
+    pub fn streamed() -> BenchResult<Model> {
+        Model::start(Reply::text(REPLY).chunks(12))
+    }
+
+    fn start(reply: Reply) -> BenchResult<Model> {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e.to_string()));
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                let server = Arc::new(StubServer::start(reply).await);
+                let _ = ready_tx.send(Ok(server));
+                let _ = stopped.await;
+            });
+        });
+        let server = ready_rx
+            .recv()
+            .map_err(|e| format!("the stub model server did not start: {e}"))??;
+        Ok(Model {
+            server,
+            _runtime: thread,
+            stop: Some(stop),
+        })
+    }
+}
+
+impl Drop for Model {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    MysqlRedis,
+}
+
+impl Backend {
+    pub fn label(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite, in-process limiter",
+            Backend::MysqlRedis => "MySQL (MariaDB) + Redis",
+        }
+    }
+}
+
+/// A fresh database for a run: a file in a temporary directory, or a new MySQL database that is
+/// dropped afterwards.
+pub struct Database {
+    pub url: String,
+    pub redis: String,
+    mysql_name: Option<String>,
+}
+
+impl Database {
+    pub async fn create(backend: Backend, dir: &Path, tag: &str) -> BenchResult<Database> {
+        match backend {
+            Backend::Sqlite => Ok(Database {
+                url: format!("sqlite://{}", dir.join(format!("{tag}.db")).display()),
+                redis: String::new(),
+                mysql_name: None,
+            }),
+            Backend::MysqlRedis => {
+                let name = format!("bench_{}_{tag}", std::process::id());
+                mysql_admin(&format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4")).await?;
+                Ok(Database {
+                    url: format!("{SERVER_SERVER}/{name}"),
+                    redis: REDIS_URL.to_string(),
+                    mysql_name: Some(name),
+                })
+            }
+        }
+    }
+
+    pub async fn drop_it(&self) {
+        if let Some(name) = &self.mysql_name {
+            let _ = mysql_admin(&format!("DROP DATABASE IF EXISTS `{name}`")).await;
+        }
+    }
+}
+
+async fn mysql_admin(sql: &str) -> BenchResult<()> {
+    let mut conn = AsyncMysqlConnection::establish(&format!("{SERVER_SERVER}/mysql"))
+        .await
+        .map_err(|e| format!("MySQL at {SERVER_SERVER}: {e}"))?;
+    conn.batch_execute(sql)
+        .await
+        .map_err(|e| format!("MySQL `{sql}`: {e}"))
+}
+
+/// A running `botpsicologo serve`; killed when dropped.
+pub struct Server {
+    pub base: String,
+    child: Child,
+    pub log: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// How to run the server binary against one database.
+pub struct ServerSetup {
+    pub binary: PathBuf,
+    pub root: PathBuf,
+    pub data: TempDir,
+    pub config: PathBuf,
+    pub model_url: String,
+    pub database: Database,
+    pub port: u16,
+}
+
+impl ServerSetup {
+    pub fn new(
+        binary: &Path,
+        root: &Path,
+        model_url: &str,
+        database: Database,
+        data: TempDir,
+    ) -> BenchResult<ServerSetup> {
+        let config = data.path().join("bench.toml");
+        std::fs::write(&config, plans_toml(root)?).map_err(|e| e.to_string())?;
+        Ok(ServerSetup {
+            binary: binary.to_path_buf(),
+            root: root.to_path_buf(),
+            config,
+            model_url: model_url.to_string(),
+            database,
+            port: free_port()?,
+            data,
+        })
+    }
+
+    fn command(&self, args: &[&str], log: &Path) -> BenchResult<Command> {
+        let log_file = std::fs::File::create(log).map_err(|e| e.to_string())?;
+        let err_file = log_file.try_clone().map_err(|e| e.to_string())?;
+        let mut cmd = Command::new(&self.binary);
+        cmd.args(args)
+            .current_dir(&self.root)
+            .env("BIND_ADDR", format!("127.0.0.1:{}", self.port))
+            .env("DATA_DIR", self.data.path().join("data"))
+            .env("DATABASE_URL", &self.database.url)
+            .env("REDIS_URL", &self.database.redis)
+            .env("CONFIG_FILE", &self.config)
+            .env("ADMIN_EMAIL", "admin@bench.local")
+            .env("ADMIN_PASSWORD", PASSWORD)
+            .env("DEMO_PASSWORD", PASSWORD)
+            .env("LLM_BASE_URL", &self.model_url)
+            .env("LLM_MODEL", "stub-model")
+            .env("MAX_OUTPUT_TOKENS", "800")
+            .env("CHAT_MESSAGES_PER_MINUTE", "1000000")
+            // Every person comes from an address of their own (see `address_of`); the per-IP
+            // request limit would otherwise cap a loopback run at its per-minute quota.
+            .env("IP_REQUESTS_PER_MINUTE", "100000000")
+            .env(
+                "REDIS_KEY_PREFIX",
+                format!("bench{}:rl", std::process::id()),
+            )
+            .env("LOG_LEVEL", "warn")
+            .stdin(Stdio::null())
+            .stdout(log_file)
+            .stderr(err_file);
+        Ok(cmd)
+    }
+
+    /// `botpsicologo seed-demo`, then `people` individuals inserted through the store.
+    pub async fn seed(&self, people: usize) -> BenchResult<Vec<String>> {
+        let log = self.data.path().join("seed.log");
+        let status = self
+            .command(&["seed-demo"], &log)?
+            .status()
+            .map_err(|e| format!("cannot run {}: {e}", self.binary.display()))?;
+        if !status.success() {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            return Err(format!("seed-demo failed with {status}: {text}"));
+        }
+        let emails: Vec<String> = (0..people)
+            .map(|i| format!("person{i:03}@bench.local"))
+            .collect();
+        let hash = Argon2Hasher
+            .hash(PASSWORD.to_string())
+            .await
+            .map_err(|e| e.to_string())?;
+        if self.database.mysql_name.is_some() {
+            let store = persistence_mysql::MysqlStore::open(&self.database.url, 2)
+                .await
+                .map_err(|e| e.to_string())?;
+            insert_people(&store, &emails, &hash).await?;
+        } else {
+            let store = persistence_sqlite::SqliteStore::open(&self.database.url)
+                .await
+                .map_err(|e| e.to_string())?;
+            insert_people(&store, &emails, &hash).await?;
+        }
+        Ok(emails)
+    }
+
+    /// Starts `serve` and waits until `/readyz` answers.
+    pub async fn start(&self) -> BenchResult<Server> {
+        let log = self.data.path().join("serve.log");
+        let child = self
+            .command(&["serve"], &log)?
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", self.binary.display()))?;
+        let mut server = Server {
+            base: format!("http://127.0.0.1:{}", self.port),
+            child,
+            log,
+        };
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(120) {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                let text = std::fs::read_to_string(&server.log).unwrap_or_default();
+                return Err(format!("the server exited with {status}: {text}"));
+            }
+            let ready = client
+                .get(format!("{}/readyz", server.base))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ready {
+                return Ok(server);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        // The log lives in a temporary directory that goes away with the run: quote its end.
+        let text = std::fs::read_to_string(&server.log).unwrap_or_default();
+        let tail: Vec<&str> = text.lines().rev().take(5).collect();
+        Err(format!(
+            "the server did not get ready in 120 s; its log ends with: {}",
+            tail.into_iter().rev().collect::<Vec<_>>().join(" / ")
+        ))
+    }
+}
+
+async fn insert_people<S: UserStore>(store: &S, emails: &[String], hash: &str) -> BenchResult<()> {
+    let ids = SystemEnv::default();
+    for email in emails {
+        let user = User {
+            id: UserId(ids.next_id()),
+            email: Email::parse(email).map_err(|e| format!("{email}: {e:?}"))?,
+            display_name: email.clone(),
+            password_hash: hash.to_string(),
+            role: Role::Individual,
+            company_id: None,
+            personal_cap: None,
+            plan_id: "free".into(),
+            locale: Locale::PtBr,
+            disabled: false,
+            created_at: Utc::now(),
+        };
+        store
+            .insert_user(&user)
+            .await
+            .map_err(|e| format!("inserting {email}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// The `[plans]` section of `config/default.toml` with allowances nobody reaches in a run.
+fn plans_toml(root: &Path) -> BenchResult<String> {
+    let default = std::fs::read_to_string(root.join("config/default.toml"))
+        .map_err(|e| format!("config/default.toml: {e}"))?;
+    let mut out = String::new();
+    let mut in_plans = false;
+    for line in default.lines() {
+        if line.starts_with('[') {
+            in_plans = line.starts_with("[plans]") || line.starts_with("[[plans.");
+        }
+        if !in_plans {
+            continue;
+        }
+        let key = line.split('=').next().unwrap_or("").trim();
+        if key == "monthly_tokens" || key == "tokens_per_seat" {
+            out.push_str(&format!("{key} = 1000000000\n"));
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+fn free_port() -> BenchResult<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| e.to_string())
+}
+
+/// The loopback address person `i` connects from (127.0.0.2 to 127.0.0.251), as different people
+/// come from different addresses: the server limits sign-ins and requests per address.
+pub fn address_of(i: usize) -> std::net::IpAddr {
+    std::net::Ipv4Addr::new(127, 0, 0, 2 + (i % 250) as u8).into()
+}
+
+/// Signs each person in (from their own address) and returns their bearer tokens.
+pub async fn sign_in(base: &str, emails: &[String]) -> BenchResult<Vec<String>> {
+    let mut tokens = Vec::with_capacity(emails.len());
+    for (i, email) in emails.iter().enumerate() {
+        let client = reqwest::Client::builder()
+            .local_address(address_of(i))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let response = client
+            .post(format!("{base}/api/v1/auth/token"))
+            .json(&serde_json::json!({ "email": email, "password": PASSWORD }))
+            .send()
+            .await
+            .map_err(|e| format!("sign-in of {email}: {e}"))?;
+        let status = response.status();
+        let body: serde_json::Value = response
+            .json()
+            .await
+            .map_err(|e| format!("sign-in of {email}: {status}: {e}"))?;
+        let token = body["token"]
+            .as_str()
+            .ok_or_else(|| format!("sign-in of {email}: {status}: {body}"))?;
+        tokens.push(token.to_string());
+    }
+    Ok(tokens)
+}
