@@ -3,12 +3,14 @@
 
 mod support;
 
+use botpsicologo::state::AppState;
+use domain::Locale;
 use domain::library::LibraryStore;
 use persistence_sqlite::SqliteStore;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use support::{ADMIN_EMAIL, ADMIN_PASSWORD, FetchJson, TestServer, settings};
+use support::{ADMIN_EMAIL, ADMIN_PASSWORD, FetchJson, TestServer, settings, sign_up};
 
 fn sample_library() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../files")
@@ -201,4 +203,67 @@ async fn ingest_reports_each_file_skips_unchanged_ones_and_survives_bad_files() 
     let out = botpsicologo(dir.path(), &["ingest", "no-such-folder"]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("no-such-folder"));
+}
+
+#[tokio::test]
+async fn admins_upload_documents_through_the_api_within_the_size_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = settings(
+        dir.path(),
+        "sample_library_dir = \"\"\nupload_limit_bytes = 200000",
+    );
+    let db = dir.path().join("test.db").display().to_string();
+    let state = AppState::new(SqliteStore::open(&db).await.unwrap(), settings.clone()).unwrap();
+    sign_up(
+        &state,
+        "pessoa@test.local",
+        "person-password-123",
+        Locale::PtBr,
+    )
+    .await;
+    let server = TestServer::start(SqliteStore::open(&db).await.unwrap(), settings).await;
+    let admin = server.bearer(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let upload = |token: String, name: &'static str, body: Vec<u8>| {
+        server
+            .client
+            .post(server.url(&format!("/api/v1/library/uploads?name={name}")))
+            .bearer_auth(token)
+            .body(body)
+            .send()
+    };
+    let docx = std::fs::read(sample_library().join("estresse-no-trabalho.docx")).unwrap();
+    let created = upload(admin.clone(), "estresse.docx", docx.clone())
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let body: Value = created.json().await.unwrap();
+    assert!(body["passages"].as_u64().unwrap() > 0 && body["changed"] == true);
+    // The same bytes again: nothing written.
+    let again = upload(admin.clone(), "estresse.docx", docx).await.unwrap();
+    assert_eq!(again.status(), 200);
+    // A bad file, an oversized one, and someone who is not an admin: refused, nothing added.
+    let bad = upload(admin.clone(), "fake.pdf", b"not a pdf".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    assert!(bad.json::<Value>().await.unwrap()["error"].is_string());
+    let huge = upload(admin.clone(), "big.txt", vec![b'a'; 300_000])
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), 413);
+    let person = server
+        .bearer("pessoa@test.local", "person-password-123")
+        .await;
+    let denied = upload(person, "outro.txt", b"Texto qualquer.".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), 403);
+    let list: Value = server
+        .client
+        .get(server.url("/api/v1/library/documents"))
+        .bearer_auth(&admin)
+        .fetch_json()
+        .await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    server.stop().await;
 }
