@@ -27,6 +27,29 @@ pub struct Plan {
     /// Custom plans belong to a single company.
     #[serde(default)]
     pub company_only: Option<i64>,
+    /// How often the subscription is billed; the allowance renews every period either way.
+    #[serde(default)]
+    pub interval: BillingInterval,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BillingInterval {
+    #[default]
+    Month,
+    Year,
+}
+
+/// A one-off purchase of tokens that are added to the buyer's top-ups and survive the monthly
+/// reset. Individuals buy for themselves, company managers for their company.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenPack {
+    pub id: String,
+    pub name: String,
+    pub tokens: u64,
+    /// Payment provider price, from config; a pack without one cannot be bought online.
+    #[serde(default)]
+    pub price_id: Option<String>,
 }
 
 impl Plan {
@@ -47,22 +70,31 @@ pub struct PlanCatalog {
     pub default_individual: String,
     /// Plan given to new companies.
     pub default_company: String,
+    /// Token packs on sale.
+    #[serde(default)]
+    pub packs: Vec<TokenPack>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CatalogError {
     #[error("plan catalog: default plan `{0}` is not in the catalog or has the wrong audience")]
     MissingDefault(String),
-    #[error("plan catalog: plan id `{0}` appears twice")]
+    #[error("plan catalog: plan or pack id `{0}` appears twice")]
     Duplicate(String),
 }
 
 impl PlanCatalog {
     pub fn validate(&self) -> Result<(), CatalogError> {
+        // Plan and pack ids share one namespace: checkout and webhooks look them up by id.
         let mut seen = std::collections::HashSet::new();
-        for plan in &self.plans {
-            if !seen.insert(plan.id.as_str()) {
-                return Err(CatalogError::Duplicate(plan.id.clone()));
+        let ids = self
+            .plans
+            .iter()
+            .map(|p| &p.id)
+            .chain(self.packs.iter().map(|p| &p.id));
+        for id in ids {
+            if !seen.insert(id.as_str()) {
+                return Err(CatalogError::Duplicate(id.clone()));
             }
         }
         for (id, audience) in [
@@ -82,6 +114,25 @@ impl PlanCatalog {
 
     pub fn get(&self, id: &str) -> Option<&Plan> {
         self.plans.iter().find(|p| p.id == id)
+    }
+
+    pub fn pack(&self, id: &str) -> Option<&TokenPack> {
+        self.packs.iter().find(|p| p.id == id)
+    }
+
+    /// The plan sold at a payment provider's price (webhooks name prices, not plans).
+    pub fn plan_by_price(&self, price_id: &str) -> Option<&Plan> {
+        self.plans
+            .iter()
+            .find(|p| p.price_id.as_deref() == Some(price_id))
+    }
+
+    /// The plan a payer falls back to when a subscription ends.
+    pub fn default_for(&self, audience: PlanAudience) -> &Plan {
+        match audience {
+            PlanAudience::Individual => self.default_individual_plan(),
+            PlanAudience::Company => self.default_company_plan(),
+        }
     }
 
     pub fn default_individual_plan(&self) -> &Plan {

@@ -285,6 +285,7 @@ pub trait Persistence:
     + JobLeases
     + SafetyCounter
     + KeyValue
+    + crate::billing::BillingStore
 {
 }
 
@@ -301,6 +302,7 @@ impl<T> Persistence for T where
         + JobLeases
         + SafetyCounter
         + KeyValue
+        + crate::billing::BillingStore
 {
 }
 

@@ -146,6 +146,7 @@ mod tests {
                     tokens_per_seat: 0,
                     price_id: None,
                     company_only: None,
+                    interval: Default::default(),
                 },
                 Plan {
                     id: "team".into(),
@@ -155,10 +156,12 @@ mod tests {
                     tokens_per_seat: 500,
                     price_id: None,
                     company_only: None,
+                    interval: Default::default(),
                 },
             ],
             default_individual: "free".into(),
             default_company: "team".into(),
+            packs: Vec::new(),
         }
     }
 

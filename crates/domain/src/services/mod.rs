@@ -2,6 +2,7 @@
 //! still refused.
 
 pub mod accounts;
+pub mod billing;
 pub mod budgets;
 pub mod chat;
 pub mod companies;

@@ -113,6 +113,7 @@ pub(super) fn catalog() -> Arc<PlanCatalog> {
         tokens_per_seat: 1_000,
         price_id: None,
         company_only: None,
+        interval: Default::default(),
     };
     Arc::new(PlanCatalog {
         plans: vec![
@@ -121,6 +122,7 @@ pub(super) fn catalog() -> Arc<PlanCatalog> {
         ],
         default_individual: "free".into(),
         default_company: "team".into(),
+        packs: Vec::new(),
     })
 }
 
