@@ -102,7 +102,6 @@ pub enum EventKind {
         /// The payment intent (packs), the key a later refund names.
         payment_id: Option<String>,
         paid: bool,
-        quantity: u64,
         amount_total: i64,
     },
     /// `invoice.paid`, `customer.subscription.updated` and `customer.subscription.deleted`.
@@ -127,8 +126,6 @@ pub struct SubscriptionEvent {
     pub period: Option<Period>,
     /// The subscription ended (`deleted`): the payer goes back to the default plan.
     pub ended: bool,
-    /// Paid invoice: a new allowance period starts.
-    pub invoice_paid: bool,
 }
 
 /// The provider's subscription status, reduced to what decides the plan.

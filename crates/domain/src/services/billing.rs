@@ -222,7 +222,6 @@ where
                 customer_id,
                 payment_id,
                 paid,
-                quantity,
                 amount_total,
             } => match (kind, item, payment_id) {
                 (Some(CheckoutKind::Pack), Some(item), Some(payment_id)) if *paid => {
@@ -231,7 +230,7 @@ where
                             payment_id: payment_id.clone(),
                             payer: *payer,
                             pack_id: pack.id.clone(),
-                            tokens: pack.tokens.saturating_mul((*quantity).max(1)),
+                            tokens: pack.tokens,
                             amount: *amount_total,
                             customer_id: customer_id.clone(),
                         }),
