@@ -7,6 +7,7 @@
 //! Adapters invoke [`store_contract_tests!`] with an async factory returning a fresh, empty
 //! store (or `None` to skip when a server is unavailable outside CI).
 
+pub mod billing;
 pub mod ledger;
 pub mod limiter;
 pub mod memory;
@@ -39,6 +40,27 @@ macro_rules! store_contract_tests {
             async fn $case() {
                 let Some(store) = $make().await else { return };
                 $crate::stores::$case(store).await;
+            }
+        )*
+    };
+}
+
+/// Generates one test per billing-store contract case; `$make` as in [`store_contract_tests!`].
+#[macro_export]
+macro_rules! billing_contract_tests {
+    ($make:path) => {
+        $crate::billing_contract_tests!(@cases $make;
+            billing_event_applies_once, billing_concurrent_deliveries_apply_once,
+            billing_older_subscription_events_change_nothing, billing_company_plan_and_seats,
+            billing_refunds_take_back_pack_tokens_once, billing_customers_round_trip
+        );
+    };
+    (@cases $make:path; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let Some(store) = $make().await else { return };
+                $crate::billing::$case(store).await;
             }
         )*
     };

@@ -10,6 +10,9 @@ use domain::*;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+#[path = "billing_memory.rs"]
+mod billing;
+
 #[derive(Default)]
 struct State {
     users: BTreeMap<UserId, User>,
@@ -26,6 +29,7 @@ struct State {
     leases: HashMap<String, (String, DateTime<Utc>, String)>,
     crisis: BTreeMap<i64, u64>,
     values: HashMap<String, Vec<u8>>,
+    billing: billing::BillingState,
 }
 
 #[derive(Clone, Default)]

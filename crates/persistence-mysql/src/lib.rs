@@ -94,6 +94,7 @@ pub async fn run_migrations(url: &str) -> Result<usize, MysqlSetupError> {
 }
 
 persistence_sql::impl_sql_stores!(MysqlStore, transaction);
+persistence_sql::impl_billing_store!(MysqlStore, transaction, AsyncMysqlConnection);
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@
 //! ledger once for any diesel-async connection. `persistence-sqlite` and `persistence-mysql`
 //! only bring a pool, migrations and the transaction flavour of their backend.
 
+pub mod billing;
 pub mod rows;
 pub mod schema;
 mod stores;

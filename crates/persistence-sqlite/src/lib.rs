@@ -124,3 +124,4 @@ pub async fn run_migrations(path: &str) -> Result<usize, SqliteSetupError> {
 }
 
 persistence_sql::impl_sql_stores!(SqliteStore, immediate_transaction);
+persistence_sql::impl_billing_store!(SqliteStore, immediate_transaction, Conn);
