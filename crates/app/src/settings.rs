@@ -49,6 +49,33 @@ const ENV_KEYS: &[&str] = &[
     "log_level",
 ];
 
+/// Environment variables of the `[billing]` section (`STRIPE_SECRET_KEY` sets
+/// `billing.stripe_secret_key`, …).
+const BILLING_ENV_KEYS: &[&str] = &[
+    "stripe_secret_key",
+    "stripe_webhook_secret",
+    "stripe_api_base",
+    "stripe_prices",
+];
+
+/// Payments through Stripe; see `[billing]` in config/default.toml.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BillingSettings {
+    pub stripe_secret_key: String,
+    pub stripe_webhook_secret: String,
+    pub stripe_api_base: String,
+    /// `id=price_…` pairs, comma-separated: price ids of plans and packs from the environment.
+    pub stripe_prices: String,
+}
+
+impl BillingSettings {
+    /// Billing is on when there is a secret key (validation makes sure the rest is there).
+    pub fn enabled(&self) -> bool {
+        !self.stripe_secret_key.is_empty()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RedisFallback {
@@ -112,6 +139,7 @@ pub struct Settings {
     pub log_level: String,
     pub plans: PlanCatalog,
     pub scheduler: SchedulerSettings,
+    pub billing: BillingSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -152,7 +180,13 @@ impl Settings {
             }
             figment = figment.merge(Toml::file(file));
         }
-        figment = figment.merge(Env::raw().only(ENV_KEYS));
+        figment = figment
+            .merge(Env::raw().only(ENV_KEYS))
+            .merge(
+                Env::raw()
+                    .only(BILLING_ENV_KEYS)
+                    .map(|key| format!("billing.{key}").into()),
+            );
         Self::from_figment(figment)
     }
 
@@ -162,11 +196,40 @@ impl Settings {
     }
 
     pub fn from_figment(figment: Figment) -> Result<Settings, SettingsError> {
-        let settings: Settings = figment
+        let mut settings: Settings = figment
             .extract()
             .map_err(|e| SettingsError::Invalid(e.to_string()))?;
+        settings.apply_stripe_prices()?;
         settings.validate()?;
         Ok(settings)
+    }
+
+    /// Sets the price ids named in `STRIPE_PRICES` (`plus=price_1,pack-100k=price_2`) on the
+    /// catalog's plans and packs, so deployments keep prices out of files.
+    fn apply_stripe_prices(&mut self) -> Result<(), SettingsError> {
+        let pairs = self.billing.stripe_prices.split(',').map(str::trim);
+        for pair in pairs.filter(|p| !p.is_empty()) {
+            let (id, price) = pair
+                .split_once('=')
+                .map(|(id, price)| (id.trim(), price.trim()))
+                .filter(|(id, price)| !id.is_empty() && !price.is_empty())
+                .ok_or_else(|| bad("STRIPE_PRICES", format!("`{pair}` is not id=price_id")))?;
+            let catalog = &mut self.plans;
+            let slot = match catalog.plans.iter_mut().find(|p| p.id == id) {
+                Some(plan) => &mut plan.price_id,
+                None => match catalog.packs.iter_mut().find(|p| p.id == id) {
+                    Some(pack) => &mut pack.price_id,
+                    None => {
+                        return Err(bad(
+                            "STRIPE_PRICES",
+                            format!("`{id}` is not a plan or pack of the catalog"),
+                        ));
+                    }
+                },
+            };
+            *slot = Some(price.to_string());
+        }
+        Ok(())
     }
 
     fn validate(&self) -> Result<(), SettingsError> {
@@ -212,7 +275,35 @@ impl Settings {
         self.plans
             .validate()
             .map_err(|e| SettingsError::Invalid(e.to_string()))?;
+        let billing = &self.billing;
+        if billing.enabled() && billing.stripe_webhook_secret.is_empty() {
+            return Err(bad(
+                "STRIPE_WEBHOOK_SECRET",
+                "is required when STRIPE_SECRET_KEY is set (events must be verified)",
+            ));
+        }
+        let base = &billing.stripe_api_base;
+        if !(base.starts_with("https://") || base.starts_with("http://")) {
+            return Err(bad("STRIPE_API_BASE", "must start with http:// or https://"));
+        }
         Ok(())
+    }
+
+    /// Where Checkout sends the buyer back to: the plans page, saying what happened.
+    pub fn checkout_success_url(&self) -> String {
+        format!("{}/plans?notice=checkout-success", self.public_base())
+    }
+
+    pub fn checkout_cancel_url(&self) -> String {
+        format!("{}/plans?notice=checkout-cancelled", self.public_base())
+    }
+
+    pub fn portal_return_url(&self) -> String {
+        format!("{}/plans", self.public_base())
+    }
+
+    fn public_base(&self) -> &str {
+        self.public_url.trim_end_matches('/')
     }
 
     pub fn socket_addr(&self) -> Result<SocketAddr, SettingsError> {
@@ -299,6 +390,24 @@ mod tests {
                 .unwrap(),
             DatabaseKind::Mysql(_)
         ));
+    }
+
+    #[test]
+    fn billing_settings_and_prices() {
+        let s = with("").unwrap();
+        assert!(!s.billing.enabled());
+        assert!(s.checkout_success_url().ends_with("/plans?notice=checkout-success"));
+        let err = with("[billing]\nstripe_secret_key = \"sk_test_1\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("STRIPE_WEBHOOK_SECRET"), "{err}");
+        let s = with("[billing]\nstripe_prices = \"plus=price_p, pack-100k=price_k\"").unwrap();
+        assert_eq!(s.plans.get("plus").unwrap().price_id.as_deref(), Some("price_p"));
+        assert_eq!(s.plans.pack("pack-100k").unwrap().price_id.as_deref(), Some("price_k"));
+        let err = with("[billing]\nstripe_prices = \"nope=price_x\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("STRIPE_PRICES"), "{err}");
     }
 
     #[test]

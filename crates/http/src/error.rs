@@ -9,6 +9,7 @@ use domain::Role;
 use domain::model::ModelError;
 use domain::ports::StoreError;
 use domain::services::accounts::AccountError;
+use domain::services::billing::BillingError;
 use domain::services::budgets::BudgetError;
 use domain::services::chat::ChatError;
 use domain::services::companies::CompanyError;
@@ -192,5 +193,27 @@ impl From<LibraryError> for ApiError {
             }
             LibraryError::Store(inner) => ApiError::from(inner),
         }
+    }
+}
+
+impl From<BillingError> for ApiError {
+    fn from(e: BillingError) -> Self {
+        let status = match &e {
+            BillingError::NotConfigured => StatusCode::SERVICE_UNAVAILABLE,
+            BillingError::Forbidden => StatusCode::FORBIDDEN,
+            BillingError::UnknownItem | BillingError::NoCustomer => StatusCode::NOT_FOUND,
+            BillingError::NotForSale | BillingError::InvalidInput(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            BillingError::Provider(detail) => {
+                tracing::warn!(error = %detail, "payment provider failure");
+                return ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    "the payment provider did not answer; please try again",
+                );
+            }
+            BillingError::Storage(inner) => return ApiError::from(inner.clone()),
+        };
+        ApiError::new(status, e.to_string())
     }
 }

@@ -49,6 +49,8 @@ pub enum StartupError {
     Library(domain::ports::StoreError),
     #[error("ADMIN_EMAIL / ADMIN_PASSWORD: {0}")]
     Admin(domain::services::accounts::AccountError),
+    #[error("billing: {0}")]
+    Billing(domain::billing::PaymentError),
     #[error("server error: {0}")]
     Serve(std::io::Error),
 }
@@ -68,6 +70,9 @@ pub fn router<S: Persistence>(state: AppState<S>) -> Router {
             get(routes::chat::history::<S>).delete(routes::chat::clear::<S>),
         )
         .route("/chat/export", get(routes::chat::export::<S>))
+        .route("/billing/checkout", post(routes::billing::checkout::<S>))
+        .route("/billing/portal", post(routes::billing::portal::<S>))
+        .route("/billing/webhook", post(routes::billing::webhook::<S>))
         .route("/library/documents", get(routes::library::list::<S>))
         .route(
             "/library/documents/{id}",

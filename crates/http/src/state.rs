@@ -6,6 +6,7 @@ use app::crypto::{AeadCipher, Argon2Hasher};
 use app::mail::Mailer;
 use app::settings::Settings;
 use app::system::SystemEnv;
+use billing_stripe::StripeGateway;
 use chrono::Duration;
 use domain::chunking::ChunkSize;
 use domain::plan::PlanCatalog;
@@ -13,6 +14,7 @@ use domain::ports::Persistence;
 use domain::retrieval::LibraryIndex;
 use domain::safety::CrisisDetector;
 use domain::services::accounts::AccountService;
+use domain::services::billing::{BillingService, BillingUrls};
 use domain::services::chat::{ChatLimits, ChatService};
 use domain::services::companies::CompanyService;
 use domain::services::library::LibraryService;
@@ -31,6 +33,9 @@ pub type Chat<S> = ChatService<
     SystemEnv,
 >;
 
+/// Billing as wired in the server: Stripe when a secret key is configured.
+pub type Billing<S> = BillingService<S, StripeGateway, SystemEnv>;
+
 pub struct AppState<S> {
     pub store: Arc<S>,
     pub env: Arc<SystemEnv>,
@@ -43,6 +48,7 @@ pub struct AppState<S> {
     pub companies: CompanyService<S, SystemEnv>,
     pub library: LibraryService<S, TiktokenCounter, SystemEnv>,
     pub chat: Chat<S>,
+    pub billing: Billing<S>,
 }
 
 impl<S> Clone for AppState<S> {
@@ -59,6 +65,7 @@ impl<S> Clone for AppState<S> {
             companies: self.companies.clone(),
             library: self.library.clone(),
             chat: self.chat.clone(),
+            billing: self.billing.clone(),
         }
     }
 }
@@ -79,8 +86,30 @@ impl<S: Persistence> AppState<S> {
         let limiter = Arc::new(Limiter::from_settings(&settings).map_err(StartupError::Limiter)?);
         let model = Arc::new(Model::from_settings(&settings, index.clone())?);
         let mailer = Arc::new(Mailer::from_settings(&settings)?);
+        let gateway = if settings.billing.enabled() {
+            let gateway = StripeGateway::new(
+                &settings.billing.stripe_secret_key,
+                &settings.billing.stripe_api_base,
+            )
+            .map_err(StartupError::Billing)?;
+            Some(Arc::new(gateway))
+        } else {
+            None
+        };
+        let billing = BillingService {
+            store: store.clone(),
+            gateway,
+            env: env.clone(),
+            catalog: catalog.clone(),
+            urls: BillingUrls {
+                success: settings.checkout_success_url(),
+                cancel: settings.checkout_cancel_url(),
+                portal_return: settings.portal_return_url(),
+            },
+        };
         let settings = Arc::new(settings);
         Ok(AppState {
+            billing,
             accounts: AccountService {
                 store: store.clone(),
                 hasher: Arc::new(Argon2Hasher),

@@ -1,4 +1,5 @@
 pub mod api;
+pub mod billing;
 pub mod chat;
 pub mod health;
 pub mod library;
