@@ -7,6 +7,8 @@
 //!
 //! `api_base` points the client at another server (localstripe, or a stub in tests).
 
+#[cfg(feature = "stub")]
+pub mod stub;
 pub mod webhook;
 
 use domain::billing::{
