@@ -7,7 +7,9 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::response::Redirect;
 use domain::budget::UsageSummary;
 use domain::company::Invitation;
-use domain::plan::{Plan, PlanAudience};
+use domain::billing::CheckoutKind;
+use domain::plan::{Plan, PlanAudience, TokenPack};
+use domain::services::billing::payer_of;
 use domain::ports::SessionKind;
 use domain::services::accounts::NewAccount;
 use domain::services::budgets::usage_summary;
@@ -300,7 +302,12 @@ pub async fn change_language<S: Persistence>(
 struct PlansPage<'a> {
     page: &'a PageContext,
     plans: Vec<&'a Plan>,
+    packs: Vec<&'a TokenPack>,
     current: String,
+    /// Whether online payment is configured at all.
+    billing: bool,
+    /// Whether this person may buy (individuals, and managers for their company).
+    can_buy: bool,
 }
 
 pub async fn plans<S: Persistence>(
@@ -328,11 +335,52 @@ pub async fn plans<S: Persistence>(
             p.company_only.is_none() && (p.audience == PlanAudience::Company) == audience_is_company
         })
         .collect();
+    let can_buy = payer_of(&signed.actor).is_ok();
     render(&PlansPage {
         page: &page,
         plans,
+        packs: state.catalog.packs.iter().collect(),
         current: company_plan.unwrap_or_else(|| signed.user.plan_id.clone()),
+        billing: state.billing.configured(),
+        can_buy,
     })
+}
+
+#[derive(serde::Deserialize)]
+pub struct BuyForm {
+    kind: CheckoutKind,
+    item: String,
+}
+
+/// `POST /plans/checkout`: sends the buyer to the payment provider's checkout page.
+pub async fn buy<S: Persistence>(
+    State(state): State<AppState<S>>,
+    submitted: SignedForm<BuyForm>,
+) -> Response {
+    let SignedForm { signed, form } = submitted;
+    match state
+        .billing
+        .checkout(&signed.actor, form.kind, &form.item)
+        .await
+    {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(e) => back("/plans", Err(message(e))),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct EmptyForm {}
+
+/// `POST /plans/portal`: the provider's page to change or cancel the subscription.
+pub async fn manage<S: Persistence>(
+    State(state): State<AppState<S>>,
+    submitted: SignedForm<EmptyForm>,
+) -> Response {
+    let SignedForm { signed, form: EmptyForm {} } = submitted;
+    match state.billing.portal(&signed.actor).await {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(e) => back("/plans", Err(message(e))),
+    }
 }
 
 #[derive(Template)]

@@ -4,7 +4,7 @@
 
 use super::*;
 use axum::extract::{Path, Query, State};
-use domain::budget::UsageSummary;
+use domain::budget::{Subject, UsageSummary};
 use domain::company::Company;
 use domain::library::Document;
 use domain::ports::{AuditEntry, UserQuery};
@@ -244,6 +244,77 @@ pub async fn set_disabled<S: Persistence>(
         Ok(_) => back("/admin", Ok("user-saved")),
         Err(e) => back("/admin", Err(message(e))),
     }
+}
+
+#[derive(serde::Deserialize)]
+pub struct PlanForm {
+    plan: String,
+}
+
+/// The admin assigns an individual plan by hand (billing off, goodwill, support); audited.
+pub async fn assign_plan<S: Persistence>(
+    State(state): State<AppState<S>>,
+    Path(id): Path<i64>,
+    submitted: SignedForm<PlanForm>,
+) -> Response {
+    let SignedForm { signed, form } = submitted;
+    match state
+        .accounts
+        .assign_plan(&signed.actor, UserId(id), form.plan.trim())
+        .await
+    {
+        Ok(_) => back("/admin", Ok("user-saved")),
+        Err(e) => back("/admin", Err(message(e))),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct TokensForm {
+    /// Negative takes tokens back.
+    tokens: String,
+}
+
+async fn grant<S: Persistence>(
+    state: &AppState<S>,
+    signed: &Signed,
+    subject: Subject,
+    tokens: &str,
+    path: &str,
+) -> Response {
+    let Ok(tokens) = tokens.trim().parse::<i64>() else {
+        return back(path, Err("the number of tokens must be a whole number".into()));
+    };
+    match state
+        .billing
+        .grant_tokens(&signed.actor, subject, tokens)
+        .await
+    {
+        Ok(_) => back(path, Ok("tokens-granted")),
+        Err(e) => back(path, Err(message(e))),
+    }
+}
+
+/// The admin adds purchased tokens to a person by hand; audited.
+pub async fn grant_user_tokens<S: Persistence>(
+    State(state): State<AppState<S>>,
+    Path(id): Path<i64>,
+    submitted: SignedForm<TokensForm>,
+) -> Response {
+    let SignedForm { signed, form } = submitted;
+    let subject = Subject::User(UserId(id));
+    grant(&state, &signed, subject, &form.tokens, "/admin").await
+}
+
+/// The admin adds purchased tokens to a company's pool by hand; audited.
+pub async fn grant_company_tokens<S: Persistence>(
+    State(state): State<AppState<S>>,
+    Path(id): Path<i64>,
+    submitted: SignedForm<TokensForm>,
+) -> Response {
+    let SignedForm { signed, form } = submitted;
+    let path = format!("/admin/companies/{id}");
+    let subject = Subject::Company(CompanyId(id));
+    grant(&state, &signed, subject, &form.tokens, &path).await
 }
 
 #[derive(Template)]

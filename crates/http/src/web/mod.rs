@@ -51,6 +51,8 @@ pub fn routes<S: Persistence>() -> Router<AppState<S>> {
         .route("/profile/password", post(account::change_password::<S>))
         .route("/profile/language", post(account::change_language::<S>))
         .route("/plans", get(account::plans::<S>))
+        .route("/plans/checkout", post(account::buy::<S>))
+        .route("/plans/portal", post(account::manage::<S>))
         .route(
             "/invite/{secret}",
             get(account::invite_page::<S>).post(account::accept_invite::<S>),
@@ -73,6 +75,12 @@ pub fn routes<S: Persistence>() -> Router<AppState<S>> {
         )
         .route("/admin/users/{id}/role", post(admin::set_role::<S>))
         .route("/admin/users/{id}/disabled", post(admin::set_disabled::<S>))
+        .route("/admin/users/{id}/plan", post(admin::assign_plan::<S>))
+        .route("/admin/users/{id}/tokens", post(admin::grant_user_tokens::<S>))
+        .route(
+            "/admin/companies/{id}/tokens",
+            post(admin::grant_company_tokens::<S>),
+        )
         .route("/admin/audit", get(admin::audit::<S>))
         .route("/static/{file}", get(static_file))
 }
