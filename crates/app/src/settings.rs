@@ -180,13 +180,11 @@ impl Settings {
             }
             figment = figment.merge(Toml::file(file));
         }
-        figment = figment
-            .merge(Env::raw().only(ENV_KEYS))
-            .merge(
-                Env::raw()
-                    .only(BILLING_ENV_KEYS)
-                    .map(|key| format!("billing.{key}").into()),
-            );
+        figment = figment.merge(Env::raw().only(ENV_KEYS)).merge(
+            Env::raw()
+                .only(BILLING_ENV_KEYS)
+                .map(|key| format!("billing.{key}").into()),
+        );
         Self::from_figment(figment)
     }
 
@@ -284,7 +282,10 @@ impl Settings {
         }
         let base = &billing.stripe_api_base;
         if !(base.starts_with("https://") || base.starts_with("http://")) {
-            return Err(bad("STRIPE_API_BASE", "must start with http:// or https://"));
+            return Err(bad(
+                "STRIPE_API_BASE",
+                "must start with http:// or https://",
+            ));
         }
         Ok(())
     }
@@ -396,14 +397,23 @@ mod tests {
     fn billing_settings_and_prices() {
         let s = with("").unwrap();
         assert!(!s.billing.enabled());
-        assert!(s.checkout_success_url().ends_with("/plans?notice=checkout-success"));
+        assert!(
+            s.checkout_success_url()
+                .ends_with("/plans?notice=checkout-success")
+        );
         let err = with("[billing]\nstripe_secret_key = \"sk_test_1\"")
             .unwrap_err()
             .to_string();
         assert!(err.contains("STRIPE_WEBHOOK_SECRET"), "{err}");
         let s = with("[billing]\nstripe_prices = \"plus=price_p, pack-100k=price_k\"").unwrap();
-        assert_eq!(s.plans.get("plus").unwrap().price_id.as_deref(), Some("price_p"));
-        assert_eq!(s.plans.pack("pack-100k").unwrap().price_id.as_deref(), Some("price_k"));
+        assert_eq!(
+            s.plans.get("plus").unwrap().price_id.as_deref(),
+            Some("price_p")
+        );
+        assert_eq!(
+            s.plans.pack("pack-100k").unwrap().price_id.as_deref(),
+            Some("price_k")
+        );
         let err = with("[billing]\nstripe_prices = \"nope=price_x\"")
             .unwrap_err()
             .to_string();

@@ -70,8 +70,8 @@ pub async fn webhook<S: Persistence>(
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let event = webhook::construct_event(&body, signature, secret, chrono::Utc::now())
-        .map_err(|e| {
+    let event =
+        webhook::construct_event(&body, signature, secret, chrono::Utc::now()).map_err(|e| {
             tracing::warn!(error = %e, "webhook refused");
             ApiError::new(StatusCode::BAD_REQUEST, e.to_string())
         })?;

@@ -5,13 +5,13 @@ use super::*;
 use crate::limits;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::response::Redirect;
+use domain::billing::CheckoutKind;
 use domain::budget::UsageSummary;
 use domain::company::Invitation;
-use domain::billing::CheckoutKind;
 use domain::plan::{Plan, PlanAudience, TokenPack};
-use domain::services::billing::payer_of;
 use domain::ports::SessionKind;
 use domain::services::accounts::NewAccount;
+use domain::services::billing::payer_of;
 use domain::services::budgets::usage_summary;
 use std::net::SocketAddr;
 
@@ -376,7 +376,10 @@ pub async fn manage<S: Persistence>(
     State(state): State<AppState<S>>,
     submitted: SignedForm<EmptyForm>,
 ) -> Response {
-    let SignedForm { signed, form: EmptyForm {} } = submitted;
+    let SignedForm {
+        signed,
+        form: EmptyForm {},
+    } = submitted;
     match state.billing.portal(&signed.actor).await {
         Ok(url) => Redirect::to(&url).into_response(),
         Err(e) => back("/plans", Err(message(e))),

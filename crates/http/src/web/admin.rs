@@ -282,7 +282,10 @@ async fn grant<S: Persistence>(
     path: &str,
 ) -> Response {
     let Ok(tokens) = tokens.trim().parse::<i64>() else {
-        return back(path, Err("the number of tokens must be a whole number".into()));
+        return back(
+            path,
+            Err("the number of tokens must be a whole number".into()),
+        );
     };
     match state
         .billing

@@ -76,7 +76,10 @@ pub fn routes<S: Persistence>() -> Router<AppState<S>> {
         .route("/admin/users/{id}/role", post(admin::set_role::<S>))
         .route("/admin/users/{id}/disabled", post(admin::set_disabled::<S>))
         .route("/admin/users/{id}/plan", post(admin::assign_plan::<S>))
-        .route("/admin/users/{id}/tokens", post(admin::grant_user_tokens::<S>))
+        .route(
+            "/admin/users/{id}/tokens",
+            post(admin::grant_user_tokens::<S>),
+        )
         .route(
             "/admin/companies/{id}/tokens",
             post(admin::grant_company_tokens::<S>),
