@@ -20,6 +20,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/library/uploads"),
     ("get", "/api/v1/library/documents"),
     ("delete", "/api/v1/library/documents/{id}"),
+    ("post", "/api/v1/billing/checkout"),
+    ("post", "/api/v1/billing/portal"),
+    ("post", "/api/v1/billing/webhook"),
 ];
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document of the JSON API, generated from the handlers' annotations and served
 //! at `GET /api/v1/openapi.json`.
 
-use super::{api, chat, library};
+use super::{api, billing, chat, library};
 use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
@@ -18,7 +18,7 @@ pub struct ErrorBody {
 #[openapi(
     info(
         title = "BOTPSICOLOGO API",
-        description = "Accounts, usage, the conversation and the library. Bearer tokens come from \
+        description = "Accounts, usage, the conversation, the library and billing. Bearer tokens come from \
                        POST /api/v1/auth/token; browser sessions use the `bp_session` cookie and \
                        must send `X-CSRF-Token` on state-changing requests."
     ),
@@ -26,6 +26,7 @@ pub struct ErrorBody {
         api::create_token, api::revoke_token, api::me,
         chat::chat, chat::history, chat::clear, chat::export,
         library::upload, library::list, library::retire,
+        billing::checkout, billing::portal, billing::webhook,
         openapi_json,
     ),
     modifiers(&Security),
