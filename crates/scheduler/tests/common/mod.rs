@@ -60,6 +60,7 @@ pub fn catalog() -> PlanCatalog {
         tokens_per_seat: 100,
         price_id: None,
         company_only: None,
+        interval: Default::default(),
     };
     PlanCatalog {
         plans: vec![
@@ -68,6 +69,7 @@ pub fn catalog() -> PlanCatalog {
         ],
         default_individual: "free".into(),
         default_company: "team".into(),
+        packs: Vec::new(),
     }
 }
 
