@@ -291,10 +291,11 @@ pub async fn change_language<S: Persistence>(
     let Some(locale) = Locale::parse(&form.locale) else {
         return back("/profile", Err("unknown language".into()));
     };
-    match state.accounts.set_locale(&signed.actor, locale).await {
-        Ok(()) => back("/profile", Ok("language-changed")),
-        Err(e) => back("/profile", Err(message(e))),
-    }
+    outcome(
+        "/profile",
+        state.accounts.set_locale(&signed.actor, locale).await,
+        "language-changed",
+    )
 }
 
 #[derive(Template)]

@@ -163,14 +163,14 @@ pub async fn update_company<S: Persistence>(
 ) -> Response {
     let SignedForm { signed, form } = submitted;
     let path = format!("/admin/companies/{id}");
-    match state
-        .companies
-        .update(&signed.actor, CompanyId(id), &form.draft())
-        .await
-    {
-        Ok(_) => back(&path, Ok("company-saved")),
-        Err(e) => back(&path, Err(message(e))),
-    }
+    outcome(
+        &path,
+        state
+            .companies
+            .update(&signed.actor, CompanyId(id), &form.draft())
+            .await,
+        "company-saved",
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -215,14 +215,14 @@ pub async fn set_role<S: Persistence>(
         _ => return back("/admin", Err("unknown role".into())),
     };
     let company = form.company.trim().parse::<i64>().ok().map(CompanyId);
-    match state
-        .accounts
-        .set_role(&signed.actor, UserId(id), role, company)
-        .await
-    {
-        Ok(_) => back("/admin", Ok("user-saved")),
-        Err(e) => back("/admin", Err(message(e))),
-    }
+    outcome(
+        "/admin",
+        state
+            .accounts
+            .set_role(&signed.actor, UserId(id), role, company)
+            .await,
+        "user-saved",
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -236,14 +236,14 @@ pub async fn set_disabled<S: Persistence>(
     submitted: SignedForm<DisabledForm>,
 ) -> Response {
     let SignedForm { signed, form } = submitted;
-    match state
-        .accounts
-        .set_disabled(&signed.actor, UserId(id), form.disabled)
-        .await
-    {
-        Ok(_) => back("/admin", Ok("user-saved")),
-        Err(e) => back("/admin", Err(message(e))),
-    }
+    outcome(
+        "/admin",
+        state
+            .accounts
+            .set_disabled(&signed.actor, UserId(id), form.disabled)
+            .await,
+        "user-saved",
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -258,14 +258,14 @@ pub async fn assign_plan<S: Persistence>(
     submitted: SignedForm<PlanForm>,
 ) -> Response {
     let SignedForm { signed, form } = submitted;
-    match state
-        .accounts
-        .assign_plan(&signed.actor, UserId(id), form.plan.trim())
-        .await
-    {
-        Ok(_) => back("/admin", Ok("user-saved")),
-        Err(e) => back("/admin", Err(message(e))),
-    }
+    outcome(
+        "/admin",
+        state
+            .accounts
+            .assign_plan(&signed.actor, UserId(id), form.plan.trim())
+            .await,
+        "user-saved",
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -287,14 +287,14 @@ async fn grant<S: Persistence>(
             Err("the number of tokens must be a whole number".into()),
         );
     };
-    match state
-        .billing
-        .grant_tokens(&signed.actor, subject, tokens)
-        .await
-    {
-        Ok(_) => back(path, Ok("tokens-granted")),
-        Err(e) => back(path, Err(message(e))),
-    }
+    outcome(
+        path,
+        state
+            .billing
+            .grant_tokens(&signed.actor, subject, tokens)
+            .await,
+        "tokens-granted",
+    )
 }
 
 /// The admin adds purchased tokens to a person by hand; audited.

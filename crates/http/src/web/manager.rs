@@ -191,14 +191,14 @@ pub async fn remove<S: Persistence>(
     let SignedForm { signed, form } = submitted;
     let id = CompanyId(form.company);
     let path = manager_path(&signed, id);
-    match state
-        .companies
-        .remove_member(&signed.actor, id, UserId(user))
-        .await
-    {
-        Ok(()) => back(&path, Ok("member-removed")),
-        Err(e) => back(&path, Err(message(e))),
-    }
+    outcome(
+        &path,
+        state
+            .companies
+            .remove_member(&signed.actor, id, UserId(user))
+            .await,
+        "member-removed",
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -228,14 +228,14 @@ pub async fn set_cap<S: Persistence>(
             }
         },
     };
-    match state
-        .companies
-        .set_personal_cap(&signed.actor, id, UserId(user), cap)
-        .await
-    {
-        Ok(_) => back(&path, Ok("cap-saved")),
-        Err(e) => back(&path, Err(message(e))),
-    }
+    outcome(
+        &path,
+        state
+            .companies
+            .set_personal_cap(&signed.actor, id, UserId(user), cap)
+            .await,
+        "cap-saved",
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -251,12 +251,12 @@ pub async fn revoke<S: Persistence>(
     let SignedForm { signed, form } = submitted;
     let id = CompanyId(form.company);
     let path = manager_path(&signed, id);
-    match state
-        .companies
-        .revoke_invitation(&signed.actor, id, &form.token_hash)
-        .await
-    {
-        Ok(()) => back(&path, Ok("invitation-revoked")),
-        Err(e) => back(&path, Err(message(e))),
-    }
+    outcome(
+        &path,
+        state
+            .companies
+            .revoke_invitation(&signed.actor, id, &form.token_hash)
+            .await,
+        "invitation-revoked",
+    )
 }

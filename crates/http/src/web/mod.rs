@@ -279,6 +279,14 @@ fn back(path: &str, outcome: Result<&str, String>) -> Response {
     Redirect::to(&format!("{path}{separator}{query}")).into_response()
 }
 
+/// Redirects back to `path` with `notice` when the action succeeded, or with its error.
+fn outcome<T, E: Into<ApiError>>(path: &str, result: Result<T, E>, notice: &str) -> Response {
+    match result {
+        Ok(_) => back(path, Ok(notice)),
+        Err(e) => back(path, Err(message(e))),
+    }
+}
+
 /// The error's message as shown on a page (domain messages are safe to show).
 fn message(e: impl Into<ApiError>) -> String {
     e.into().message
