@@ -311,6 +311,7 @@ async fn insert_people<S: UserStore>(store: &S, emails: &[String], hash: &str) -
             locale: Locale::PtBr,
             disabled: false,
             created_at: Utc::now(),
+            billing_period: None,
         };
         store
             .insert_user(&user)

@@ -34,6 +34,9 @@ fn change(
             last_event_at: t0() + Duration::seconds(at_secs),
         },
         set_plan: Some((plan.to_string(), None)),
+        set_billing_period: Some(
+            (status != SubscriptionStatus::Ended).then(|| Period::calendar_month(t0())),
+        ),
         customer_id: Some(format!("cus_{sub}")),
     })
 }
@@ -111,7 +114,13 @@ pub async fn billing_older_subscription_events_change_nothing<S: AllStores>(s: S
             .unwrap(),
         ApplyOutcome::Stale
     );
-    assert_eq!(s.user_by_id(u.id).await.unwrap().unwrap().plan_id, "plus");
+    let paid = s.user_by_id(u.id).await.unwrap().unwrap();
+    assert_eq!(paid.plan_id, "plus");
+    assert_eq!(paid.billing_period, Some(Period::calendar_month(t0())));
+    // Saving a copy read before the event (a profile edit) keeps what the event wrote.
+    s.update_user(&u).await.unwrap();
+    let kept = s.user_by_id(u.id).await.unwrap().unwrap().billing_period;
+    assert_eq!(kept, Some(Period::calendar_month(t0())));
     let state = s.subscription("sub_o").await.unwrap().unwrap();
     assert_eq!(state.plan_id.as_deref(), Some("plus"));
     assert_eq!(state.last_event_at, t0() + Duration::seconds(100));
@@ -132,7 +141,11 @@ pub async fn billing_older_subscription_events_change_nothing<S: AllStores>(s: S
             .unwrap(),
         ApplyOutcome::Stale
     );
-    assert_eq!(s.user_by_id(u.id).await.unwrap().unwrap().plan_id, "free");
+    let ended = s.user_by_id(u.id).await.unwrap().unwrap();
+    assert_eq!(
+        (ended.plan_id.as_str(), ended.billing_period),
+        ("free", None)
+    );
 }
 
 pub async fn billing_company_plan_and_seats<S: AllStores>(s: S) {
@@ -157,6 +170,10 @@ pub async fn billing_company_plan_and_seats<S: AllStores>(s: S) {
         (after.plan_id.as_str(), after.seat_limit),
         ("company-pro", 25)
     );
+    assert_eq!(after.billing_period, Some(Period::calendar_month(t0())));
+    s.update_company(&c).await.unwrap();
+    let kept = s.company_by_id(c.id).await.unwrap().unwrap().billing_period;
+    assert_eq!(kept, Some(Period::calendar_month(t0())));
 }
 
 pub async fn billing_refunds_take_back_pack_tokens_once<S: AllStores>(s: S) {

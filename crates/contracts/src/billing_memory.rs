@@ -70,6 +70,20 @@ impl super::State {
                 }
             }
         }
+        if let Some(period) = change.set_billing_period {
+            match change.state.payer {
+                Subject::User(id) => {
+                    if let Some(user) = self.users.get_mut(&id) {
+                        user.billing_period = period;
+                    }
+                }
+                Subject::Company(id) => {
+                    if let Some(company) = self.companies.get_mut(&id) {
+                        company.billing_period = period;
+                    }
+                }
+            }
+        }
         if let Some(customer_id) = &change.customer_id {
             self.save_customer(change.state.payer, customer_id);
         }

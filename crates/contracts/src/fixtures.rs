@@ -28,6 +28,7 @@ pub fn user(email: &str, role: Role, company: Option<CompanyId>) -> User {
         locale: Locale::PtBr,
         disabled: false,
         created_at: t0(),
+        billing_period: None,
     }
 }
 
@@ -39,6 +40,7 @@ pub fn company(name: &str) -> Company {
         plan_id: "team".into(),
         system_prompt: None,
         created_at: t0(),
+        billing_period: None,
     }
 }
 

@@ -87,7 +87,12 @@ impl UserStore for MemoryStore {
         }
         match s.users.get_mut(&user.id) {
             Some(slot) => {
-                *slot = user.clone();
+                // Only payment events write the billing period (as in the SQL stores).
+                let billing_period = slot.billing_period;
+                *slot = User {
+                    billing_period,
+                    ..user.clone()
+                };
                 Ok(())
             }
             None => Err(StoreError::NotFound),
@@ -155,7 +160,11 @@ impl CompanyStore for MemoryStore {
     async fn update_company(&self, company: &Company) -> StoreResult<()> {
         match self.state().companies.get_mut(&company.id) {
             Some(slot) => {
-                *slot = company.clone();
+                let billing_period = slot.billing_period;
+                *slot = Company {
+                    billing_period,
+                    ..company.clone()
+                };
                 Ok(())
             }
             None => Err(StoreError::NotFound),

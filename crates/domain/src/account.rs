@@ -93,6 +93,9 @@ pub struct User {
     pub locale: Locale,
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
+    /// Current billing period of the individual's own subscription, set only by payment events
+    /// (`None`: no live subscription, the calendar month applies). See [`crate::Period::current`].
+    pub billing_period: Option<crate::Period>,
 }
 
 /// The authenticated caller of a use case. Services decide authorisation from this, so a route

@@ -214,6 +214,9 @@ pub struct SubscriptionChange {
     pub state: SubscriptionState,
     /// The payer's plan from now on (`None`: unchanged), with the seats of a company plan.
     pub set_plan: Option<(String, Option<u32>)>,
+    /// The payer's billing period from now on: `Some(Some(p))` a live subscription's current
+    /// period, `Some(None)` cleared (it ended), `None` unchanged (the event names no period).
+    pub set_billing_period: Option<Option<Period>>,
     pub customer_id: Option<String>,
 }
 
@@ -293,6 +296,7 @@ mod tests {
         SubscriptionChange {
             state: state(at, status),
             set_plan: None,
+            set_billing_period: None,
             customer_id: None,
         }
     }

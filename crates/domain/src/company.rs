@@ -11,6 +11,9 @@ pub struct Company {
     /// A custom system prompt set by the platform admin; `None` uses the default.
     pub system_prompt: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Current billing period of the company's subscription, set only by payment events; its
+    /// members' allowance periods follow it. See [`crate::Period::current`].
+    pub billing_period: Option<crate::Period>,
 }
 
 /// A one-time invitation to join a company. Only the hash of its secret is stored.

@@ -9,6 +9,7 @@ mod support;
 use billing_stripe::stub::StripeStub;
 use billing_stripe::webhook::sign;
 use botpsicologo::state::AppState;
+use domain::budget::{Subject, UsageLedger};
 use domain::ports::{AuditLog, SessionKind, UserStore};
 use domain::{Email, Locale, UserId};
 use persistence_sqlite::SqliteStore;
@@ -143,6 +144,17 @@ fn metadata(person: UserId, item: &str) -> Value {
 
 fn invoice_paid(id: &str, created: i64, person: UserId, price: &str) -> Value {
     let now = chrono::Utc::now().timestamp();
+    invoice_paid_for(id, created, person, price, (now - 60, now + 30 * 86_400))
+}
+
+/// `invoice.paid` for the invoice period `[start, end)` (Unix seconds).
+fn invoice_paid_for(
+    id: &str,
+    created: i64,
+    person: UserId,
+    price: &str,
+    (start, end): (i64, i64),
+) -> Value {
     event(
         id,
         "invoice.paid",
@@ -155,7 +167,7 @@ fn invoice_paid(id: &str, created: i64, person: UserId, price: &str) -> Value {
             "lines": {"object": "list", "has_more": false, "data": [{
                 "id": "il_1", "object": "line_item", "amount": 2990, "quantity": 1,
                 "price": {"id": price, "object": "price", "recurring": {"interval": "month"}},
-                "period": {"start": now - 60, "end": now + 30 * 86_400}
+                "period": {"start": start, "end": end}
             }]}
         }),
     )
@@ -244,6 +256,9 @@ async fn an_event_delivered_ten_times_in_a_row_or_at_once_is_applied_once() {
         assert_eq!(status, StatusCode::OK);
     }
     assert_eq!(s.plan_and_limit().await.1, FREE + 2 * PACK);
+    // In the database: each pack's tokens credited once, whatever /me computes from them.
+    let topup = s.state.store.topup(Subject::User(s.person)).await.unwrap();
+    assert_eq!((topup.balance, topup.reserved), (2 * PACK, 0));
     // A full refund of one pack takes its tokens back, once.
     let refund = event(
         "evt_refund",
@@ -315,6 +330,75 @@ async fn paid_plan_then_older_update_then_cancellation() {
 }
 
 #[tokio::test]
+async fn the_allowance_period_is_the_invoice_period_until_the_subscription_ends() {
+    let s = setup(Some("http://127.0.0.1:1/")).await;
+    let token = s.server.bearer(PERSON, PASSWORD).await;
+    let me = async || -> Value { s.server.me(&token).await.json().await.unwrap() };
+    let period_of = |me: &Value| {
+        let at = |key: &str| {
+            chrono::DateTime::parse_from_rfc3339(me["period"][key].as_str().unwrap())
+                .unwrap()
+                .timestamp()
+        };
+        (at("start"), at("end"))
+    };
+    let now = chrono::Utc::now().timestamp();
+    let first = (now - 10 * 86_400, now + 20 * 86_400);
+    let paid = invoice_paid_for("evt_first", now - 5, s.person, "price_plus", first);
+    assert_eq!(s.deliver(&paid).await, StatusCode::OK);
+    let before = me().await;
+    assert_eq!(period_of(&before), first, "{before}");
+    assert_eq!(before["usage"]["limit"], PLUS);
+    // A turn now is charged to the invoice period.
+    let turn = s
+        .server
+        .client
+        .post(s.server.url("/api/v1/chat"))
+        .bearer_auth(&token)
+        .json(&json!({"message": "Como posso dormir melhor?"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(turn.status(), StatusCode::OK);
+    let used = me().await["usage"]["used"].as_u64().unwrap();
+    assert!(used > 0);
+    // The next invoice (here an upgrade that moved the billing date) starts afresh.
+    let second = (now - 60, now + 30 * 86_400);
+    let renewed = invoice_paid_for("evt_second", now, s.person, "price_plus", second);
+    assert_eq!(s.deliver(&renewed).await, StatusCode::OK);
+    let fresh = me().await;
+    assert_eq!(period_of(&fresh), second);
+    assert_eq!(
+        (&fresh["usage"]["used"], &fresh["usage"]["remaining"]),
+        (&json!(0), &json!(PLUS))
+    );
+    // The first invoice delivered again late, as a new event: older, so it changes nothing.
+    let late = invoice_paid_for("evt_first_again", now - 5, s.person, "price_plus", first);
+    assert_eq!(s.deliver(&late).await, StatusCode::OK);
+    assert_eq!(period_of(&me().await), second);
+    // Deleted at the end of the period: the free allowance over the calendar month.
+    let ended = subscription(
+        "evt_ended",
+        "customer.subscription.deleted",
+        now + 1,
+        s.person,
+        "price_plus",
+        "canceled",
+    );
+    assert_eq!(s.deliver(&ended).await, StatusCode::OK);
+    let free = me().await;
+    assert_eq!(
+        (free["plan"].as_str(), &free["usage"]["limit"]),
+        (Some("free"), &json!(FREE))
+    );
+    let month = domain::Period::calendar_month(chrono::Utc::now());
+    assert_eq!(
+        period_of(&free),
+        (month.start.timestamp(), month.end.timestamp())
+    );
+}
+
+#[tokio::test]
 async fn unknown_events_and_prices_are_acknowledged_and_change_nothing() {
     let s = setup(Some("http://127.0.0.1:1/")).await;
     let now = chrono::Utc::now().timestamp();
@@ -383,6 +467,25 @@ async fn people_cannot_set_their_own_plan_or_limit() {
                 .is_some_and(|l| l.contains("error="));
         assert!(refused, "{path}: {}", response.status());
     }
+    // The person's own forms ignore plan and limit fields: nothing changes.
+    let sneaky_fields = [
+        ("plan", "plus"),
+        ("plan_id", "plus"),
+        ("personal_cap", "10000000"),
+        ("monthly_tokens", "10000000"),
+    ];
+    let mut fields = vec![("locale", "en")];
+    fields.extend_from_slice(&sneaky_fields);
+    s.post_form(&browser, "/profile/language", &fields).await;
+    let mut fields = vec![("kind", "pack"), ("item", "pack-100k")];
+    fields.extend_from_slice(&sneaky_fields);
+    s.post_form(&browser, "/plans/checkout", &fields).await;
+    assert_eq!(s.plan_and_limit().await, ("free".into(), FREE));
+    let stored = s.state.store.user_by_id(s.person).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.plan_id.as_str(), stored.personal_cap),
+        ("free", None)
+    );
     // A real checkout opens the provider's page but changes nothing by itself.
     let checkout: Value = api(reqwest::Method::POST, "/api/v1/billing/checkout")
         .json(&json!({"kind": "plan", "price": "plus"}))

@@ -48,8 +48,7 @@ pub mod schema {
     }
 }
 
-use crate::rows::{from_millis, millis};
-use domain::Period;
+use crate::rows::{from_millis, millis, period_from_millis};
 use domain::billing::{SubscriptionState, SubscriptionStatus};
 use domain::budget::Subject;
 use domain::ports::StoreError;
@@ -74,13 +73,7 @@ pub fn subscription_from_row(row: SubscriptionRow) -> Result<SubscriptionState, 
         payer: Subject::parse_key(&subject).ok_or_else(|| corrupt("subject"))?,
         status: SubscriptionStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
         plan_id,
-        period: match (start, end) {
-            (Some(start), Some(end)) => Some(Period {
-                start: from_millis(start),
-                end: from_millis(end),
-            }),
-            _ => None,
-        },
+        period: period_from_millis(start, end),
         last_event_at: from_millis(last_event_at),
     })
 }
@@ -392,6 +385,30 @@ macro_rules! impl_billing_store {
                                     .execute(conn)
                                     .await?;
                             }
+                        }
+                    }
+                }
+                if let Some(period) = change.set_billing_period {
+                    let start = period.map(|p| millis(p.start));
+                    let end = period.map(|p| millis(p.end));
+                    match change.state.payer {
+                        Subject::User(user) => {
+                            diesel::update(users::table.find(user.0))
+                                .set((
+                                    users::billing_period_start.eq(start),
+                                    users::billing_period_end.eq(end),
+                                ))
+                                .execute(conn)
+                                .await?;
+                        }
+                        Subject::Company(company) => {
+                            diesel::update(companies::table.find(company.0))
+                                .set((
+                                    companies::billing_period_start.eq(start),
+                                    companies::billing_period_end.eq(end),
+                                ))
+                                .execute(conn)
+                                .await?;
                         }
                     }
                 }

@@ -9,8 +9,8 @@ use domain::conversation::{Author, SealedMessage};
 use domain::library::{Document, Passage};
 use domain::ports::{AuditEntry, Session, SessionKind, StoreError};
 use domain::{
-    AuditId, Company, CompanyId, DocumentId, Email, Invitation, Locale, MessageId, PassageId, Role,
-    User, UserId,
+    AuditId, Company, CompanyId, DocumentId, Email, Invitation, Locale, MessageId, PassageId,
+    Period, Role, User, UserId,
 };
 
 pub fn millis(t: DateTime<Utc>) -> i64 {
@@ -19,6 +19,17 @@ pub fn millis(t: DateTime<Utc>) -> i64 {
 
 pub fn from_millis(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+/// A period stored as two nullable millisecond columns.
+pub fn period_from_millis(start: Option<i64>, end: Option<i64>) -> Option<Period> {
+    match (start, end) {
+        (Some(start), Some(end)) => Some(Period {
+            start: from_millis(start),
+            end: from_millis(end),
+        }),
+        _ => None,
+    }
 }
 
 fn corrupt(what: &str) -> StoreError {
@@ -48,6 +59,12 @@ pub struct UserRow {
     pub locale: String,
     pub disabled: bool,
     pub created_at: i64,
+    /// Written only by payment events (`impl_billing_store!`): a user or company saved from a
+    /// copy read before an event must not undo it.
+    #[diesel(skip_update)]
+    pub billing_period_start: Option<i64>,
+    #[diesel(skip_update)]
+    pub billing_period_end: Option<i64>,
 }
 
 impl From<&User> for UserRow {
@@ -64,6 +81,8 @@ impl From<&User> for UserRow {
             locale: u.locale.as_str().to_string(),
             disabled: u.disabled,
             created_at: millis(u.created_at),
+            billing_period_start: u.billing_period.map(|p| millis(p.start)),
+            billing_period_end: u.billing_period.map(|p| millis(p.end)),
         }
     }
 }
@@ -83,6 +102,7 @@ impl TryFrom<UserRow> for User {
             locale: Locale::parse(&r.locale).unwrap_or_default(),
             disabled: r.disabled,
             created_at: from_millis(r.created_at),
+            billing_period: period_from_millis(r.billing_period_start, r.billing_period_end),
         })
     }
 }
@@ -96,6 +116,11 @@ pub struct CompanyRow {
     pub plan_id: String,
     pub system_prompt: Option<String>,
     pub created_at: i64,
+    /// Written only by payment events, like the users' columns.
+    #[diesel(skip_update)]
+    pub billing_period_start: Option<i64>,
+    #[diesel(skip_update)]
+    pub billing_period_end: Option<i64>,
 }
 
 impl From<&Company> for CompanyRow {
@@ -107,6 +132,8 @@ impl From<&Company> for CompanyRow {
             plan_id: c.plan_id.clone(),
             system_prompt: c.system_prompt.clone(),
             created_at: millis(c.created_at),
+            billing_period_start: c.billing_period.map(|p| millis(p.start)),
+            billing_period_end: c.billing_period.map(|p| millis(p.end)),
         }
     }
 }
@@ -120,6 +147,7 @@ impl From<CompanyRow> for Company {
             plan_id: r.plan_id,
             system_prompt: r.system_prompt,
             created_at: from_millis(r.created_at),
+            billing_period: period_from_millis(r.billing_period_start, r.billing_period_end),
         }
     }
 }

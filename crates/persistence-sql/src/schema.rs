@@ -8,6 +8,8 @@ diesel::table! {
         plan_id -> Text,
         system_prompt -> Nullable<Text>,
         created_at -> BigInt,
+        billing_period_start -> Nullable<BigInt>,
+        billing_period_end -> Nullable<BigInt>,
     }
 }
 
@@ -24,6 +26,8 @@ diesel::table! {
         locale -> Text,
         disabled -> Bool,
         created_at -> BigInt,
+        billing_period_start -> Nullable<BigInt>,
+        billing_period_end -> Nullable<BigInt>,
     }
 }
 

@@ -82,7 +82,7 @@ async fn main() {
         |i, sql| {
             let _ = write!(
                 sql,
-                "({},'Company {i}',{},'team',NULL,0)",
+                "({},'Company {i}',{},'team',NULL,0,NULL,NULL)",
                 i + 1,
                 employees / companies + 1
             );
@@ -98,7 +98,7 @@ async fn main() {
         |i, sql| {
             let _ = write!(
                 sql,
-                "({},'e{i}@example.com','Employee {i}','x','employee',{},NULL,'team','pt-BR',0,0)",
+                "({},'e{i}@example.com','Employee {i}','x','employee',{},NULL,'team','pt-BR',0,0,NULL,NULL)",
                 user_id(i),
                 i % companies + 1
             );

@@ -29,7 +29,8 @@ pub enum Job {
     Reclaim,
     /// Delete expired sessions and invitations.
     Purge,
-    /// Refresh the running month's usage reports.
+    /// Refresh the running month's usage reports, and last month's while a billing period that
+    /// began in it may still run.
     Report,
 }
 

@@ -1,10 +1,14 @@
-//! The report jobs: `rollover` closes the month that just ended (final reports, then the month is
-//! marked closed), `report` refreshes the running month's reports.
+//! The report jobs: `rollover` closes the month that just ended (its reports, then the month is
+//! marked closed), `report` refreshes the reports of the running month, and of last month while
+//! a billing period that began in it may still run.
 //!
 //! Neither resets anything: counters are keyed by period, so the new month's allowance is fresh
 //! the moment the clock crosses the boundary, and purchased top-ups are separate balances that
-//! no job touches. Old counter rows are kept (one row per person per month): they are the usage
-//! history pages read, and deleting them would make the rollover rewrite rows for no gain.
+//! no job touches. A Stripe-billed subscription's period starts on its invoice date, so its
+//! counter carries on across the calendar boundary, and the month it began in keeps being
+//! refreshed by `report` until it ends. Old counter rows are kept (one row per person per
+//! month): they are the usage history pages read, and deleting them would make the rollover
+//! rewrite rows for no gain.
 
 use crate::lease::Lease;
 use crate::{Context, JobError, JobStore, Outcome};
@@ -16,6 +20,20 @@ use domain::{CompanyId, Period};
 /// The calendar month before the one containing `now`: what a rollover at `now` closes.
 pub fn previous_month(now: chrono::DateTime<chrono::Utc>) -> Period {
     Period::calendar_month(Period::calendar_month(now).start - Duration::seconds(1))
+}
+
+/// The months whose reports may still change at `now`, oldest first. A month's report counts the
+/// allowance periods that began in it; a calendar month ends with it, but a Stripe-billed one
+/// begins on its invoice date and runs up to 31 days (`Period::current`), into the next month.
+/// With one day of slack for a daily job, every month that began up to 32 days ago qualifies.
+pub fn months_with_running_periods(now: chrono::DateTime<chrono::Utc>) -> Vec<Period> {
+    let mut month = Period::calendar_month(now - Duration::days(32));
+    let mut months = vec![month];
+    while !month.contains(now) {
+        month = Period::calendar_month(month.end);
+        months.push(month);
+    }
+    months
 }
 
 /// The key-value entry that records a month as closed.
@@ -71,12 +89,15 @@ where
     A: ReportArchive,
     C: Clock + ?Sized,
 {
-    let period = Period::calendar_month(clock.now());
+    let periods = months_with_running_periods(clock.now());
     let Some((lease, cursor)) = Lease::acquire(store, "report", ctx, clock.now()).await? else {
         return Ok(Outcome::Busy);
     };
     let result = async {
-        let changed = write_reports(store, archive, clock, ctx, &lease, period, &cursor).await?;
+        let mut changed = 0;
+        for period in periods {
+            changed += write_reports(store, archive, clock, ctx, &lease, period, &cursor).await?;
+        }
         // The next refresh starts again from the first company.
         lease.save("", clock.now()).await?;
         Ok(changed)
@@ -154,6 +175,21 @@ mod tests {
         assert_eq!(previous_month(april).label(), "2026-03");
         let january = Utc.with_ymd_and_hms(2027, 1, 31, 23, 59, 59).unwrap();
         assert_eq!(previous_month(january).label(), "2026-12");
+    }
+
+    #[test]
+    fn last_month_is_refreshed_while_a_period_begun_in_it_may_run() {
+        let labels = |at| {
+            months_with_running_periods(at)
+                .iter()
+                .map(Period::label)
+                .collect::<Vec<_>>()
+        };
+        // A period begun on March 31 ends on April 30: the run of May 1 still sees it end.
+        let may_1 = Utc.with_ymd_and_hms(2026, 5, 1, 3, 0, 0).unwrap();
+        assert_eq!(labels(may_1), ["2026-03", "2026-04", "2026-05"]);
+        let may_20 = Utc.with_ymd_and_hms(2026, 5, 20, 3, 0, 0).unwrap();
+        assert_eq!(labels(may_20), ["2026-04", "2026-05"]);
     }
 
     #[test]

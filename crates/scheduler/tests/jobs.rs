@@ -7,6 +7,10 @@ use common::*;
 use contracts::fixtures::{company, user};
 use contracts::memory::MemoryStore;
 use domain::Role;
+use domain::billing::{
+    BillingEffect, BillingEvent, BillingStore, EventKind, SubscriptionChange, SubscriptionState,
+    SubscriptionStatus,
+};
 use domain::budget::{Subject, UsageLedger};
 use domain::ports::{Clock, CompanyStore, KeyValue, ReportArchive, UserStore};
 use domain::services::budgets::usage_summary;
@@ -100,9 +104,10 @@ async fn report_refreshes_the_running_month_and_rewrites_only_what_changed() {
     let archive = Recording::new();
     let clock = TestClock::at(march_20());
     let companies = seed(&store, 3, 2).await;
+    // March's reports, and February's (empty) while a billing period begun then may still run.
     assert_eq!(
         run(&store, &archive, &clock, "a", Job::Report).await,
-        Outcome::Ran { changed: 3 }
+        Outcome::Ran { changed: 6 }
     );
     assert_eq!(
         run(&store, &archive, &clock, "a", Job::Report).await,
@@ -116,7 +121,73 @@ async fn report_refreshes_the_running_month_and_rewrites_only_what_changed() {
         Outcome::Ran { changed: 1 }
     );
     let list = archive.list_reports(companies[1].id).await.unwrap();
-    assert_eq!(list, ["2026-03"]);
+    assert_eq!(list, ["2026-03", "2026-02"]);
+}
+
+#[tokio::test]
+async fn a_stripe_billed_company_rolls_on_its_invoice_not_on_the_first() {
+    let store = MemoryStore::new();
+    let archive = Recording::new();
+    let clock = TestClock::at(march_20());
+    let invoice = domain::Period {
+        start: march_20() - Duration::days(5),
+        end: march_20() + Duration::days(26),
+    };
+    let mut acme = company("Billed");
+    acme.billing_period = Some(invoice);
+    store.insert_company(&acme).await.unwrap();
+    let ana = user("ana@billed.example", Role::Employee, Some(acme.id));
+    store.insert_user(&ana).await.unwrap();
+    spend(&store, &ana, Some(&acme), clock.now(), 300).await;
+    let plans = catalog();
+    let summary = |at| usage_summary(&store, &store, &plans, &ana, at);
+
+    clock.set(april_1());
+    assert_eq!(
+        run(&store, &archive, &clock, "a", Job::Rollover).await,
+        Outcome::Ran { changed: 1 }
+    );
+    let on_the_first = summary(clock.now()).await.unwrap();
+    assert_eq!(
+        (on_the_first.used, on_the_first.remaining),
+        (300, Some(700)),
+        "still inside the invoice period: nothing starts afresh on the 1st"
+    );
+    clock.advance(Duration::days(4));
+    spend(&store, &ana, Some(&acme), clock.now(), 200).await;
+    // The period began in March, so March's report keeps growing until it ends.
+    run(&store, &archive, &clock, "a", Job::Report).await;
+    let report = String::from_utf8(archive.get_report(acme.id, march()).await.unwrap().unwrap());
+    assert!(report.unwrap().ends_with("total,,,,500\n"));
+
+    // The next invoice (as `invoice.paid` records it) starts a fresh allowance.
+    let next = domain::Period {
+        start: invoice.end,
+        end: invoice.end + Duration::days(30),
+    };
+    let paid = BillingEffect::Subscription(SubscriptionChange {
+        state: SubscriptionState {
+            subscription_id: "sub_billed".into(),
+            payer: Subject::Company(acme.id),
+            status: SubscriptionStatus::Active,
+            plan_id: Some("team".into()),
+            period: Some(next),
+            last_event_at: next.start,
+        },
+        set_plan: None,
+        set_billing_period: Some(Some(next)),
+        customer_id: None,
+    });
+    let event = BillingEvent {
+        id: "evt_renewed".into(),
+        event_type: "invoice.paid".into(),
+        created: next.start,
+        kind: EventKind::Other,
+    };
+    store.apply_billing_event(&event, &paid).await.unwrap();
+    clock.set(next.start + Duration::hours(1));
+    let renewed = summary(clock.now()).await.unwrap();
+    assert_eq!((renewed.used, renewed.remaining), (0, Some(1_000)));
 }
 
 #[tokio::test]

@@ -123,6 +123,7 @@ where
             locale: account.locale,
             disabled: false,
             created_at: self.env.now(),
+            billing_period: None,
         })
     }
 

@@ -300,6 +300,12 @@ where
                 last_event_at: event.created,
             },
             set_plan,
+            // The allowance renews on the invoice date from now on; an ended subscription
+            // leaves the calendar month (see `Period::current`).
+            set_billing_period: match status {
+                SubscriptionStatus::Ended => Some(None),
+                _ => sub.period.map(Some),
+            },
             customer_id: sub.customer_id.clone(),
         })
     }

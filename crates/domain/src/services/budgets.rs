@@ -18,6 +18,18 @@ pub enum BudgetError {
     Ledger(#[from] LedgerError),
 }
 
+/// The allowance period of `user` at `now`: the one of whoever pays, the company for its
+/// members (`company` is theirs) and the person otherwise. Both the user and the company carry
+/// their billing period, so this needs no query of its own.
+pub fn allowance_period(user: &User, company: Option<&Company>, now: DateTime<Utc>) -> Period {
+    let billing = if user.role.belongs_to_company() {
+        company.and_then(|c| c.billing_period)
+    } else {
+        user.billing_period
+    };
+    Period::current(now, billing)
+}
+
 /// The budget lines a turn of `user` must fit in at `now`:
 /// - an individual (or admin): their own allowance, with their top-ups;
 /// - a company member: their personal cap (if any), and the company's pool with its top-ups.
@@ -27,7 +39,7 @@ pub fn budget_lines(
     company: Option<&Company>,
     now: DateTime<Utc>,
 ) -> Result<Vec<BudgetLine>, BudgetError> {
-    let period = Period::current(now, None);
+    let period = allowance_period(user, company, now);
     if user.role.belongs_to_company() {
         let company = company.ok_or(BudgetError::CompanyMissing)?;
         let plan = catalog
@@ -178,6 +190,7 @@ mod tests {
             locale: Locale::PtBr,
             disabled: false,
             created_at: Utc::now(),
+            billing_period: None,
         }
     }
 
@@ -189,6 +202,7 @@ mod tests {
             plan_id: "team".into(),
             system_prompt: None,
             created_at: Utc::now(),
+            billing_period: None,
         }
     }
 
@@ -222,6 +236,54 @@ mod tests {
     fn employee_without_company_is_refused() {
         let err = budget_lines(&catalog(), &user(Role::Employee, None), None, Utc::now());
         assert_eq!(err, Err(BudgetError::CompanyMissing));
+    }
+
+    fn day(month: u32, day: u32) -> DateTime<Utc> {
+        use chrono::TimeZone;
+        Utc.with_ymd_and_hms(2026, month, day, 10, 0, 0).unwrap()
+    }
+
+    fn invoice(from_month: u32) -> Period {
+        Period {
+            start: day(from_month, 15),
+            end: day(from_month + 1, 15),
+        }
+    }
+
+    #[test]
+    fn a_subscriber_s_allowance_follows_the_invoice_period() {
+        let mut person = user(Role::Individual, None);
+        person.billing_period = Some(invoice(3));
+        let line = |who: &User, at| budget_lines(&catalog(), who, None, at).unwrap()[0].period;
+        // Usage on the 20th counts against the invoice period.
+        assert_eq!(line(&person, day(3, 20)), invoice(3));
+        // On the 1st of the next month, still inside it: the same counter, no reset.
+        let first = day(4, 1) - chrono::Duration::hours(10);
+        assert_eq!(line(&person, first).key(), invoice(3).key());
+        assert_eq!(allowance_period(&person, None, first), invoice(3));
+        // The next invoice starts a fresh counter.
+        person.billing_period = Some(invoice(4));
+        assert_eq!(line(&person, day(4, 20)), invoice(4));
+        assert_ne!(invoice(4).key(), invoice(3).key());
+        // The subscription ended: the calendar month again.
+        person.billing_period = None;
+        assert_eq!(line(&person, day(5, 20)).label(), "2026-05");
+    }
+
+    #[test]
+    fn members_follow_the_company_s_invoice_period() {
+        let mut acme = company();
+        acme.billing_period = Some(invoice(3));
+        let employee = user(Role::Employee, Some(300));
+        let lines = budget_lines(&catalog(), &employee, Some(&acme), day(4, 1)).unwrap();
+        assert!(lines.iter().all(|l| l.period == invoice(3)), "{lines:?}");
+        assert_eq!(
+            allowance_period(&employee, Some(&acme), day(4, 1)),
+            invoice(3)
+        );
+        // Without one, the calendar month.
+        let lines = budget_lines(&catalog(), &employee, Some(&company()), day(4, 1)).unwrap();
+        assert!(lines.iter().all(|l| l.period.label() == "2026-04"));
     }
 
     #[test]
@@ -264,7 +326,7 @@ pub async fn company_usage<L: UsageLedger>(
         .ok_or_else(|| BudgetError::UnknownPlan(company.plan_id.clone()))?;
     let line = BudgetLine {
         subject: Subject::Company(company.id),
-        period: Period::current(now, None),
+        period: Period::current(now, company.billing_period),
         allowance: Some(plan.allowance(company.seat_limit)),
         may_use_topup: true,
     };

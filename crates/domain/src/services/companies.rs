@@ -142,6 +142,7 @@ where
             plan_id: draft.plan_id,
             system_prompt: draft.system_prompt,
             created_at: self.env.now(),
+            billing_period: None,
         };
         self.store.insert_company(&company).await?;
         self.audit(actor, "company.create", company.id, company.name.clone())

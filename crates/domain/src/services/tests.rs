@@ -174,6 +174,7 @@ pub(super) fn user(id: i64, role: Role, company: Option<i64>) -> User {
         locale: Locale::PtBr,
         disabled: false,
         created_at: now(),
+        billing_period: None,
     }
 }
 
@@ -189,6 +190,7 @@ pub(super) fn company(id: i64, seats: u32) -> Company {
         plan_id: "team".into(),
         system_prompt: None,
         created_at: now(),
+        billing_period: None,
     }
 }
 

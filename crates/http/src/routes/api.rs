@@ -9,10 +9,9 @@ use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum_extra::extract::WithRejection;
-use domain::Period;
 use domain::budget::UsageSummary;
 use domain::ports::{Persistence, SessionKind};
-use domain::services::budgets::usage_summary;
+use domain::services::budgets::{allowance_period, usage_summary};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use utoipa::ToSchema;
@@ -91,6 +90,8 @@ pub struct MeResponse {
     /// `{"used","reserved","limit","remaining"}` for the current period.
     #[schema(value_type = Object)]
     usage: UsageSummary,
+    /// The allowance period: the calendar month (UTC), or the invoice period of the payer's
+    /// Stripe subscription (a month of it for an annual one).
     period: PeriodView,
 }
 
@@ -118,7 +119,7 @@ pub async fn me<S: Persistence>(
     let plan = company
         .as_ref()
         .map_or_else(|| user.plan_id.clone(), |c| c.plan_id.clone());
-    let period = Period::current(now, None);
+    let period = allowance_period(&user, company.as_ref(), now);
     Ok(Json(MeResponse {
         id: user.id,
         email: user.email.to_string(),

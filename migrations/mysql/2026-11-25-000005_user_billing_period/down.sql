@@ -1,0 +1,1 @@
+ALTER TABLE users DROP COLUMN billing_period_start, DROP COLUMN billing_period_end;

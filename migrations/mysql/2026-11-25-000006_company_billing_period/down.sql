@@ -1,0 +1,1 @@
+ALTER TABLE companies DROP COLUMN billing_period_start, DROP COLUMN billing_period_end;

@@ -1,0 +1,2 @@
+ALTER TABLE companies DROP COLUMN billing_period_end;
+ALTER TABLE companies DROP COLUMN billing_period_start;
