@@ -2,24 +2,29 @@
 //!
 //! The payment adapter: [`StripeGateway`] implements the domain's
 //! [`PaymentGateway`](domain::billing::PaymentGateway) with async-stripe (customers, Checkout
-//! Sessions for subscriptions and token packs, the customer portal), and [`webhook`] verifies
+//! Sessions for subscriptions and token packs, the customer portal, price look-ups for
+//! `botpsicologo billing check`), and [`webhook`] verifies
 //! Stripe's signed events and reduces them to [`BillingEvent`](domain::billing::BillingEvent)s.
 //!
 //! `api_base` points the client at another server (localstripe, or a stub in tests).
 
+#[cfg(feature = "stub")]
+pub mod localstripe;
 #[cfg(feature = "stub")]
 pub mod stub;
 pub mod webhook;
 
 use domain::billing::{
     CheckoutKind, CheckoutRequest, META_ITEM, META_KIND, META_PAYER, PaymentError, PaymentGateway,
+    ProviderPrice,
 };
 use domain::budget::Subject;
 use std::collections::HashMap;
 use stripe::{
     BillingPortalSession, CheckoutSession, CheckoutSessionMode, Client, CreateBillingPortalSession,
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionPaymentIntentData,
-    CreateCheckoutSessionSubscriptionData, CreateCustomer, Customer, CustomerId,
+    CreateCheckoutSessionSubscriptionData, CreateCustomer, Customer, CustomerId, Plan, Price,
+    StripeError,
 };
 
 /// Stripe, reached with a secret key at `api_base` (`https://api.stripe.com/` in production).
@@ -112,6 +117,42 @@ impl PaymentGateway for StripeGateway {
         session
             .url
             .ok_or_else(|| PaymentError::Provider("checkout session without a URL".into()))
+    }
+
+    /// Asks the Prices API, then the older Plans API: a recurring price is also a plan, and
+    /// servers that predate prices (localstripe) only have plans.
+    async fn price(&self, price_id: &str) -> Result<Option<ProviderPrice>, PaymentError> {
+        let unknown = || PaymentError::Provider(format!("`{price_id}` is not a price id"));
+        match Price::retrieve(&self.client, &price_id.parse().map_err(|_| unknown())?, &[]).await {
+            Ok(price) => {
+                return Ok(Some(ProviderPrice {
+                    active: price.active.unwrap_or(false),
+                    currency: price.currency.map(|c| c.to_string()).unwrap_or_default(),
+                    recurring: price
+                        .recurring
+                        .map(|r| (r.interval.as_str().to_string(), r.interval_count)),
+                }));
+            }
+            // A real answer other than "no such price", or no answer at all.
+            Err(StripeError::Stripe(e)) if e.http_status != 404 => {
+                return Err(provider(StripeError::Stripe(e)));
+            }
+            Err(e @ (StripeError::ClientError(_) | StripeError::Timeout)) => {
+                return Err(provider(e));
+            }
+            Err(_) => {}
+        }
+        match Plan::retrieve(&self.client, &price_id.parse().map_err(|_| unknown())?, &[]).await {
+            Ok(plan) => Ok(Some(ProviderPrice {
+                active: plan.active.unwrap_or(false),
+                currency: plan.currency.map(|c| c.to_string()).unwrap_or_default(),
+                recurring: plan
+                    .interval
+                    .map(|i| (i.as_str().to_string(), plan.interval_count.unwrap_or(1))),
+            })),
+            Err(StripeError::Stripe(e)) if e.http_status == 404 => Ok(None),
+            Err(e) => Err(provider(e)),
+        }
     }
 
     async fn portal(&self, customer_id: &str, return_url: &str) -> Result<String, PaymentError> {

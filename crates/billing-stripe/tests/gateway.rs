@@ -1,14 +1,16 @@
-//! The real Stripe client against local servers: localstripe for customers, and the recording
+//! The real Stripe client against local servers: localstripe for customers and the prices of
+//! plans (what `botpsicologo billing check` reads), and the recording
 //! stub (fixtures in Stripe's documented shape) for Checkout Sessions and the portal. The tests
 //! check the parameters the client actually sends.
 
 use billing_stripe::StripeGateway;
+use billing_stripe::localstripe::LocalStripe;
 use billing_stripe::stub::StripeStub;
-use domain::billing::{CheckoutKind, CheckoutRequest, PaymentGateway};
+use domain::billing::{CheckoutKind, CheckoutRequest, PaymentGateway, ProviderPrice};
 use domain::budget::Subject;
+use domain::plan::{BillingInterval, Plan, PlanAudience, PlanCatalog};
+use domain::services::prices::check_prices;
 use domain::{CompanyId, UserId};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 fn request(
     kind: CheckoutKind,
@@ -144,66 +146,9 @@ async fn provider_errors_and_bad_bases_are_errors_not_panics() {
     assert!(stub.last("/v1/checkout/sessions").is_none());
 }
 
-/// localstripe on 127.0.0.1 (its command listens on every interface, so it is started through
-/// Python with an explicit host). `None` when it is not installed and the run may skip.
-struct LocalStripe {
-    child: Child,
-    base_url: String,
-}
-
-impl Drop for LocalStripe {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn localstripe() -> Option<LocalStripe> {
-    let installed = Command::new("python3")
-        .args(["-c", "import localstripe"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !installed {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "localstripe is not installed (pip install localstripe; see TOOLS.md)"
-        );
-        eprintln!("SKIPPED: localstripe is not installed (pip install localstripe)");
-        return None;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
-    let script = format!(
-        "from aiohttp import web\nimport localstripe.server as s\n\
-         web.run_app(s.app, host='127.0.0.1', port={port}, print=None)"
-    );
-    let child = Command::new("python3")
-        .args(["-c", &script])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start localstripe");
-    let server = LocalStripe {
-        child,
-        base_url: format!("http://127.0.0.1:{port}/"),
-    };
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return Some(server);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("localstripe did not start");
-}
-
 #[tokio::test]
 async fn customers_are_created_at_localstripe() {
-    let Some(server) = localstripe().await else {
+    let Some(server) = LocalStripe::start().await else {
         return;
     };
     let gateway = StripeGateway::new("sk_test_local", &server.base_url).unwrap();
@@ -223,5 +168,71 @@ async fn customers_are_created_at_localstripe() {
             .and_then(|m| m.get("payer").cloned())
             .as_deref(),
         Some("u:42")
+    );
+}
+
+/// A monthly and an annual plan sold at these prices, and a free plan with none.
+fn catalog(monthly: &str, annual: &str) -> PlanCatalog {
+    let plan = |id: &str, price: Option<&str>, interval| Plan {
+        id: id.into(),
+        name: id.into(),
+        audience: PlanAudience::Individual,
+        monthly_tokens: 1_000,
+        tokens_per_seat: 0,
+        price_id: price.map(String::from),
+        company_only: None,
+        interval,
+    };
+    PlanCatalog {
+        plans: vec![
+            plan("free", None, BillingInterval::Month),
+            plan("plus", Some(monthly), BillingInterval::Month),
+            plan("plus-annual", Some(annual), BillingInterval::Year),
+        ],
+        default_individual: "free".into(),
+        default_company: "free".into(),
+        packs: Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn configured_prices_are_checked_against_localstripe() {
+    let Some(server) = LocalStripe::start().await else {
+        return;
+    };
+    server.create_plan("price_plus", "month", "brl").await;
+    server.create_plan("price_plus_annual", "year", "brl").await;
+    let gateway = StripeGateway::new("sk_test_local", &server.base_url).unwrap();
+    let found = gateway.price("price_plus").await.unwrap().unwrap();
+    assert_eq!(
+        found,
+        ProviderPrice {
+            active: true,
+            currency: "brl".into(),
+            recurring: Some(("month".into(), 1)),
+        }
+    );
+    assert_eq!(gateway.price("price_nobody_made").await.unwrap(), None);
+    // A catalog selling both: every price passes.
+    let checks = check_prices(&catalog("price_plus", "price_plus_annual"), &gateway)
+        .await
+        .unwrap();
+    assert_eq!(checks.len(), 2, "{checks:?}");
+    assert!(checks.iter().all(|c| c.problem.is_none()), "{checks:?}");
+    // A typo, and a monthly price sold as the annual plan, are named.
+    let problems: Vec<String> = check_prices(&catalog("price_plsu", "price_plus"), &gateway)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|c| c.problem.is_some())
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            "plan plus: price `price_plsu` does not exist at the payment provider",
+            "plan plus-annual: price `price_plus` is recurring every month at the payment \
+             provider, but the catalog sells it as recurring every year",
+        ]
     );
 }

@@ -73,12 +73,29 @@ pub trait PaymentGateway: Send + Sync + 'static {
         &self,
         request: &CheckoutRequest,
     ) -> impl Future<Output = Result<String, PaymentError>> + Send;
+    /// The provider's price with this id; `None` when it does not exist.
+    fn price(
+        &self,
+        price_id: &str,
+    ) -> impl Future<Output = Result<Option<ProviderPrice>, PaymentError>> + Send;
     /// Opens the provider's portal where a customer manages or cancels a subscription.
     fn portal(
         &self,
         customer_id: &str,
         return_url: &str,
     ) -> impl Future<Output = Result<String, PaymentError>> + Send;
+}
+
+/// A price as the payment provider has it: what `botpsicologo billing check` compares with the
+/// catalog before anyone is sent to a checkout that would fail or bill the wrong way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderPrice {
+    pub active: bool,
+    /// Lower-case ISO code (`brl`).
+    pub currency: String,
+    /// How often a recurring price bills (`month`, `year`, … and how many of them); `None` for a
+    /// one-off price.
+    pub recurring: Option<(String, u64)>,
 }
 
 /// A verified event from the payment provider, reduced to what billing needs.

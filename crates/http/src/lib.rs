@@ -146,6 +146,39 @@ async fn seed_into<S: Persistence>(store: S, settings: Settings) -> Result<(), S
     Ok(())
 }
 
+/// `botpsicologo billing check`: every configured price must exist at Stripe, be active, and
+/// be recurring at the plan's interval (plans) or one-off (packs), all in one currency. Prints a
+/// line per price; any problem is an error naming the price. Needs no database.
+pub async fn billing_check_command(settings: Settings) -> Result<(), String> {
+    if !settings.billing.enabled() {
+        return Err("billing is not configured: set STRIPE_SECRET_KEY".into());
+    }
+    let gateway = billing_stripe::StripeGateway::new(
+        &settings.billing.stripe_secret_key,
+        &settings.billing.stripe_api_base,
+    )
+    .map_err(|e| e.to_string())?;
+    let checks = domain::services::prices::check_prices(&settings.plans, &gateway)
+        .await
+        .map_err(|e| e.to_string())?;
+    if checks.is_empty() {
+        return Err("no plan or pack has a price: set STRIPE_PRICES".into());
+    }
+    let mut bad = 0;
+    for check in &checks {
+        if check.problem.is_some() {
+            bad += 1;
+            eprintln!("{check}");
+        } else {
+            println!("{check}");
+        }
+    }
+    match bad {
+        0 => Ok(()),
+        n => Err(format!("{n} of {} price(s) need fixing", checks.len())),
+    }
+}
+
 /// Serves `store` on `listener` until `shutdown` resolves; in-flight requests are finished.
 pub async fn serve<S: Persistence>(
     store: S,

@@ -35,6 +35,18 @@ enum Command {
         #[arg(long)]
         retire_missing: bool,
     },
+    /// Payments through Stripe.
+    Billing {
+        #[command(subcommand)]
+        command: BillingCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BillingCommand {
+    /// Check every configured price at Stripe: it exists, is active, recurring at the plan's
+    /// interval (or one-off for packs), one currency for all.
+    Check,
 }
 
 fn main() -> ExitCode {
@@ -67,6 +79,9 @@ fn main() -> ExitCode {
                 paths,
                 retire_missing,
             } => library_cli::ingest_command(settings, paths, retire_missing).await,
+            Command::Billing {
+                command: BillingCommand::Check,
+            } => botpsicologo::billing_check_command(settings).await,
         }
     });
     match result {

@@ -85,3 +85,46 @@ fn migrate_and_seed_are_idempotent() {
     assert!(run(&["seed-demo"]).contains("manager@demo.local"));
     assert!(run(&["seed-demo"]).contains("nothing changed"));
 }
+
+#[tokio::test]
+async fn billing_check_names_the_prices_stripe_does_not_have() {
+    let Some(stripe) = billing_stripe::localstripe::LocalStripe::start().await else {
+        return;
+    };
+    stripe.create_plan("price_plus", "month", "brl").await;
+    stripe.create_plan("price_plus_annual", "year", "brl").await;
+    let dir = tempfile::tempdir().unwrap();
+    let check = |prices: &str| {
+        botpsicologo(dir.path())
+            .args(["billing", "check"])
+            .env("STRIPE_SECRET_KEY", "sk_test_local")
+            .env("STRIPE_WEBHOOK_SECRET", "whsec_local")
+            .env("STRIPE_API_BASE", &stripe.base_url)
+            .env("STRIPE_PRICES", prices)
+            .output()
+            .unwrap()
+    };
+    let good = check("plus=price_plus,plus-annual=price_plus_annual");
+    let (out, err) = (
+        String::from_utf8_lossy(&good.stdout),
+        String::from_utf8_lossy(&good.stderr),
+    );
+    assert!(good.status.success(), "{out}{err}");
+    assert!(
+        out.contains("plan plus-annual: price `price_plus_annual` ok (recurring every year, brl)"),
+        "{out}"
+    );
+    let bad = check("plus=price_plus,plus-annual=price_gone");
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(!bad.status.success(), "{err}");
+    assert!(
+        err.contains("plan plus-annual: price `price_gone` does not exist at the payment provider"),
+        "{err}"
+    );
+    assert!(err.contains("1 of 2 price(s) need fixing"), "{err}");
+    // Without keys there is nothing to check against.
+    assert_fails_fast(
+        botpsicologo(dir.path()).args(["billing", "check"]),
+        "STRIPE_SECRET_KEY",
+    );
+}

@@ -7,6 +7,7 @@ pub mod budgets;
 pub mod chat;
 pub mod companies;
 pub mod library;
+pub mod prices;
 pub mod reports;
 
 #[cfg(test)]
