@@ -116,9 +116,10 @@ async fn report_refreshes_the_running_month_and_rewrites_only_what_changed() {
     let ana = user("late@acme.example", Role::Employee, Some(companies[1].id));
     store.insert_user(&ana).await.unwrap();
     spend(&store, &ana, Some(&companies[1]), clock.now(), 5).await;
+    // That company's reports only: March's with her tokens, February's with her row at 0.
     assert_eq!(
         run(&store, &archive, &clock, "b", Job::Report).await,
-        Outcome::Ran { changed: 1 }
+        Outcome::Ran { changed: 2 }
     );
     let list = archive.list_reports(companies[1].id).await.unwrap();
     assert_eq!(list, ["2026-03", "2026-02"]);
