@@ -5,17 +5,15 @@ use crate::offline::OfflineResponder;
 use crate::settings::{RedisFallback, Settings};
 use domain::model::{ChatModel, ModelError, ModelRequest, ModelStream};
 use domain::ratelimit::{Decision, LimiterError, Quota, RateLimiter};
-use domain::retrieval::LibraryIndex;
 use model_openai::{OpenAiConfig, OpenAiModel};
 use ratelimit_governor::GovernorLimiter;
 use ratelimit_redis::{FallbackPolicy, ResilientLimiter, ResilientOptions};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// `LLM_BASE_URL` set: an OpenAI-compatible server; empty: the offline responder.
 pub enum Model {
     Remote(OpenAiModel),
-    Offline(OfflineResponder<LibraryIndex>),
+    Offline(OfflineResponder),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -23,12 +21,9 @@ pub enum Model {
 pub struct ModelSetupError(String);
 
 impl Model {
-    pub fn from_settings(
-        settings: &Settings,
-        library: Arc<LibraryIndex>,
-    ) -> Result<Model, ModelSetupError> {
+    pub fn from_settings(settings: &Settings) -> Result<Model, ModelSetupError> {
         if settings.llm_base_url.trim().is_empty() {
-            return Ok(Model::Offline(OfflineResponder::new(library)));
+            return Ok(Model::Offline(OfflineResponder));
         }
         let mut config = OpenAiConfig::new(settings.llm_base_url.trim(), settings.llm_model.trim());
         let key = settings.llm_api_key.trim();

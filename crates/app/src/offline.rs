@@ -1,34 +1,26 @@
-//! The offline responder: the model wired when no language model is configured. It answers from
-//! the library's most relevant passages, quoted with their sources, and says plainly that no
+//! The offline responder: the model wired when no language model is configured. It answers with
+//! the library passages the turn retrieved, quoted with their sources, and says plainly that no
 //! language model is configured, so a fresh install can be tried end to end.
 
 use domain::Locale;
 use domain::model::{ChatModel, ChatRole, ModelError, ModelEvent, ModelRequest, ModelStream};
 use domain::prompt::Source;
-use domain::services::chat::Retriever;
 use domain::text::fold_words;
-use std::sync::Arc;
 
 /// Passages quoted in one answer.
 const QUOTED: usize = 3;
 /// Longest quote, in characters; longer passages are cut at a sentence end.
 const QUOTE_CHARS: usize = 600;
 
-pub struct OfflineResponder<R> {
-    library: Arc<R>,
-}
+/// Stateless: the passages come with each request (the turn has already searched the library).
+pub struct OfflineResponder;
 
-impl<R> OfflineResponder<R> {
-    pub fn new(library: Arc<R>) -> Self {
-        OfflineResponder { library }
-    }
-}
-
-impl<R: Retriever> OfflineResponder<R> {
-    /// The whole answer to `question`, as the paragraphs it streams.
-    pub fn answer(&self, question: &str) -> Vec<String> {
+impl OfflineResponder {
+    /// The whole answer to `question`, quoting the first of `sources`, as the paragraphs it
+    /// streams.
+    pub fn answer(&self, question: &str, sources: &[Source]) -> Vec<String> {
         let locale = guess_locale(question);
-        let sources = self.library.retrieve(question, QUOTED);
+        let sources = &sources[..sources.len().min(QUOTED)];
         let mut parts = vec![
             match (locale, sources.is_empty()) {
                 (Locale::PtBr, false) => "Este servidor ainda não tem um modelo de linguagem configurado, então respondo com trechos da biblioteca que parecem ligados à sua mensagem:",
@@ -38,7 +30,7 @@ impl<R: Retriever> OfflineResponder<R> {
             }
             .to_string(),
         ];
-        for source in &sources {
+        for source in sources {
             let label = match locale {
                 Locale::PtBr => "Fonte",
                 Locale::En => "Source",
@@ -62,7 +54,7 @@ impl<R: Retriever> OfflineResponder<R> {
     }
 }
 
-impl<R: Retriever> ChatModel for OfflineResponder<R> {
+impl ChatModel for OfflineResponder {
     async fn stream(&self, request: ModelRequest) -> Result<ModelStream, ModelError> {
         let question = request
             .messages
@@ -72,7 +64,7 @@ impl<R: Retriever> ChatModel for OfflineResponder<R> {
             .map(|m| m.content.as_str())
             .unwrap_or_default();
         let events = self
-            .answer(question)
+            .answer(question, &request.sources)
             .into_iter()
             .map(|part| Ok(ModelEvent::Delta(part)))
             // No model ran, so there is no usage report: the turn is counted with the tokenizer.
@@ -118,30 +110,34 @@ fn guess_locale(text: &str) -> Locale {
 mod tests {
     use super::*;
     use domain::model::ChatTurn;
-    use domain::retrieval::{LibraryIndex, SearchIndex};
     use futures::StreamExt;
 
-    fn library() -> Arc<LibraryIndex> {
-        Arc::new(LibraryIndex::new(SearchIndex::build(vec![Source {
+    fn passage() -> Source {
+        Source {
             title: "Sono e descanso".into(),
             page: Some(2),
             heading: None,
             text: "Manter horários regulares para dormir e acordar ajuda o corpo a regular o sono."
                 .into(),
-        }])))
+        }
     }
 
     #[tokio::test]
     async fn quotes_relevant_passages_with_sources_and_says_no_model_is_configured() {
-        let responder = OfflineResponder::new(library());
         let request = ModelRequest {
             messages: vec![ChatTurn {
                 role: ChatRole::User,
                 content: "Não consigo dormir, o que faço com meu sono?".into(),
             }],
+            sources: vec![passage(); 5],
             max_output_tokens: 100,
         };
-        let events: Vec<_> = responder.stream(request).await.unwrap().collect().await;
+        let events: Vec<_> = OfflineResponder
+            .stream(request)
+            .await
+            .unwrap()
+            .collect()
+            .await;
         let text: String = events
             .iter()
             .filter_map(|e| match e {
@@ -152,13 +148,16 @@ mod tests {
         assert!(text.contains("modelo de linguagem configurado"));
         assert!(text.contains("> Manter horários regulares"));
         assert!(text.contains("Fonte: Sono e descanso, p. 2"));
+        // At most three of the turn's passages are quoted.
+        assert_eq!(text.matches("Fonte:").count(), QUOTED);
         assert_eq!(events.last(), Some(&Ok(ModelEvent::Done { usage: None })));
     }
 
     #[test]
     fn says_so_when_nothing_matches_in_the_persons_language() {
-        let responder = OfflineResponder::new(library());
-        let answer = responder.answer("How do I fix my bicycle?").concat();
+        let answer = OfflineResponder
+            .answer("How do I fix my bicycle?", &[])
+            .concat();
         assert!(answer.contains("No language model is configured"));
         assert!(answer.contains("found no passages"));
     }

@@ -18,10 +18,29 @@ pub struct ChatTurn {
     pub content: String,
 }
 
+/// Tokens the chat format adds around every message (`<|start|>role … <|end|>`, the role name
+/// being one token), as OpenAI documents the accounting of chat requests.
+pub const TOKENS_PER_MESSAGE: u64 = 4;
+/// Tokens that prime the assistant's reply after the last message.
+pub const TOKENS_PER_REQUEST: u64 = 3;
+
+/// The prompt tokens of a request whose messages' contents count `content_tokens` each: the one
+/// place the framing overheads are added, for the turn's reservation and for the stub server.
+pub fn prompt_tokens(content_tokens: impl IntoIterator<Item = u64>) -> u64 {
+    content_tokens
+        .into_iter()
+        .map(|tokens| TOKENS_PER_MESSAGE + tokens)
+        .sum::<u64>()
+        + TOKENS_PER_REQUEST
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelRequest {
     /// System prompt first, then history, then the new user message.
     pub messages: Vec<ChatTurn>,
+    /// The library passages retrieved for this turn, best first. They are already quoted in the
+    /// system message for a language model; the offline responder quotes them to the person.
+    pub sources: Vec<crate::prompt::Source>,
     pub max_output_tokens: u32,
 }
 

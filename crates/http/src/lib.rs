@@ -19,6 +19,7 @@ use app::database::{self, Database};
 use app::settings::Settings;
 use axum::Router;
 use axum::routing::{delete, get, post};
+use axum::serve::ListenerExt;
 use domain::model::ChatModel;
 use domain::ports::{Persistence, Secrets};
 use state::AppState;
@@ -202,6 +203,13 @@ pub async fn serve<S: Persistence>(
     tokio::spawn(follow_library(state.clone()));
     let addr = listener.local_addr().map_err(StartupError::Serve)?;
     tracing::info!(%addr, "botpsicologo listening");
+    // Without TCP_NODELAY the last small writes of a streamed answer (the final server-sent
+    // events) wait for the client's delayed ACK, about 40 ms a reply.
+    let listener = listener.tap_io(|stream| {
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),

@@ -84,7 +84,7 @@ impl<S: Persistence> AppState<S> {
         let index = Arc::new(LibraryIndex::default());
         let tokens = Arc::new(TiktokenCounter::new());
         let limiter = Arc::new(Limiter::from_settings(&settings).map_err(StartupError::Limiter)?);
-        let model = Arc::new(Model::from_settings(&settings, index.clone())?);
+        let model = Arc::new(Model::from_settings(&settings)?);
         let mailer = Arc::new(Mailer::from_settings(&settings)?);
         let gateway = if settings.billing.enabled() {
             let gateway = StripeGateway::new(

@@ -31,6 +31,7 @@ use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use axum::serve::ListenerExt;
 use domain::model::ChatTurn;
 use domain::ports::TokenCounter;
 use futures::stream;
@@ -197,6 +198,10 @@ impl StubServer {
         let router = Router::new()
             .route("/v1/chat/completions", post(answer))
             .with_state(shared.clone());
+        // TCP_NODELAY like a real model server: streamed replies are not held back by Nagle.
+        let listener = listener.tap_io(|stream| {
+            let _ = stream.set_nodelay(true);
+        });
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });

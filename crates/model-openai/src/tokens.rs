@@ -1,14 +1,9 @@
 //! Real token counts with OpenAI's o200k_base BPE (the encoding of the GPT-4o family), so quotas
 //! are charged in tokens rather than characters.
 
-use domain::model::{ChatRole, ChatTurn};
+use domain::model::{ChatTurn, prompt_tokens};
 use domain::ports::TokenCounter;
 use tiktoken_rs::CoreBPE;
-
-/// Tokens the chat format adds around every message (`<|start|>role … <|end|>`).
-const PER_MESSAGE_OVERHEAD: u64 = 3;
-/// Tokens that prime the assistant's reply after the last message.
-const REPLY_PRIMING: u64 = 3;
 
 /// Counts tokens with o200k_base. Cheap to create and copy: the encoding is built once per
 /// process (it takes a few hundred milliseconds) and shared by every counter.
@@ -28,13 +23,7 @@ impl TiktokenCounter {
     /// Tokens a whole chat request costs as a prompt, counted the way OpenAI documents it:
     /// each message costs its role and content plus a fixed overhead, and the reply is primed.
     pub fn count_request(&self, messages: &[ChatTurn]) -> u64 {
-        messages
-            .iter()
-            .map(|turn| {
-                PER_MESSAGE_OVERHEAD + self.count(role_name(turn.role)) + self.count(&turn.content)
-            })
-            .sum::<u64>()
-            + REPLY_PRIMING
+        prompt_tokens(messages.iter().map(|turn| self.count(&turn.content)))
     }
 }
 
@@ -54,14 +43,6 @@ impl TokenCounter for TiktokenCounter {
     fn count(&self, text: &str) -> u64 {
         // Ordinary encoding: text that looks like a special token is still just text to us.
         self.bpe.count_ordinary(text) as u64
-    }
-}
-
-fn role_name(role: ChatRole) -> &'static str {
-    match role {
-        ChatRole::System => "system",
-        ChatRole::User => "user",
-        ChatRole::Assistant => "assistant",
     }
 }
 
@@ -92,7 +73,12 @@ mod tests {
 
     #[test]
     fn a_request_costs_its_messages_plus_overheads() {
+        use domain::model::ChatRole;
         let counter = TiktokenCounter::new();
+        // The role names the framing counts as one token each really are one token.
+        for role in ["system", "user", "assistant"] {
+            assert_eq!(counter.count(role), 1, "{role}");
+        }
         let turn = |role, content: &str| ChatTurn {
             role,
             content: content.to_owned(),

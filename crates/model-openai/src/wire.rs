@@ -123,6 +123,7 @@ mod tests {
                 role: ChatRole::User,
                 content: "oi".into(),
             }],
+            sources: Vec::new(),
             max_output_tokens: 256,
         };
         let body = request_body(&config, &request);

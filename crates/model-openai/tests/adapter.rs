@@ -44,6 +44,7 @@ fn request() -> ModelRequest {
                 content: "Tenho me sentido muito cansado com o trabalho.".into(),
             },
         ],
+        sources: Vec::new(),
         max_output_tokens: 200,
     }
 }

@@ -64,10 +64,6 @@ impl Default for ChatLimits {
         }
     }
 }
-/// OpenAI's accounting: a few tokens of framing per message plus the reply primer.
-const TOKENS_PER_MESSAGE: u64 = 4;
-const TOKENS_PER_REQUEST: u64 = 3;
-
 /// The library, as the chat sees it: the passages most relevant to a query.
 #[cfg_attr(test, mockall::automock)]
 pub trait Retriever: Send + Sync + 'static {
@@ -234,9 +230,14 @@ where
             .and_then(|c| c.system_prompt.clone())
             .unwrap_or_else(|| default_system_prompt(user.locale).to_string());
         let sources = self.sources_for(message);
-        let history = self.recent_history(user.id).await?;
+        let (history, history_tokens) = self.recent_history(user.id).await?;
         let request = self.request(&prompt, &sources, &history, message, user.locale);
-        let prompt_tokens = self.prompt_tokens(&request);
+        // Each history message was counted once while fitting the history; only the system
+        // message (prompt and sources) and the new message remain to count.
+        let prompt_tokens = crate::model::prompt_tokens(history_tokens.into_iter().chain([
+            self.tokens.count(&request.messages[0].content),
+            self.tokens.count(message),
+        ]));
         let now = self.env.now();
         let reservation = ReservationRequest {
             id: ReservationId(self.env.next_id()),
@@ -379,13 +380,15 @@ where
             .collect()
     }
 
-    async fn recent_history(&self, user: UserId) -> Result<Vec<Message>, ChatError> {
+    /// The latest messages that fit the history budget, oldest first, with each one's tokens.
+    async fn recent_history(&self, user: UserId) -> Result<(Vec<Message>, Vec<u64>), ChatError> {
         let sealed = self
             .store
             .messages_page(user, None, HISTORY_MESSAGES)
             .await?;
         let mut budget = HISTORY_TOKENS;
         let mut kept = Vec::new();
+        let mut costs = Vec::new();
         for m in sealed {
             // Messages that cannot be opened are left out rather than shown as garbage.
             let Ok(text) = self.cipher.open(user, &m.sealed) else {
@@ -396,6 +399,7 @@ where
                 break;
             }
             budget -= cost;
+            costs.push(cost);
             kept.push(Message {
                 id: m.id,
                 author: m.author,
@@ -405,7 +409,8 @@ where
             });
         }
         kept.reverse();
-        Ok(kept)
+        costs.reverse();
+        Ok((kept, costs))
     }
 
     fn request(
@@ -433,17 +438,9 @@ where
         });
         ModelRequest {
             messages,
+            sources: sources.to_vec(),
             max_output_tokens: self.limits.max_output_tokens,
         }
-    }
-
-    fn prompt_tokens(&self, request: &ModelRequest) -> u64 {
-        request
-            .messages
-            .iter()
-            .map(|m| TOKENS_PER_MESSAGE + self.tokens.count(&m.content))
-            .sum::<u64>()
-            + TOKENS_PER_REQUEST
     }
 
     async fn save_exchange(
