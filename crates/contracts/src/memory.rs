@@ -596,37 +596,40 @@ impl KeyValue for MemoryStore {
 }
 
 impl UsageReports for MemoryStore {
-    async fn company_usage(
+    async fn usage_by_person(&self, period: Period) -> StoreResult<HashMap<UserId, u64>> {
+        let s = self.state();
+        let mut usage = HashMap::new();
+        for ((subject, key), counter) in &s.counters {
+            if let Subject::User(id) = subject
+                && (period.key()..period.end.timestamp()).contains(key)
+            {
+                *usage.entry(*id).or_default() += counter.used;
+            }
+        }
+        Ok(usage)
+    }
+
+    async fn company_members(
         &self,
-        period: Period,
         after: Option<CompanyId>,
         limit: u64,
-    ) -> StoreResult<Vec<CompanyReport>> {
+    ) -> StoreResult<Vec<CompanyMembers>> {
         let s = self.state();
-        let (from, to) = (period.key(), period.end.timestamp());
         let start = after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
         Ok(s.companies
             .range((start, std::ops::Bound::Unbounded))
             .take(limit.max(1) as usize)
-            .map(|(&company_id, _)| CompanyReport {
+            .map(|(&company_id, _)| CompanyMembers {
                 company_id,
                 people: s
                     .users
                     .values()
                     .filter(|u| u.company_id == Some(company_id))
-                    .map(|u| MemberUsage {
+                    .map(|u| Member {
                         user_id: u.id,
                         email: u.email.as_str().to_string(),
                         display_name: u.display_name.clone(),
                         role: u.role,
-                        used: s
-                            .counters
-                            .iter()
-                            .filter(|((subject, key), _)| {
-                                *subject == Subject::User(u.id) && (from..to).contains(key)
-                            })
-                            .map(|(_, c)| c.used)
-                            .sum(),
                     })
                     .collect(),
             })

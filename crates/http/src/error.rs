@@ -14,6 +14,7 @@ use domain::services::budgets::BudgetError;
 use domain::services::chat::ChatError;
 use domain::services::companies::CompanyError;
 use domain::services::library::LibraryError;
+use domain::services::reports::ReportError;
 use serde_json::json;
 
 #[derive(Debug)]
@@ -213,6 +214,18 @@ impl From<BillingError> for ApiError {
                 );
             }
             BillingError::Storage(inner) => return ApiError::from(inner.clone()),
+        };
+        ApiError::new(status, e.to_string())
+    }
+}
+
+impl From<ReportError> for ApiError {
+    fn from(e: ReportError) -> Self {
+        let status = match &e {
+            ReportError::Forbidden => StatusCode::FORBIDDEN,
+            ReportError::NotFound => StatusCode::NOT_FOUND,
+            ReportError::InvalidInput(_) => StatusCode::BAD_REQUEST,
+            ReportError::Storage(inner) => return ApiError::from(inner.clone()),
         };
         ApiError::new(status, e.to_string())
     }

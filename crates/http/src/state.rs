@@ -4,6 +4,7 @@ use crate::StartupError;
 use app::adapters::{Limiter, Model};
 use app::crypto::{AeadCipher, Argon2Hasher};
 use app::mail::Mailer;
+use app::reports::FileReports;
 use app::settings::Settings;
 use app::system::SystemEnv;
 use billing_stripe::StripeGateway;
@@ -18,6 +19,7 @@ use domain::services::billing::{BillingService, BillingUrls};
 use domain::services::chat::{ChatLimits, ChatService};
 use domain::services::companies::CompanyService;
 use domain::services::library::LibraryService;
+use domain::services::reports::ReportService;
 use model_openai::TiktokenCounter;
 use std::sync::Arc;
 
@@ -49,6 +51,8 @@ pub struct AppState<S> {
     pub library: LibraryService<S, TiktokenCounter, SystemEnv>,
     pub chat: Chat<S>,
     pub billing: Billing<S>,
+    /// The usage reports the scheduler writes under the data directory.
+    pub reports: ReportService<FileReports, S, SystemEnv>,
 }
 
 impl<S> Clone for AppState<S> {
@@ -66,6 +70,7 @@ impl<S> Clone for AppState<S> {
             library: self.library.clone(),
             chat: self.chat.clone(),
             billing: self.billing.clone(),
+            reports: self.reports.clone(),
         }
     }
 }
@@ -107,9 +112,15 @@ impl<S: Persistence> AppState<S> {
                 portal_return: settings.portal_return_url(),
             },
         };
+        let reports = ReportService {
+            archive: Arc::new(FileReports::new(&settings.data_dir)),
+            audit: store.clone(),
+            env: env.clone(),
+        };
         let settings = Arc::new(settings);
         Ok(AppState {
             billing,
+            reports,
             accounts: AccountService {
                 store: store.clone(),
                 hasher: Arc::new(Argon2Hasher),

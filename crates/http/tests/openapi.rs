@@ -23,6 +23,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/billing/checkout"),
     ("post", "/api/v1/billing/portal"),
     ("post", "/api/v1/billing/webhook"),
+    ("get", "/api/v1/companies/{id}/reports"),
+    ("get", "/api/v1/companies/{id}/reports/{month}"),
 ];
 
 #[tokio::test]

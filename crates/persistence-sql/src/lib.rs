@@ -20,6 +20,7 @@ pub mod reexports {
     pub use diesel;
     pub use diesel_async;
     pub use domain;
+    pub use futures;
 }
 
 /// Maps a diesel error to the domain's store error. Unique-key violations become `Conflict` so

@@ -689,28 +689,42 @@ macro_rules! impl_sql_stores {
             }
 
             impl UsageReports for $store {
-                async fn company_usage(
+                async fn usage_by_person(
                     &self,
                     period: Period,
+                ) -> StoreResult<std::collections::HashMap<UserId, u64>> {
+                    use $crate::reexports::futures::TryStreamExt;
+                    let mut conn = self.conn().await?;
+                    // One range scan of the index on (period_key, subject, used), streamed.
+                    // Company counters are skipped here, not in SQL: a filter on `subject`
+                    // makes MySQL scan the primary key, every month of history included.
+                    let rows = usage_counters::table
+                        .filter(usage_counters::period_key.ge(period.key()))
+                        .filter(usage_counters::period_key.lt(period.end.timestamp()))
+                        .select((usage_counters::subject, usage_counters::used))
+                        .load_stream::<(String, i64)>(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    rows.map_err(db_err)
+                        .try_fold(
+                            std::collections::HashMap::new(),
+                            async |mut usage, (subject, used)| {
+                                // Several counters of one person in the month (billing
+                                // periods): summed.
+                                if let Some(Subject::User(id)) = Subject::parse_key(&subject) {
+                                    *usage.entry(id).or_default() += to_u64(used);
+                                }
+                                Ok(usage)
+                            },
+                        )
+                        .await
+                }
+
+                async fn company_members(
+                    &self,
                     after: Option<CompanyId>,
                     limit: u64,
-                ) -> StoreResult<Vec<CompanyReport>> {
-                    use diesel::sql_types::{BigInt, Nullable, Text};
-                    #[derive(diesel::QueryableByName)]
-                    struct MemberRow {
-                        #[diesel(sql_type = BigInt)]
-                        company_id: i64,
-                        #[diesel(sql_type = BigInt)]
-                        user_id: i64,
-                        #[diesel(sql_type = Text)]
-                        email: String,
-                        #[diesel(sql_type = Text)]
-                        display_name: String,
-                        #[diesel(sql_type = Text)]
-                        role: String,
-                        #[diesel(sql_type = Nullable<BigInt>)]
-                        used: Option<i64>,
-                    }
+                ) -> StoreResult<Vec<CompanyMembers>> {
                     let mut conn = self.conn().await?;
                     let ids: Vec<i64> = companies::table
                         .filter(companies::id.gt(after.map_or(i64::MIN, |c| c.0)))
@@ -724,62 +738,50 @@ macro_rules! impl_sql_stores {
                     let (Some(&first), Some(&last)) = (ids.as_slice().first(), ids.last()) else {
                         return Ok(Vec::new());
                     };
-                    // One grouped read for the whole batch of companies. The join follows the
-                    // counters' primary key (subject, period_key), so it reads only the rows of
-                    // these members in this period. Written in SQL because the schema declares
-                    // no join between users and counters (subjects are `u:<id>` strings).
-                    let rows: Vec<MemberRow> = diesel::sql_query(
-                        "SELECT u.company_id, u.id AS user_id, u.email, u.display_name, u.role, \
-                         c.used FROM users u LEFT JOIN usage_counters c \
-                         ON c.subject = CONCAT('u:', u.id) AND c.period_key >= ? \
-                         AND c.period_key < ? \
-                         WHERE u.company_id >= ? AND u.company_id <= ? \
-                         ORDER BY u.company_id, u.id",
-                    )
-                    .bind::<BigInt, _>(period.key())
-                    .bind::<BigInt, _>(period.end.timestamp())
-                    .bind::<BigInt, _>(first)
-                    .bind::<BigInt, _>(last)
-                    .load(&mut *conn)
-                    .await
-                    .map_err(db_err)?;
-                    let mut out: Vec<CompanyReport> = ids
+                    // Read from the index on (company_id, id, email, display_name, role) alone,
+                    // already in report order.
+                    let rows: Vec<(Option<i64>, i64, String, String, String)> = users::table
+                        .filter(users::company_id.ge(first))
+                        .filter(users::company_id.le(last))
+                        .select((
+                            users::company_id,
+                            users::id,
+                            users::email,
+                            users::display_name,
+                            users::role,
+                        ))
+                        .order((users::company_id.asc(), users::id.asc()))
+                        .load(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    let mut out: Vec<CompanyMembers> = ids
                         .iter()
-                        .map(|&id| CompanyReport {
+                        .map(|&id| CompanyMembers {
                             company_id: CompanyId(id),
                             people: Vec::new(),
                         })
                         .collect();
                     let mut slot = 0;
-                    for row in rows {
-                        while out
-                            .get(slot)
-                            .is_some_and(|c| c.company_id.0 < row.company_id)
-                        {
+                    for (company_id, user_id, email, display_name, role) in rows {
+                        let Some(company_id) = company_id else { continue };
+                        while out.get(slot).is_some_and(|c| c.company_id.0 < company_id) {
                             slot += 1;
                         }
                         // A company created after the id query above: left for the next run.
                         let Some(company) = out
                             .get_mut(slot)
-                            .filter(|c| c.company_id.0 == row.company_id)
+                            .filter(|c| c.company_id.0 == company_id)
                         else {
                             continue;
                         };
-                        let people = &mut company.people;
-                        let used = to_u64(row.used.unwrap_or(0));
-                        // Several counters of one person in the month (billing periods): summed.
-                        match people.last_mut() {
-                            Some(p) if p.user_id.0 == row.user_id => p.used += used,
-                            _ => people.push(MemberUsage {
-                                user_id: UserId(row.user_id),
-                                role: Role::parse(&row.role).ok_or_else(|| {
-                                    StoreError::Unavailable(format!("unknown role {}", row.role))
-                                })?,
-                                email: row.email,
-                                display_name: row.display_name,
-                                used,
-                            }),
-                        }
+                        company.people.push(Member {
+                            user_id: UserId(user_id),
+                            role: Role::parse(&role).ok_or_else(|| {
+                                StoreError::Unavailable(format!("unknown role {role}"))
+                            })?,
+                            email,
+                            display_name,
+                        });
                     }
                     Ok(out)
                 }

@@ -8,7 +8,6 @@
 //! same job at once and a crashed holder is taken over once its lease expires. Long jobs save a
 //! cursor as they go, so a run that takes over resumes where the dead one stopped.
 
-pub mod files;
 mod lease;
 pub mod reports;
 pub mod schedule;

@@ -9,7 +9,7 @@ use app::settings::Settings;
 use app::system::SystemEnv;
 use clap::{Parser, Subcommand};
 use domain::ports::IdGenerator;
-use scheduler::files::FileReports;
+use app::reports::FileReports;
 use scheduler::schedule::Schedule;
 use scheduler::{Context, Job, JobStore, Outcome, run_job};
 use std::process::ExitCode;

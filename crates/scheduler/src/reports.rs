@@ -109,6 +109,10 @@ where
 
 /// Writes every company's report for `period`, in company-id order from the cursor on, saving
 /// the cursor (`2026-03/<last company id>`) after each batch. Returns how many reports changed.
+///
+/// The month's usage is read once, up front, and joined in memory with each batch of members
+/// (one entry per person who used tokens). A run that takes over reads it again: a resumed run
+/// is as correct as a fresh one, only its first read is repeated.
 async fn write_reports<S, A, C>(
     store: &S,
     archive: &A,
@@ -128,20 +132,23 @@ where
     if let Some(company) = after {
         tracing::info!(month = %label, after = %company, "resuming an unfinished run");
     }
+    let (usage, first) = tokio::join!(
+        store.usage_by_person(period),
+        store.company_members(after, ctx.batch_size)
+    );
+    let usage = usage?;
+    let mut batch = first?;
     let mut changed = 0;
-    let mut batch = store.company_usage(period, after, ctx.batch_size).await?;
     while let Some(last) = batch.last().map(|c| c.company_id) {
         let full = batch.len() as u64 >= ctx.batch_size;
         let files = batch
             .iter()
-            .map(|usage| (usage.company_id, render_csv(usage)))
+            .map(|company| (company.company_id, render_csv(company, &usage)))
             .collect();
         // The next batch is read while this one is written, keeping the database busy.
         let next = async {
             if full {
-                store
-                    .company_usage(period, Some(last), ctx.batch_size)
-                    .await
+                store.company_members(Some(last), ctx.batch_size).await
             } else {
                 Ok(Vec::new())
             }

@@ -2,9 +2,10 @@
 //! and who may download it (the platform admin for any company, a manager for their own).
 
 use super::{Env, audit};
-use crate::ports::{AuditLog, CompanyReport, ReportArchive, StoreError};
-use crate::{Actor, CompanyId, Period, Role};
+use crate::ports::{AuditLog, CompanyMembers, ReportArchive, StoreError};
+use crate::{Actor, CompanyId, Period, Role, UserId};
 use chrono::{TimeZone, Utc};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,13 +46,15 @@ pub fn report_month(label: &str) -> Result<Period, ReportError> {
     Ok(Period::calendar_month(start))
 }
 
-/// The report's CSV: `user_id,email,name,role,used_tokens`, one row per member, then the total.
-pub fn render_csv(usage: &CompanyReport) -> Vec<u8> {
-    let mut out = String::with_capacity(64 + usage.people.len() * 64);
+/// The report's CSV: `user_id,email,name,role,used_tokens`, one row per member (0 for a member
+/// absent from `usage`), then the total.
+pub fn render_csv(company: &CompanyMembers, usage: &HashMap<UserId, u64>) -> Vec<u8> {
+    let mut out = String::with_capacity(64 + company.people.len() * 64);
     out.push_str("user_id,email,name,role,used_tokens\n");
     let mut total: u64 = 0;
-    for person in &usage.people {
-        total = total.saturating_add(person.used);
+    for person in &company.people {
+        let used = usage.get(&person.user_id).copied().unwrap_or(0);
+        total = total.saturating_add(used);
         out.push_str(&person.user_id.to_string());
         for field in [
             person.email.as_str(),
@@ -62,7 +65,7 @@ pub fn render_csv(usage: &CompanyReport) -> Vec<u8> {
             push_field(&mut out, field);
         }
         out.push(',');
-        out.push_str(&person.used.to_string());
+        out.push_str(&used.to_string());
         out.push('\n');
     }
     out.push_str(&format!("total,,,,{total}\n"));
@@ -159,8 +162,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::UserId;
-    use crate::ports::{MemberUsage, MockAuditLog, MockReportArchive};
+    use crate::ports::{Member, MockAuditLog, MockReportArchive};
     use crate::services::tests::{TestEnv, ready};
     use futures::executor::block_on;
     use std::sync::atomic::AtomicI64;
@@ -197,21 +199,23 @@ mod tests {
 
     #[test]
     fn csv_has_a_row_per_person_and_a_total_and_no_formulas() {
-        let person = |id, name: &str, used| MemberUsage {
+        let person = |id, name: &str| Member {
             user_id: UserId(id),
             email: format!("p{id}@example.com"),
             display_name: name.into(),
             role: Role::Employee,
-            used,
         };
-        let csv = render_csv(&CompanyReport {
+        let company = CompanyMembers {
             company_id: CompanyId(7),
             people: vec![
-                person(1, "Ana", 10),
-                person(2, "Silva, \"Bia\"", 0),
-                person(3, "=HYPERLINK(\"x\")", 5),
+                person(1, "Ana"),
+                person(2, "Silva, \"Bia\""),
+                person(3, "=HYPERLINK(\"x\")"),
             ],
-        });
+        };
+        // Bia has no counter this month; user 4 is not a member.
+        let usage = HashMap::from([(UserId(1), 10), (UserId(3), 5), (UserId(4), 99)]);
+        let csv = render_csv(&company, &usage);
         assert_eq!(
             String::from_utf8(csv).unwrap(),
             "user_id,email,name,role,used_tokens\n\

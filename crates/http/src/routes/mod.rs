@@ -4,3 +4,4 @@ pub mod chat;
 pub mod health;
 pub mod library;
 pub mod openapi;
+pub mod reports;

@@ -30,6 +30,8 @@ struct ManagerPage<'a> {
     invitations: Vec<Invitation>,
     usage: CompanyUsage,
     link: Option<String>,
+    /// Months with a usage report to download, newest first.
+    reports: Vec<String>,
 }
 
 fn invitation_link(public_url: &str, secret: &str) -> String {
@@ -72,9 +74,10 @@ pub async fn manager_page<S: Persistence>(
         let company = state.companies.company(actor, id).await?;
         let members = state.companies.members(actor, id).await?;
         let invitations = state.companies.pending_invitations(actor, id).await?;
-        Ok::<_, ApiError>((company, members, invitations))
+        let reports = super::reports::months(&state, &signed, id).await?;
+        Ok::<_, ApiError>((company, members, invitations, reports))
     };
-    let (company, members, invitations) = match loaded.await {
+    let (company, members, invitations, reports) = match loaded.await {
         Ok(loaded) => loaded,
         Err(e) => return api_error_page(&page, e),
     };
@@ -108,6 +111,7 @@ pub async fn manager_page<S: Persistence>(
         invitations,
         usage,
         link,
+        reports,
     })
 }
 

@@ -10,6 +10,7 @@ mod account;
 mod admin;
 mod chat;
 mod manager;
+mod reports;
 
 use crate::auth::{SESSION_COOKIE, client_ip, tokens_match, verify_csrf};
 use crate::error::ApiError;
@@ -63,6 +64,7 @@ pub fn routes<S: Persistence>() -> Router<AppState<S>> {
         .route("/manager/members/{id}/remove", post(manager::remove::<S>))
         .route("/manager/members/{id}/cap", post(manager::set_cap::<S>))
         .route("/manager/invitations/revoke", post(manager::revoke::<S>))
+        .route("/manager/reports/{file}", get(reports::download::<S>))
         .route("/admin", get(admin::dashboard::<S>))
         .route("/admin/companies", post(admin::create_company::<S>))
         .route(

@@ -10,7 +10,7 @@ use domain::plan::{Plan, PlanAudience, PlanCatalog};
 use domain::ports::{Clock, CompanyStore, ReportArchive, StoreResult, UserStore};
 use domain::services::budgets::budget_lines;
 use domain::{Company, CompanyId, Period, ReservationId, Role, User};
-use scheduler::files::FileReports;
+use app::reports::FileReports;
 use scheduler::{Context, Job, JobStore, Outcome, run_job};
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
