@@ -15,6 +15,29 @@ pub fn bench(extra: &[String]) -> Result<(), String> {
     if let Err(e) = ensure_tools() {
         eprintln!("xtask: cannot install the extraction benchmark's tools ({e}): it will fail");
     }
+    // Built now so that the run does not compile; a failure shows in that part's row instead.
+    for args in [
+        &[
+            "bench",
+            "--no-run",
+            "-p",
+            "ingest-docs",
+            "--bench",
+            "pdf_vs_pdftotext",
+        ][..],
+        &[
+            "build",
+            "--release",
+            "-p",
+            "scheduler",
+            "--example",
+            "rollover_bench",
+        ],
+    ] {
+        if let Err(e) = run(Command::new(env!("CARGO")).args(args)) {
+            eprintln!("xtask: {e}");
+        }
+    }
     let build = started.elapsed().as_secs().to_string();
     run(benchmark("bench", extra)
         .args(["--cargo", env!("CARGO")])

@@ -51,18 +51,18 @@ pub fn rollover(cargo: &Path, root: &Path) -> BenchResult<Finished> {
             "rollover_bench",
         ],
         &["rollover_seconds", "noop_seconds"],
-        "fixture:",
+        Some("fixture:"),
     )
 }
 
 /// Runs `cargo args` in `root` and finds the last stdout line holding every key of `needed`;
-/// lines starting with `note` are kept as notes.
+/// lines starting with `note`, if given, are kept as notes.
 fn run(
     cargo: &Path,
     root: &Path,
     args: &[&str],
     needed: &[&str],
-    note: &str,
+    note: Option<&str>,
 ) -> BenchResult<Finished> {
     let command = format!("cargo {}", args.join(" "));
     eprintln!("   {command}");
@@ -84,7 +84,7 @@ fn run(
             values,
             notes: stdout
                 .lines()
-                .filter(|l| l.trim_start().starts_with(note))
+                .filter(|l| note.is_some_and(|n| l.trim_start().starts_with(n)))
                 .map(|l| l.trim().to_string())
                 .collect(),
             wall,
