@@ -32,7 +32,7 @@ pub fn extraction(cargo: &Path, root: &Path) -> BenchResult<Finished> {
             "pdftotext_wall_mb_s",
             "agreement_min",
         ],
-        "TOTAL",
+        None,
     )
 }
 
