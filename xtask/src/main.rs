@@ -5,7 +5,9 @@
 //!   run; elsewhere the run says loudly what it skipped.
 //! - `migrate`: apply database migrations for the configured `DATABASE_URL`.
 //! - `seed-demo`: create the demo company and accounts (idempotent).
-//! - `bench`: the chat benchmark (see `bench.rs`); writes `BENCHMARKS.md`.
+//! - `bench`: every benchmark in one run (see `bench.rs`); rewrites `BENCHMARKS.md`.
+//! - `soak`: chat turns at a fixed rate for 10 minutes, watching the server's memory and handles;
+//!   writes the "Soak" section of `BENCHMARKS.md`.
 
 mod bench;
 
@@ -21,9 +23,12 @@ fn main() -> ExitCode {
         Some("migrate") => server(&["migrate"]),
         Some("seed-demo") => server(&["seed-demo"]),
         Some("bench") => bench::bench(&args[1..]),
+        Some("soak") => bench::soak(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test [cargo test args…] | migrate | seed-demo | bench [--seconds N …]>"
+                "usage: cargo xtask <test [cargo test args…] | migrate | seed-demo | \
+                 bench [--seconds N] [--parts chat,me,signin,inside,limiter,extraction,rollover] … | \
+                 soak [--minutes N] [--rate N] [--backends sqlite,mysql]>"
             );
             return ExitCode::from(2);
         }

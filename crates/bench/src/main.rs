@@ -1,107 +1,49 @@
-//! `botpsicologo-bench`: the chat benchmark behind `cargo xtask bench`.
+//! `botpsicologo-bench`: every benchmark of the project, behind `cargo xtask bench`.
 //!
 //! Starts the stub model server (it answers at once), then the release `botpsicologo` binary on
-//! each backend, signs people in, and drives closed-loop chat turns at several connection counts;
-//! hits the model server alone with the same load as a baseline; times what a turn does inside
-//! the server in-process; and writes the numbers into `BENCHMARKS.md`.
+//! each backend; signs people in and drives closed-loop chat turns, `GET /api/v1/me` and
+//! sign-ins at several connection counts; hits the model server alone with the same load as a
+//! baseline; times what a turn does inside the server in-process; measures the rate limiters;
+//! runs the extraction and rollover benchmarks of their crates; and writes the numbers into
+//! `BENCHMARKS.md`. `botpsicologo-bench soak` runs the soak (see `soak.rs`).
 
 mod corpus;
+mod external;
 mod inside;
+mod limiter;
 mod load;
+mod options;
 mod report;
 mod servers;
+mod soak;
 mod stats;
 
 use load::{LoadResult, Target};
-use servers::{Backend, BenchResult, Database, Model, ServerSetup};
-use std::path::PathBuf;
+use options::{Options, Part};
+use servers::{Backend, BenchResult, Model, Running};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
-
-const USAGE: &str = "usage: botpsicologo-bench stub | --server PATH [--root DIR] [--out FILE] \
-[--seconds N] [--connections 1,16,64] [--backends sqlite,mysql] [--people N] [--no-load] \
-[--no-inside] [--invoked-as TEXT]";
-
-pub struct Options {
-    server: PathBuf,
-    root: PathBuf,
-    out: Option<PathBuf>,
-    seconds: u64,
-    connections: Vec<usize>,
-    backends: Vec<Backend>,
-    people: usize,
-    load: bool,
-    inside: bool,
-    invoked_as: String,
-}
-
-fn parse(args: &[String]) -> Result<Options, String> {
-    let mut o = Options {
-        server: PathBuf::new(),
-        root: PathBuf::from("."),
-        out: None,
-        seconds: 10,
-        connections: vec![1, 16, 64],
-        backends: vec![Backend::Sqlite, Backend::MysqlRedis],
-        people: 64,
-        load: true,
-        inside: true,
-        invoked_as: "botpsicologo-bench".into(),
-    };
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().cloned().ok_or(format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--server" => o.server = value()?.into(),
-            "--root" => o.root = value()?.into(),
-            "--out" => o.out = Some(value()?.into()),
-            "--seconds" => o.seconds = value()?.parse().map_err(|_| "--seconds: a number")?,
-            "--people" => o.people = value()?.parse().map_err(|_| "--people: a number")?,
-            "--connections" => {
-                o.connections = value()?
-                    .split(',')
-                    .map(|n| n.trim().parse::<usize>())
-                    .collect::<Result<_, _>>()
-                    .map_err(|_| "--connections: numbers separated by commas")?;
-            }
-            "--backends" => {
-                o.backends = value()?
-                    .split(',')
-                    .map(|b| match b.trim() {
-                        "sqlite" => Ok(Backend::Sqlite),
-                        "mysql" => Ok(Backend::MysqlRedis),
-                        other => Err(format!("--backends: unknown backend {other}")),
-                    })
-                    .collect::<Result<_, _>>()?;
-            }
-            "--no-load" => o.load = false,
-            "--no-inside" => o.inside = false,
-            "--invoked-as" => o.invoked_as = value()?,
-            other => return Err(format!("unknown argument {other}\n{USAGE}")),
-        }
-    }
-    if o.load && o.server.as_os_str().is_empty() {
-        return Err(format!("--server is required for the load\n{USAGE}"));
-    }
-    if o.people == 0 || o.connections.contains(&0) || o.seconds == 0 {
-        return Err("--people, --connections and --seconds must be positive".into());
-    }
-    Ok(o)
-}
+use std::time::{Duration, Instant};
 
 /// The load results of one target, or why there are none.
 pub struct Series {
     pub label: String,
-    pub results: Result<Vec<LoadResult>, String>,
+    pub results: BenchResult<Vec<LoadResult>>,
 }
 
 #[derive(Default)]
 pub struct Outcome {
-    pub series: Vec<Series>,
+    /// Chat turns: the baselines first, then our server on each backend.
+    pub chat: Vec<Series>,
+    pub me: Vec<Series>,
+    pub sign_in: Vec<Series>,
+    pub sign_in_accounts: usize,
     pub inside: Vec<inside::Row>,
     pub inside_errors: Vec<String>,
-    pub people: usize,
+    pub limiter: Vec<limiter::Row>,
+    pub extraction: Option<BenchResult<external::Finished>>,
+    pub rollover: Option<BenchResult<external::Finished>>,
+    pub wall: Duration,
 }
 
 #[tokio::main]
@@ -121,14 +63,20 @@ async fn main() -> ExitCode {
             }
         };
     }
-    let options = match parse(&args) {
+    let soak = args.first().is_some_and(|a| a == "soak");
+    let options = match options::parse(&args[usize::from(soak)..], soak) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::from(2);
         }
     };
-    match run(&options).await {
+    let result = if soak {
+        soak::run(&options).await
+    } else {
+        run(&options).await
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bench: {e}");
@@ -138,153 +86,231 @@ async fn main() -> ExitCode {
 }
 
 async fn run(o: &Options) -> BenchResult<()> {
+    let clock = Instant::now();
     let started = chrono::Utc::now();
     let machine = report::machine();
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let mut outcome = Outcome {
-        people: o.people,
-        ..Outcome::default()
-    };
+    let mut outcome = Outcome::default();
     let mut prompt = None;
-    if o.load {
+    if o.runs_server() {
         let model = Model::json()?;
         let base_url = model.server.base_url.clone();
         for &backend in &o.backends {
             eprintln!("== {}", backend.label());
-            let results = backend_series(o, backend, &base_url, &dir).await;
-            if let Err(e) = &results {
-                eprintln!("   failed: {e}");
-            }
+            server_runs(o, backend, &base_url, dir.path(), &mut outcome).await;
             // The latest request our server sent the model: the baseline sends the same.
             if let Some(request) = model.server.last_request() {
                 prompt = Some(request);
             }
-            outcome.series.push(Series {
-                label: format!("our server, {}", backend.label()),
-                results,
-            });
         }
-        let mut baselines = Vec::new();
-        for (label, streamed) in [
-            ("model server alone (baseline)", None),
-            (
-                "model server alone, streamed reply (no TCP_NODELAY)",
-                Some(Model::streamed()?),
-            ),
-        ] {
-            eprintln!("== {label}");
-            let url = streamed.as_ref().map_or(&base_url, |m| &m.server.base_url);
-            let results = match &prompt {
-                Some(request) => {
-                    let mut body = request.clone();
-                    body["stream"] = true.into();
-                    let target = Arc::new(Target::Model {
-                        base_url: url.clone(),
-                        body,
-                    });
-                    Ok(series(o, target).await)
-                }
-                None => Err("no request from our server to replay".to_string()),
-            };
-            baselines.push(Series {
-                label: label.into(),
-                results,
-            });
+        if o.has(Part::Chat) {
+            let baselines = baselines(o, &base_url, prompt.as_ref()).await?;
+            outcome.chat.splice(0..0, baselines);
         }
-        outcome.series.splice(0..0, baselines);
     }
-    if o.inside {
+    if o.has(Part::Inside) {
         eprintln!("== inside a turn");
-        outcome.inside.extend(inside::retrieval());
-        match inside::encryption() {
-            Ok(rows) => outcome.inside.extend(rows),
-            Err(e) => outcome.inside_errors.push(e),
-        }
-        let captured = prompt.as_ref().and_then(|r| {
-            serde_json::from_value::<Vec<domain::model::ChatTurn>>(r["messages"].clone()).ok()
-        });
-        let rows = match captured {
-            Some(turns) => inside::token_counting(&turns, "a prompt our server sent in the load"),
-            None => inside::token_counting(&inside::synthetic_prompt(), "a synthetic prompt"),
-        };
-        outcome.inside.extend(rows);
-        for backend in [Backend::Sqlite, Backend::MysqlRedis] {
-            match inside::accounting(backend, dir.path()).await {
-                Ok(rows) => outcome.inside.extend(rows),
-                Err(e) => outcome
-                    .inside_errors
-                    .push(format!("{}: {e}", backend.label())),
-            }
-        }
+        inside(&mut outcome, prompt.as_ref(), dir.path()).await;
     }
-    let text = report::render(o, &outcome, &machine, started);
-    println!("{}", text.chat);
-    println!("{}", text.inside);
+    if o.has(Part::Limiter) {
+        eprintln!("== rate limiter decisions");
+        outcome.limiter = limiter::measure(o.step() / 2).await;
+    }
+    if o.has(Part::Extraction) {
+        eprintln!("== extraction beside pdftotext");
+        outcome.extraction = Some(external::extraction(&o.cargo, &o.root));
+    }
+    if o.has(Part::Rollover) {
+        eprintln!("== month rollover on MySQL");
+        outcome.rollover = Some(external::rollover(&o.cargo, &o.root));
+    }
+    outcome.wall = clock.elapsed() + o.build;
+    let sections = report::render(o, &outcome, &machine, started);
+    for (_, text) in &sections {
+        println!("{text}");
+    }
     if let Some(out) = &o.out {
-        report::write(out, &text)?;
+        report::write(out, &sections)?;
         eprintln!("wrote {}", out.display());
     }
+    eprintln!(
+        "whole run: {} (build {}, measurements {})",
+        stats::human(outcome.wall),
+        stats::human(o.build),
+        stats::human(clock.elapsed())
+    );
     Ok(())
 }
 
-async fn backend_series(
+/// Chat turns, `GET /api/v1/me` and sign-ins against one server on `backend`.
+async fn server_runs(
     o: &Options,
     backend: Backend,
     model_url: &str,
-    dir: &tempfile::TempDir,
-) -> BenchResult<Vec<LoadResult>> {
-    let tag = match backend {
-        Backend::Sqlite => "sqlite",
-        Backend::MysqlRedis => "mysql",
+    dir: &std::path::Path,
+    outcome: &mut Outcome,
+) {
+    let label = format!("our server, {}", backend.label());
+    let people = servers::emails("person", o.people);
+    // Fresh accounts for the sign-in runs, each used at most 5 times (the server's limit).
+    let accounts = if o.has(Part::SignIn) {
+        servers::emails("signin", o.sign_in_accounts())
+    } else {
+        Vec::new()
     };
-    let data = tempfile::Builder::new()
-        .prefix(tag)
-        .tempdir_in(dir.path())
-        .map_err(|e| e.to_string())?;
-    let database = Database::create(backend, data.path(), tag).await?;
-    let setup = ServerSetup::new(&o.server, &o.root, model_url, database, data)?;
-    let results = async {
-        let emails = setup.seed(o.people).await?;
-        let server = setup.start().await?;
-        let tokens = servers::sign_in(&server.base, &emails).await?;
-        let target = Arc::new(Target::Server {
-            base: server.base.clone(),
-            tokens,
-        });
-        // One turn each, then a warm-up that fills everyone's history to its bound.
-        let check = load::run(target.clone(), o.people, Duration::from_millis(1)).await;
-        if check.ok == 0 {
-            return Err(format!(
-                "the first turns failed: {}",
-                check.first_error.unwrap_or_default()
-            ));
-        }
-        let warm = load::run(
-            target.clone(),
-            16,
-            Duration::from_secs(o.seconds.clamp(2, 5)),
-        )
-        .await;
-        eprintln!(
-            "   warm-up: {} turns, {} errors",
-            warm.ok + check.ok,
-            warm.errors + check.errors
-        );
-        let results = series(o, target).await;
-        drop(server);
-        Ok(results)
-    }
+    outcome.sign_in_accounts = accounts.len();
+    let running = Running::start(
+        &o.server, &o.root, model_url, backend, dir, &people, &accounts,
+    )
     .await;
-    setup.database.drop_it().await;
-    results
+    let running = match running {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("   failed: {e}");
+            for (part, list) in [
+                (Part::Chat, &mut outcome.chat),
+                (Part::Me, &mut outcome.me),
+                (Part::SignIn, &mut outcome.sign_in),
+            ] {
+                if o.has(part) {
+                    list.push(Series {
+                        label: label.clone(),
+                        results: Err(e.clone()),
+                    });
+                }
+            }
+            return;
+        }
+    };
+    let base = running.server.base.clone();
+    if o.has(Part::Chat) {
+        eprintln!("   chat turns");
+        let target = Arc::new(Target::Chat {
+            base: base.clone(),
+            tokens: running.tokens.clone(),
+        });
+        let results = chat(o, target).await;
+        if let Err(e) = &results {
+            eprintln!("   failed: {e}");
+        }
+        outcome.chat.push(Series {
+            label: label.clone(),
+            results,
+        });
+    }
+    if o.has(Part::Me) {
+        eprintln!("   GET /api/v1/me");
+        let target = Arc::new(Target::Me {
+            base: base.clone(),
+            tokens: running.tokens.clone(),
+        });
+        outcome.me.push(Series {
+            label: label.clone(),
+            results: Ok(series(o, target).await),
+        });
+    }
+    if o.has(Part::SignIn) {
+        eprintln!("   sign-in");
+        let target = Arc::new(Target::sign_in(&base, accounts));
+        outcome.sign_in.push(Series {
+            label,
+            results: Ok(series(o, target).await),
+        });
+    }
+    running.stop().await;
+}
+
+async fn chat(o: &Options, target: Arc<Target>) -> BenchResult<Vec<LoadResult>> {
+    // One turn each, then a warm-up that fills everyone's history to its bound.
+    let check = load::run(target.clone(), o.people, Duration::from_millis(1)).await;
+    if check.ok == 0 {
+        return Err(format!(
+            "the first turns failed: {}",
+            check.first_error.unwrap_or_default()
+        ));
+    }
+    let warm = load::run(
+        target.clone(),
+        16,
+        o.step()
+            .clamp(Duration::from_secs(2), Duration::from_secs(5)),
+    )
+    .await;
+    eprintln!(
+        "   warm-up: {} turns, {} errors",
+        warm.ok + check.ok,
+        warm.errors + check.errors
+    );
+    Ok(series(o, target).await)
+}
+
+/// The model server alone, with the last request our server sent it: as one JSON answer and
+/// streamed.
+async fn baselines(
+    o: &Options,
+    base_url: &str,
+    prompt: Option<&serde_json::Value>,
+) -> BenchResult<Vec<Series>> {
+    let mut out = Vec::new();
+    for (label, streamed) in [
+        ("model server alone (baseline)", None),
+        (
+            "model server alone, streamed reply (no TCP_NODELAY)",
+            Some(Model::streamed()?),
+        ),
+    ] {
+        eprintln!("== {label}");
+        let url = streamed.as_ref().map_or(base_url, |m| &m.server.base_url);
+        let results = match prompt {
+            Some(request) => {
+                let mut body = request.clone();
+                body["stream"] = true.into();
+                let target = Arc::new(Target::Model {
+                    base_url: url.to_string(),
+                    body,
+                });
+                Ok(series(o, target).await)
+            }
+            None => Err("no request from our server to replay".to_string()),
+        };
+        out.push(Series {
+            label: label.into(),
+            results,
+        });
+    }
+    Ok(out)
+}
+
+async fn inside(outcome: &mut Outcome, prompt: Option<&serde_json::Value>, dir: &std::path::Path) {
+    outcome.inside.extend(inside::retrieval());
+    match inside::encryption() {
+        Ok(rows) => outcome.inside.extend(rows),
+        Err(e) => outcome.inside_errors.push(e),
+    }
+    let captured = prompt.and_then(|r| {
+        serde_json::from_value::<Vec<domain::model::ChatTurn>>(r["messages"].clone()).ok()
+    });
+    let rows = match captured {
+        Some(turns) => inside::token_counting(&turns, "a prompt our server sent in the load"),
+        None => inside::token_counting(&inside::synthetic_prompt(), "a synthetic prompt"),
+    };
+    outcome.inside.extend(rows);
+    for backend in [Backend::Sqlite, Backend::MysqlRedis] {
+        match inside::accounting(backend, dir).await {
+            Ok(rows) => outcome.inside.extend(rows),
+            Err(e) => outcome
+                .inside_errors
+                .push(format!("{}: {e}", backend.label())),
+        }
+    }
 }
 
 async fn series(o: &Options, target: Arc<Target>) -> Vec<LoadResult> {
     let mut results = Vec::new();
     for &connections in &o.connections {
-        let r = load::run(target.clone(), connections, Duration::from_secs(o.seconds)).await;
+        let r = load::run(target.clone(), connections, o.step()).await;
         eprintln!(
-            "   {connections:>3} connections: {:>7.0} turns/s, p50 {}, p99 {}, {} errors{}",
+            "   {connections:>3} connections: {:>7.0} /s, p50 {}, p99 {}, {} errors{}",
             r.per_second(),
             stats::human(r.latency.p50),
             stats::human(r.latency.p99),

@@ -101,6 +101,14 @@ impl Backend {
             Backend::MysqlRedis => "MySQL (MariaDB) + Redis",
         }
     }
+
+    /// A short name for databases, directories and command-line flags.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::MysqlRedis => "mysql",
+        }
+    }
 }
 
 /// A fresh database for a run: a file in a temporary directory, or a new MySQL database that is
@@ -152,6 +160,12 @@ pub struct Server {
     pub base: String,
     child: Child,
     pub log: PathBuf,
+}
+
+impl Server {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for Server {
@@ -212,8 +226,10 @@ impl ServerSetup {
             .env("MAX_OUTPUT_TOKENS", "800")
             .env("CHAT_MESSAGES_PER_MINUTE", "1000000")
             // Every person comes from an address of their own (see `address_of`); the per-IP
-            // request limit would otherwise cap a loopback run at its per-minute quota.
-            .env("IP_REQUESTS_PER_MINUTE", "100000000")
+            // request limit would otherwise cap a loopback run at its per-minute quota. Not
+            // higher: above 60,000,000 a minute the interval between requests rounds to 0 µs,
+            // which the Redis limiter rejects, and the server answers 503 to everything.
+            .env("IP_REQUESTS_PER_MINUTE", "10000000")
             .env(
                 "REDIS_KEY_PREFIX",
                 format!("bench{}:rl", std::process::id()),
@@ -225,8 +241,8 @@ impl ServerSetup {
         Ok(cmd)
     }
 
-    /// `botpsicologo seed-demo`, then `people` individuals inserted through the store.
-    pub async fn seed(&self, people: usize) -> BenchResult<Vec<String>> {
+    /// `botpsicologo seed-demo`, then individuals with these e-mails inserted through the store.
+    pub async fn seed(&self, emails: &[String]) -> BenchResult<()> {
         let log = self.data.path().join("seed.log");
         let status = self
             .command(&["seed-demo"], &log)?
@@ -236,9 +252,6 @@ impl ServerSetup {
             let text = std::fs::read_to_string(&log).unwrap_or_default();
             return Err(format!("seed-demo failed with {status}: {text}"));
         }
-        let emails: Vec<String> = (0..people)
-            .map(|i| format!("person{i:03}@bench.local"))
-            .collect();
         let hash = Argon2Hasher
             .hash(PASSWORD.to_string())
             .await
@@ -247,14 +260,14 @@ impl ServerSetup {
             let store = persistence_mysql::MysqlStore::open(&self.database.url, 2)
                 .await
                 .map_err(|e| e.to_string())?;
-            insert_people(&store, &emails, &hash).await?;
+            insert_people(&store, emails, &hash).await?;
         } else {
             let store = persistence_sqlite::SqliteStore::open(&self.database.url)
                 .await
                 .map_err(|e| e.to_string())?;
-            insert_people(&store, &emails, &hash).await?;
+            insert_people(&store, emails, &hash).await?;
         }
-        Ok(emails)
+        Ok(())
     }
 
     /// Starts `serve` and waits until `/readyz` answers.
@@ -293,6 +306,60 @@ impl ServerSetup {
             "the server did not get ready in 120 s; its log ends with: {}",
             tail.into_iter().rev().collect::<Vec<_>>().join(" / ")
         ))
+    }
+}
+
+/// A server started on a fresh database of its own.
+pub struct Running {
+    pub setup: ServerSetup,
+    pub server: Server,
+    /// The bearer tokens of the people signed in at start.
+    pub tokens: Vec<String>,
+}
+
+impl Running {
+    /// Seeds `signed_in` and `others`, starts the server on `backend` and signs `signed_in` in
+    /// (each from their own address). The database is dropped again if anything fails.
+    pub async fn start(
+        binary: &Path,
+        root: &Path,
+        model_url: &str,
+        backend: Backend,
+        dir: &Path,
+        signed_in: &[String],
+        others: &[String],
+    ) -> BenchResult<Running> {
+        let data = tempfile::Builder::new()
+            .prefix(backend.tag())
+            .tempdir_in(dir)
+            .map_err(|e| e.to_string())?;
+        let database = Database::create(backend, data.path(), backend.tag()).await?;
+        let setup = ServerSetup::new(binary, root, model_url, database, data)?;
+        let started = async {
+            let everyone: Vec<String> = signed_in.iter().chain(others).cloned().collect();
+            setup.seed(&everyone).await?;
+            let server = setup.start().await?;
+            let tokens = sign_in(&server.base, signed_in).await?;
+            Ok((server, tokens))
+        }
+        .await;
+        match started {
+            Ok((server, tokens)) => Ok(Running {
+                setup,
+                server,
+                tokens,
+            }),
+            Err(e) => {
+                setup.database.drop_it().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Stops the server and drops its database.
+    pub async fn stop(self) {
+        drop(self.server);
+        self.setup.database.drop_it().await;
     }
 }
 
@@ -351,6 +418,13 @@ fn free_port() -> BenchResult<u16> {
         .local_addr()
         .map(|a| a.port())
         .map_err(|e| e.to_string())
+}
+
+/// `n` e-mail addresses of people to seed: `{prefix}0000@bench.local`, …
+pub fn emails(prefix: &str, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| format!("{prefix}{i:04}@bench.local"))
+        .collect()
 }
 
 /// The loopback address person `i` connects from (127.0.0.2 to 127.0.0.251), as different people

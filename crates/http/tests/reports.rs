@@ -56,6 +56,7 @@ async fn server() -> (TestServer, tempfile::TempDir) {
                 plan_id: "company-basic".into(),
                 system_prompt: None,
                 created_at: Utc::now(),
+                billing_period: None,
             })
             .await
             .unwrap();
@@ -80,6 +81,7 @@ async fn server() -> (TestServer, tempfile::TempDir) {
                 locale: Locale::PtBr,
                 disabled: false,
                 created_at: Utc::now(),
+                billing_period: None,
             })
             .await
             .unwrap();

@@ -1,7 +1,8 @@
 //! Throughput (MB/s, pages/s) of our PDF extraction against poppler's `pdftotext` on the
 //! same files in one run, and how far their words agree.
 //!
-//! `cargo bench -p ingest-docs --bench pdf_vs_pdftotext` (needs the tools of TOOLS.md).
+//! `cargo bench -p ingest-docs --bench pdf_vs_pdftotext` (needs the tools of TOOLS.md); also run
+//! by `cargo xtask bench`, which reads its last line.
 //! The PDFs are the test fixtures (LibreOffice and reportlab, one and two columns) plus a
 //! long LibreOffice document made of every source eight times.
 
@@ -184,5 +185,23 @@ fn main() {
         theirs_cpu_secs / ours_cpu_secs,
         agree_sum / pdfs.len() as f64,
         agree_min
+    );
+    // One line for `cargo xtask bench` to read (crates/bench/src/external.rs).
+    println!(
+        "extraction_files={} mb={bytes_total:.4} pages={pages_total} \
+         ours_wall_mb_s={:.4} ours_wall_pages_s={:.2} pdftotext_wall_mb_s={:.4} \
+         pdftotext_wall_pages_s={:.2} ours_cpu_mb_s={:.4} ours_cpu_pages_s={:.2} \
+         pdftotext_cpu_mb_s={:.4} pdftotext_cpu_pages_s={:.2} agreement_mean={:.4} \
+         agreement_min={agree_min:.4}",
+        pdfs.len(),
+        bytes_total / ours_secs,
+        pages_total / ours_secs,
+        bytes_total / theirs_secs,
+        pages_total / theirs_secs,
+        bytes_total / ours_cpu_secs,
+        pages_total / ours_cpu_secs,
+        bytes_total / theirs_cpu_secs,
+        pages_total / theirs_cpu_secs,
+        agree_sum / pdfs.len() as f64,
     );
 }
