@@ -101,6 +101,9 @@ pub struct SchedulerSettings {
     pub lease_seconds: u64,
 }
 
+/// The fastest rate a limiter quota can express: one request a microsecond.
+const MAX_PER_MINUTE: u32 = 60_000_000;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
@@ -260,6 +263,16 @@ impl Settings {
                 "CHAT_MESSAGES_PER_MINUTE",
                 "chat limits and RESERVATION_LEASE_SECS must be positive",
             ));
+        }
+        // The Redis limiter spaces requests in whole microseconds: a faster rate than one a
+        // microsecond would round to zero and refuse every request.
+        for (key, per_minute) in [
+            ("CHAT_MESSAGES_PER_MINUTE", self.chat_messages_per_minute),
+            ("IP_REQUESTS_PER_MINUTE", self.ip_requests_per_minute),
+        ] {
+            if per_minute > MAX_PER_MINUTE {
+                return Err(bad(key, "must be at most 60000000 (one a microsecond)"));
+            }
         }
         if self.max_output_tokens == 0 || self.max_output_tokens > 32_000 {
             return Err(bad("MAX_OUTPUT_TOKENS", "must be between 1 and 32000"));
@@ -435,5 +448,11 @@ mod tests {
                 .contains("REDIS_URL")
         );
         assert!(with("mysql_pool_size = \"many\"").is_err());
+        // Faster than one a microsecond: the Redis limiter would refuse every request.
+        let err = with("ip_requests_per_minute = 60000001")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("IP_REQUESTS_PER_MINUTE"), "{err}");
+        assert!(with("ip_requests_per_minute = 60000000").is_ok());
     }
 }

@@ -255,7 +255,7 @@ async fn baselines(
     for (label, streamed) in [
         ("model server alone (baseline)", None),
         (
-            "model server alone, streamed reply (no TCP_NODELAY)",
+            "model server alone, streamed reply",
             Some(Model::streamed()?),
         ),
     ] {

@@ -42,8 +42,7 @@ impl Model {
         Model::start(Reply::json(REPLY))
     }
 
-    /// The reply streamed in 12 chunks, as a real model server sends it. The stub's sockets do
-    /// not set `TCP_NODELAY`, so the tail of each stream waits for the client's delayed ACK.
+    /// The reply streamed in 12 chunks, as a real model server sends it.
     pub fn streamed() -> BenchResult<Model> {
         Model::start(Reply::text(REPLY).chunks(12))
     }

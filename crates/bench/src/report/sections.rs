@@ -95,11 +95,10 @@ fn chat(o: &Options, outcome: &Outcome, head: &str) -> (String, Vec<String>) {
          straight to the model server. Load generator, model server and our server share the \
          same cores, so every number includes the load generator's own cost.\n\n\
          The model server sends its reply as one JSON answer (`Reply::json`, which our adapter \
-         accepts for a streaming request): streamed, the stub's reply costs about 40 ms per \
-         request whatever the load (the \"streamed reply\" rows), because the stub's sockets do \
-         not set `TCP_NODELAY` and the last events of each stream wait for the client's delayed \
-         ACK (Nagle). That stall would hide everything our server does, so it is kept out of \
-         the server runs and shown separately.\n",
+         accepts for a streaming request), one write per request; the \"streamed reply\" rows \
+         show the same model server sending the reply in 12 chunks, as a real one does (both \
+         it and our server set `TCP_NODELAY`, so the last chunks do not wait for a delayed \
+         ACK).\n",
         people = o.people,
         secs = o.seconds
     );
