@@ -507,7 +507,11 @@ pub async fn usage_reports_by_company<S: AllStores + UsageReports>(s: S) {
         "every person's counters starting in March, summed; nobody else"
     );
     let april_used = s.usage_by_person(april).await.unwrap();
-    assert_eq!(april_used, HashMap::from([(ana.id, 1_000)]), "periods stay apart");
+    assert_eq!(
+        april_used,
+        HashMap::from([(ana.id, 1_000)]),
+        "periods stay apart"
+    );
 
     let first = s.company_members(None, 2).await.unwrap();
     let summary: Vec<(CompanyId, Vec<UserId>)> = first

@@ -73,10 +73,7 @@ pub fn router<S: Persistence>(state: AppState<S>) -> Router {
         .route("/billing/checkout", post(routes::billing::checkout::<S>))
         .route("/billing/portal", post(routes::billing::portal::<S>))
         .route("/billing/webhook", post(routes::billing::webhook::<S>))
-        .route(
-            "/companies/{id}/reports",
-            get(routes::reports::months::<S>),
-        )
+        .route("/companies/{id}/reports", get(routes::reports::months::<S>))
         .route(
             "/companies/{id}/reports/{month}",
             get(routes::reports::download::<S>),

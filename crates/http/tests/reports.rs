@@ -61,9 +61,27 @@ async fn server() -> (TestServer, tempfile::TempDir) {
             .unwrap();
     }
     let people = [
-        (11, "gestor@alfa.test", "Gestora Alfa", Role::CompanyManager, Some(ALFA)),
-        (12, "pessoa@alfa.test", "Pessoa Alfa", Role::Employee, Some(ALFA)),
-        (21, "gestor@beta.test", "Gestor Beta", Role::CompanyManager, Some(BETA)),
+        (
+            11,
+            "gestor@alfa.test",
+            "Gestora Alfa",
+            Role::CompanyManager,
+            Some(ALFA),
+        ),
+        (
+            12,
+            "pessoa@alfa.test",
+            "Pessoa Alfa",
+            Role::Employee,
+            Some(ALFA),
+        ),
+        (
+            21,
+            "gestor@beta.test",
+            "Gestor Beta",
+            Role::CompanyManager,
+            Some(BETA),
+        ),
         (31, "solo@test.local", "Solo", Role::Individual, None),
     ];
     for (id, email, name, role, company_id) in people {
@@ -76,7 +94,12 @@ async fn server() -> (TestServer, tempfile::TempDir) {
                 role,
                 company_id,
                 personal_cap: None,
-                plan_id: if company_id.is_some() { "company-basic" } else { "free" }.into(),
+                plan_id: if company_id.is_some() {
+                    "company-basic"
+                } else {
+                    "free"
+                }
+                .into(),
                 locale: Locale::PtBr,
                 disabled: false,
                 created_at: Utc::now(),
@@ -111,7 +134,11 @@ async fn server() -> (TestServer, tempfile::TempDir) {
     )
     .await
     .unwrap();
-    assert_eq!(closed, Outcome::Ran { changed: 2 }, "one report per company");
+    assert_eq!(
+        closed,
+        Outcome::Ran { changed: 2 },
+        "one report per company"
+    );
     let settings = settings(dir.path(), "sample_library_dir = \"\"");
     (TestServer::start(store, settings).await, dir)
 }
@@ -179,7 +206,8 @@ async fn the_manager_and_the_admin_download_the_report_the_rollover_wrote() {
     let page = fetch(&manager, "/manager").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
-        page.body.contains("href=\"/manager/reports/2026-03.csv?company=501\"")
+        page.body
+            .contains("href=\"/manager/reports/2026-03.csv?company=501\"")
             && page.body.contains("Relatórios mensais de uso"),
         "the page lists March's report"
     );
@@ -199,7 +227,10 @@ async fn the_manager_and_the_admin_download_the_report_the_rollover_wrote() {
          total,,,,0\n",
     );
     let page = fetch(&admin, "/manager?company=502").await;
-    assert!(page.body.contains("/manager/reports/2026-03.csv?company=502"));
+    assert!(
+        page.body
+            .contains("/manager/reports/2026-03.csv?company=502")
+    );
     assert_eq!(
         fetch(&admin, own).await.status,
         StatusCode::FORBIDDEN,
@@ -240,10 +271,16 @@ async fn months_that_are_not_months_or_have_no_report_are_refused() {
         ("/manager/reports/2026-13.csv", StatusCode::BAD_REQUEST),
         ("/manager/reports/2026-3.csv", StatusCode::BAD_REQUEST),
         ("/manager/reports/..%2Fsecret.csv", StatusCode::BAD_REQUEST),
-        ("/manager/reports/..%2F..%2Fsecret.csv", StatusCode::BAD_REQUEST),
+        (
+            "/manager/reports/..%2F..%2Fsecret.csv",
+            StatusCode::BAD_REQUEST,
+        ),
         ("/manager/reports/2026-03.txt", StatusCode::NOT_FOUND),
         ("/manager/reports/2026-03", StatusCode::NOT_FOUND),
-        ("/manager/reports/2026-03.csv?company=abc", StatusCode::BAD_REQUEST),
+        (
+            "/manager/reports/2026-03.csv?company=abc",
+            StatusCode::BAD_REQUEST,
+        ),
     ] {
         let answer = fetch(&manager, path).await;
         assert_eq!(answer.status, status, "{path}");
@@ -303,7 +340,11 @@ async fn the_api_lists_and_serves_reports_to_the_same_people() {
     ] {
         let answer = get(path, token.map(String::as_str)).await;
         assert_eq!(answer.status, status, "{path}");
-        assert!(answer.body.starts_with("{\"error\""), "{path}: {}", answer.body);
+        assert!(
+            answer.body.starts_with("{\"error\""),
+            "{path}: {}",
+            answer.body
+        );
     }
     server.stop().await;
 }

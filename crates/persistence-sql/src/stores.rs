@@ -763,14 +763,15 @@ macro_rules! impl_sql_stores {
                         .collect();
                     let mut slot = 0;
                     for (company_id, user_id, email, display_name, role) in rows {
-                        let Some(company_id) = company_id else { continue };
+                        let Some(company_id) = company_id else {
+                            continue;
+                        };
                         while out.get(slot).is_some_and(|c| c.company_id.0 < company_id) {
                             slot += 1;
                         }
                         // A company created after the id query above: left for the next run.
-                        let Some(company) = out
-                            .get_mut(slot)
-                            .filter(|c| c.company_id.0 == company_id)
+                        let Some(company) =
+                            out.get_mut(slot).filter(|c| c.company_id.0 == company_id)
                         else {
                             continue;
                         };

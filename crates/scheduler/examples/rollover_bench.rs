@@ -11,12 +11,12 @@
 //! The last line is for scripts (`cargo xtask bench`):
 //! `rollover_seconds=<s> noop_seconds=<s> companies=<n> employees=<n>`.
 
+use app::reports::FileReports;
 use chrono::{TimeZone, Utc};
 use diesel_async::{AsyncConnection, AsyncMysqlConnection, SimpleAsyncConnection};
 use domain::Period;
 use domain::ports::Clock;
 use persistence_mysql::{MysqlStore, test_support};
-use app::reports::FileReports;
 use scheduler::{Context, Job, run_job};
 use std::fmt::Write;
 use std::time::Instant;

@@ -5,11 +5,11 @@
 //! to retry: it resumes from its saved cursor), 2 the configuration is invalid.
 
 use app::database::{self, Database};
+use app::reports::FileReports;
 use app::settings::Settings;
 use app::system::SystemEnv;
 use clap::{Parser, Subcommand};
 use domain::ports::IdGenerator;
-use app::reports::FileReports;
 use scheduler::schedule::Schedule;
 use scheduler::{Context, Job, JobStore, Outcome, run_job};
 use std::process::ExitCode;

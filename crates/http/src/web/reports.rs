@@ -3,9 +3,9 @@
 //! report is the `ReportService`'s decision (the admin any company's, a manager their own).
 
 use super::*;
+use crate::routes::reports::csv_attachment;
 use axum::extract::{Path, Query, State};
 use domain::CompanyId;
-use crate::routes::reports::csv_attachment;
 use domain::services::reports::report_month;
 
 #[derive(serde::Deserialize)]

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // Each test binary uses a different part.
 
+use app::reports::FileReports;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use contracts::fixtures::{company, user};
 use domain::budget::{ReservationRequest, UsageLedger};
@@ -10,7 +11,6 @@ use domain::plan::{Plan, PlanAudience, PlanCatalog};
 use domain::ports::{Clock, CompanyStore, ReportArchive, StoreResult, UserStore};
 use domain::services::budgets::budget_lines;
 use domain::{Company, CompanyId, Period, ReservationId, Role, User};
-use app::reports::FileReports;
 use scheduler::{Context, Job, JobStore, Outcome, run_job};
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
