@@ -145,7 +145,7 @@ pub async fn invite<S: Persistence>(
         .await
     {
         Ok(created) => created,
-        Err(e) => return back(&path, Err(message(e))),
+        Err(e) => return failed(&signed, &path, e),
     };
     if !state.mailer.is_enabled() {
         return back(&path, Ok(&format!("invited:{secret}")));
@@ -192,6 +192,7 @@ pub async fn remove<S: Persistence>(
     let id = CompanyId(form.company);
     let path = manager_path(&signed, id);
     outcome(
+        &signed,
         &path,
         state
             .companies
@@ -229,6 +230,7 @@ pub async fn set_cap<S: Persistence>(
         },
     };
     outcome(
+        &signed,
         &path,
         state
             .companies
@@ -252,6 +254,7 @@ pub async fn revoke<S: Persistence>(
     let id = CompanyId(form.company);
     let path = manager_path(&signed, id);
     outcome(
+        &signed,
         &path,
         state
             .companies
