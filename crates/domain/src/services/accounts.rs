@@ -4,7 +4,8 @@ use super::{Env, audit};
 use crate::account::check_password_strength;
 use crate::plan::{PlanAudience, PlanCatalog};
 use crate::ports::{
-    AuditLog, PasswordHasher, Session, SessionKind, SessionStore, StoreError, UserQuery, UserStore,
+    AuditLog, CompanyStore, PasswordHasher, Session, SessionKind, SessionStore, StoreError,
+    UserQuery, UserStore,
 };
 use crate::{Actor, CompanyId, Email, Locale, Role, User, UserId};
 use chrono::Duration;
@@ -92,7 +93,7 @@ pub fn check_display_name(name: &str) -> Result<String, AccountError> {
 
 impl<S, H, E> AccountService<S, H, E>
 where
-    S: UserStore + SessionStore + AuditLog,
+    S: UserStore + SessionStore + AuditLog + CompanyStore,
     H: PasswordHasher,
     E: Env,
 {
@@ -354,6 +355,11 @@ where
             return Err(AccountError::InvalidInput(
                 "managers and employees need a company; other roles have none",
             ));
+        }
+        if let Some(company) = company_id
+            && self.store.company_by_id(company).await?.is_none()
+        {
+            return Err(AccountError::NotFound);
         }
         let before = user.role;
         user.role = role;

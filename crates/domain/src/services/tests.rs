@@ -358,6 +358,9 @@ fn role_change_is_audited_and_signs_the_person_out() {
         .expect_user_by_id()
         .returning(|id| ready(Ok(Some(user(id.0, Role::Individual, None)))));
     store
+        .expect_company_by_id()
+        .returning(|id| ready(Ok(Some(company(id.0, 5)))));
+    store
         .expect_update_user()
         .withf(|u| u.role == Role::Employee && u.company_id == Some(CompanyId(5)))
         .times(1)
@@ -381,6 +384,24 @@ fn role_change_is_audited_and_signs_the_person_out() {
         Some(CompanyId(5)),
     ))
     .unwrap();
+}
+
+#[test]
+fn a_role_in_an_unknown_company_is_not_found_and_changes_nothing() {
+    let mut store = MockStore::new();
+    store
+        .expect_user_by_id()
+        .returning(|id| ready(Ok(Some(user(id.0, Role::Individual, None)))));
+    store.expect_company_by_id().returning(|_| ready(Ok(None)));
+    store.expect_update_user().never();
+    let admin = actor(1, Role::PlatformAdmin, None);
+    let set_role = block_on(accounts(store, hasher("")).set_role(
+        &admin,
+        UserId(2),
+        Role::Employee,
+        Some(CompanyId(404)),
+    ));
+    assert_eq!(set_role.unwrap_err(), AccountError::NotFound);
 }
 
 #[test]

@@ -11,7 +11,7 @@ use domain::company::Invitation;
 use domain::plan::{Plan, PlanAudience, TokenPack};
 use domain::ports::SessionKind;
 use domain::services::accounts::NewAccount;
-use domain::services::billing::payer_of;
+use domain::services::billing::{BillingError, payer_of};
 use domain::services::budgets::usage_summary;
 use std::net::SocketAddr;
 
@@ -274,7 +274,7 @@ pub async fn change_password<S: Persistence>(
             let jar = jar.add(session_cookie(issued.token, state.settings.uses_tls()));
             (jar, back("/profile", Ok("password-changed"))).into_response()
         }
-        Err(e) => back("/profile", Err(message(e))),
+        Err(e) => failed(&signed, "/profile", e),
     }
 }
 
@@ -292,6 +292,7 @@ pub async fn change_language<S: Persistence>(
         return back("/profile", Err("unknown language".into()));
     };
     outcome(
+        &signed,
         "/profile",
         state.accounts.set_locale(&signed.actor, locale).await,
         "language-changed",
@@ -365,7 +366,7 @@ pub async fn buy<S: Persistence>(
         .await
     {
         Ok(url) => Redirect::to(&url).into_response(),
-        Err(e) => back("/plans", Err(message(e))),
+        Err(e) => failed(&signed, "/plans", e),
     }
 }
 
@@ -383,7 +384,9 @@ pub async fn manage<S: Persistence>(
     } = submitted;
     match state.billing.portal(&signed.actor).await {
         Ok(url) => Redirect::to(&url).into_response(),
-        Err(e) => back("/plans", Err(message(e))),
+        // Nothing bought yet is no refusal: back to the plans, which say how to buy.
+        Err(e @ BillingError::NoCustomer) => back("/plans", Err(message(e))),
+        Err(e) => failed(&signed, "/plans", e),
     }
 }
 

@@ -124,7 +124,7 @@ pub async fn create_company<S: Persistence>(
             &format!("/admin/companies/{}", company.id),
             Ok("company-created"),
         ),
-        Err(e) => back("/admin", Err(message(e))),
+        Err(e) => failed(&signed, "/admin", e),
     }
 }
 
@@ -164,6 +164,7 @@ pub async fn update_company<S: Persistence>(
     let SignedForm { signed, form } = submitted;
     let path = format!("/admin/companies/{id}");
     outcome(
+        &signed,
         &path,
         state
             .companies
@@ -190,7 +191,7 @@ pub async fn delete_company<S: Persistence>(
         .await
     {
         Ok(()) => back("/admin", Ok("company-deleted")),
-        Err(e) => back(&format!("/admin/companies/{id}"), Err(message(e))),
+        Err(e) => failed(&signed, &format!("/admin/companies/{id}"), e),
     }
 }
 
@@ -216,6 +217,7 @@ pub async fn set_role<S: Persistence>(
     };
     let company = form.company.trim().parse::<i64>().ok().map(CompanyId);
     outcome(
+        &signed,
         "/admin",
         state
             .accounts
@@ -237,6 +239,7 @@ pub async fn set_disabled<S: Persistence>(
 ) -> Response {
     let SignedForm { signed, form } = submitted;
     outcome(
+        &signed,
         "/admin",
         state
             .accounts
@@ -259,6 +262,7 @@ pub async fn assign_plan<S: Persistence>(
 ) -> Response {
     let SignedForm { signed, form } = submitted;
     outcome(
+        &signed,
         "/admin",
         state
             .accounts
@@ -288,6 +292,7 @@ async fn grant<S: Persistence>(
         );
     };
     outcome(
+        signed,
         path,
         state
             .billing

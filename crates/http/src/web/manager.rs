@@ -38,12 +38,10 @@ fn invitation_link(public_url: &str, secret: &str) -> String {
     format!("{}/invite/{secret}", public_url.trim_end_matches('/'))
 }
 
-/// The company the signed-in person manages (their own), or the one an admin asked for.
+/// The company asked for with `?company=`, else the person's own. The service decides whether
+/// they may see it: another company's manager gets 404, like any unknown company.
 fn company_of(signed: &Signed, asked: Option<i64>) -> Option<CompanyId> {
-    match signed.user.role {
-        Role::PlatformAdmin => asked.map(CompanyId),
-        _ => signed.user.company_id,
-    }
+    asked.map(CompanyId).or(signed.user.company_id)
 }
 
 pub async fn manager_page<S: Persistence>(
@@ -149,7 +147,7 @@ pub async fn invite<S: Persistence>(
         .await
     {
         Ok(created) => created,
-        Err(e) => return back(&path, Err(message(e))),
+        Err(e) => return failed(&signed, &path, e),
     };
     if !state.mailer.is_enabled() {
         return back(&path, Ok(&format!("invited:{secret}")));
@@ -196,6 +194,7 @@ pub async fn remove<S: Persistence>(
     let id = CompanyId(form.company);
     let path = manager_path(&signed, id);
     outcome(
+        &signed,
         &path,
         state
             .companies
@@ -233,6 +232,7 @@ pub async fn set_cap<S: Persistence>(
         },
     };
     outcome(
+        &signed,
         &path,
         state
             .companies
@@ -256,6 +256,7 @@ pub async fn revoke<S: Persistence>(
     let id = CompanyId(form.company);
     let path = manager_path(&signed, id);
     outcome(
+        &signed,
         &path,
         state
             .companies

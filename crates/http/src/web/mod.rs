@@ -281,11 +281,28 @@ fn back(path: &str, outcome: Result<&str, String>) -> Response {
     Redirect::to(&format!("{path}{separator}{query}")).into_response()
 }
 
-/// Redirects back to `path` with `notice` when the action succeeded, or with its error.
-fn outcome<T, E: Into<ApiError>>(path: &str, result: Result<T, E>, notice: &str) -> Response {
+/// Redirects back to `path` with `notice` when the action succeeded; see [`failed`] otherwise.
+fn outcome<T, E: Into<ApiError>>(
+    signed: &Signed,
+    path: &str,
+    result: Result<T, E>,
+    notice: &str,
+) -> Response {
     match result {
         Ok(_) => back(path, Ok(notice)),
-        Err(e) => back(path, Err(message(e))),
+        Err(e) => failed(signed, path, e),
+    }
+}
+
+/// A refused action (403: not theirs to do; 404: an id that is unknown or another company's)
+/// gets the error page with that status, saying no more than a page they may not open would.
+/// Any other error is about the input of an action they may do: back to `path` with the message.
+fn failed(signed: &Signed, path: &str, e: impl Into<ApiError>) -> Response {
+    let e = e.into();
+    if matches!(e.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) {
+        api_error_page(&signed.context(&Notice::default()), e)
+    } else {
+        back(path, Err(e.message))
     }
 }
 

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod db;
+
 use app::settings::Settings;
 use persistence_sqlite::SqliteStore;
 use reqwest::StatusCode;
