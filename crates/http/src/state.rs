@@ -52,7 +52,7 @@ pub struct AppState<S> {
     pub chat: Chat<S>,
     pub billing: Billing<S>,
     /// The usage reports the scheduler writes under the data directory.
-    pub reports: ReportService<FileReports, S, SystemEnv>,
+    pub reports: ReportService<FileReports, S, S, SystemEnv>,
 }
 
 impl<S> Clone for AppState<S> {
@@ -115,6 +115,7 @@ impl<S: Persistence> AppState<S> {
         let reports = ReportService {
             archive: Arc::new(FileReports::new(&settings.data_dir)),
             audit: store.clone(),
+            companies: store.clone(),
             env: env.clone(),
         };
         let settings = Arc::new(settings);

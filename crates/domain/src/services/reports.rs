@@ -2,7 +2,7 @@
 //! and who may download it (the platform admin for any company, a manager for their own).
 
 use super::{Env, audit};
-use crate::ports::{AuditLog, CompanyMembers, ReportArchive, StoreError};
+use crate::ports::{AuditLog, CompanyMembers, CompanyStore, ReportArchive, StoreError};
 use crate::{Actor, CompanyId, Period, Role, UserId};
 use chrono::{TimeZone, Utc};
 use std::collections::HashMap;
@@ -90,36 +90,45 @@ fn push_field(out: &mut String, field: &str) {
 }
 
 /// Lists and serves the stored reports, refusing anyone but the admin and the company's manager.
-pub struct ReportService<R, A, E> {
+pub struct ReportService<R, A, C, E> {
     pub archive: Arc<R>,
     pub audit: Arc<A>,
+    pub companies: Arc<C>,
     pub env: Arc<E>,
 }
 
-impl<R, A, E> Clone for ReportService<R, A, E> {
+impl<R, A, C, E> Clone for ReportService<R, A, C, E> {
     fn clone(&self) -> Self {
         ReportService {
             archive: self.archive.clone(),
             audit: self.audit.clone(),
+            companies: self.companies.clone(),
             env: self.env.clone(),
         }
     }
 }
 
-impl<R, A, E> ReportService<R, A, E>
+impl<R, A, C, E> ReportService<R, A, C, E>
 where
     R: ReportArchive,
     A: AuditLog,
+    C: CompanyStore,
     E: Env,
 {
-    fn authorise(actor: &Actor, company: CompanyId) -> Result<(), ReportError> {
-        if actor.can_manage_company(company) {
-            Ok(())
-        } else if actor.role == Role::CompanyManager {
-            Err(ReportError::NotFound)
-        } else {
-            Err(ReportError::Forbidden)
+    async fn authorise(&self, actor: &Actor, company: CompanyId) -> Result<(), ReportError> {
+        if !actor.can_manage_company(company) {
+            return Err(if actor.role == Role::CompanyManager {
+                ReportError::NotFound
+            } else {
+                ReportError::Forbidden
+            });
         }
+        // The admin may name any company, but only one that exists.
+        self.companies
+            .company_by_id(company)
+            .await?
+            .map(|_| ())
+            .ok_or(ReportError::NotFound)
     }
 
     /// Months with a report for the company, newest first.
@@ -128,7 +137,7 @@ where
         actor: &Actor,
         company: CompanyId,
     ) -> Result<Vec<String>, ReportError> {
-        Self::authorise(actor, company)?;
+        self.authorise(actor, company).await?;
         Ok(self.archive.list_reports(company).await?)
     }
 
@@ -140,7 +149,7 @@ where
         company: CompanyId,
         period: Period,
     ) -> Result<Vec<u8>, ReportError> {
-        Self::authorise(actor, company)?;
+        self.authorise(actor, company).await?;
         let csv = self
             .archive
             .get_report(company, period)
@@ -162,7 +171,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::{Member, MockAuditLog, MockReportArchive};
+    use crate::ports::{Member, MockAuditLog, MockCompanyStore, MockReportArchive};
     use crate::services::tests::{TestEnv, ready};
     use futures::executor::block_on;
     use std::sync::atomic::AtomicI64;
@@ -176,13 +185,27 @@ mod tests {
         }
     }
 
+    /// Company 9 exists; no other does.
     fn service(
         archive: MockReportArchive,
         audit: MockAuditLog,
-    ) -> ReportService<MockReportArchive, MockAuditLog, TestEnv> {
+    ) -> ReportService<MockReportArchive, MockAuditLog, MockCompanyStore, TestEnv> {
+        let mut companies = MockCompanyStore::new();
+        companies.expect_company_by_id().returning(|id| {
+            ready(Ok((id == CompanyId(9)).then(|| crate::Company {
+                id,
+                name: "Nove".into(),
+                seat_limit: 5,
+                plan_id: "company-basic".into(),
+                system_prompt: None,
+                created_at: Utc::now(),
+                billing_period: None,
+            })))
+        });
         ReportService {
             archive: Arc::new(archive),
             audit: Arc::new(audit),
+            companies: Arc::new(companies),
             env: Arc::new(TestEnv {
                 next: AtomicI64::new(1),
             }),
@@ -298,6 +321,14 @@ mod tests {
                 CompanyId(9),
                 report_month("2026-02").unwrap()
             )),
+            Err(ReportError::NotFound)
+        );
+        // The admin naming a company that does not exist: not found, the archive never asked.
+        assert_eq!(
+            block_on(
+                service(MockReportArchive::new(), MockAuditLog::new())
+                    .months(&actor(Role::PlatformAdmin, None), CompanyId(8))
+            ),
             Err(ReportError::NotFound)
         );
     }

@@ -125,6 +125,11 @@ pub const CASES: &[Case] = &[
     get("/manager", "/manager", &[Manager, OtherManager]),
     get("/manager", "/manager?company={alfa}", ALFA),
     // The API's reads.
+    get(
+        "/api/v1/companies/{id}/reports",
+        "/api/v1/companies/{alfa}/reports",
+        ALFA,
+    ),
     get("/api/v1/me", "/api/v1/me", SIGNED),
     get("/api/v1/chat/history", "/api/v1/chat/history", SIGNED),
     get(
@@ -340,4 +345,12 @@ pub const CASES: &[Case] = &[
     outside("GET", "/api/v1/openapi.json", "openapi.rs"),
     outside("POST", "/api/v1/auth/token", "server.rs, limits.rs"),
     outside("POST", "/api/v1/billing/webhook", "billing.rs"),
+    // Report downloads need a report the scheduler wrote: reports.rs writes one with the real
+    // job and tries every role on both routes.
+    outside("GET", "/manager/reports/{file}", "reports.rs"),
+    outside(
+        "GET",
+        "/api/v1/companies/{id}/reports/{month}",
+        "reports.rs",
+    ),
 ];
