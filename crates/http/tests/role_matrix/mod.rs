@@ -337,7 +337,6 @@ async fn fixture(side: &AppState<SqliteStore>) -> (BTreeMap<Who, User>, Fixture)
             plan_id: "company-basic".into(),
             system_prompt: None,
         };
-        let actor = actor.clone();
         async move { side.companies.create(&actor, &draft).await.unwrap().id }
     };
     let (alfa, beta, doomed) = (
