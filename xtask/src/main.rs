@@ -1,6 +1,6 @@
 //! Developer tasks, run as `cargo xtask <task>` (see `.cargo/config.toml`).
 //!
-//! - `test`: the whole test suite, with MySQL and Redis (started if installed but stopped) and
+//! - `test [--slow]`: the test suite (`--slow` adds the long fault-injection tests), with MySQL and Redis (started if installed but stopped) and
 //!   the document tools the ingestion tests need. Under `CI=true` a missing service fails the
 //!   run; elsewhere the run says loudly what it skipped.
 //! - `migrate`: apply database migrations for the configured `DATABASE_URL`.
@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         Some("soak") => bench::soak(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test [cargo test args…] | migrate | seed-demo | \
+                "usage: cargo xtask <test [--slow] [cargo test args…] | migrate | seed-demo | \
                  bench [--seconds N] [--parts chat,me,signin,inside,limiter,extraction,rollover] … | \
                  soak [--minutes N] [--rate N] [--backends sqlite,mysql]>"
             );
@@ -240,11 +240,22 @@ fn test(extra: &[String]) -> Result<(), String> {
             "\n!!!! could not install test tools ({e}); tests needing them will say SKIPPED !!!!\n"
         );
     }
+    // `--slow` adds the tests marked `#[ignore]` for their length (the MySQL outage).
+    let slow = extra.iter().any(|a| a == "--slow");
+    let extra: Vec<&String> = extra.iter().filter(|a| *a != "--slow").collect();
     let mut cmd = Command::new(env!("CARGO"));
     if installed("cargo-nextest") {
         cmd.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+        if slow {
+            cmd.args(["--run-ignored", "all"]);
+        }
+        cmd.args(extra);
     } else {
-        cmd.args(["test", "--workspace", "--no-fail-fast"]);
+        cmd.args(["test", "--workspace", "--no-fail-fast"])
+            .args(extra);
+        if slow {
+            cmd.args(["--", "--include-ignored"]);
+        }
     }
-    run(cmd.args(extra))
+    run(&mut cmd)
 }

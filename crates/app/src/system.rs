@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use domain::ports::{Clock, IdGenerator, Secrets};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 
 /// Milliseconds since 2024-01-01, the epoch of our ids.
 const ID_EPOCH_MS: i64 = 1_704_067_200_000;
@@ -14,18 +14,21 @@ const SEQUENCE_BITS: u32 = 14;
 
 /// Clock, id generator and secret source of a running process.
 ///
-/// Ids are `milliseconds since 2024 << 14 | sequence`: ordered by time (so "newest first" is
-/// "largest id first"), unique across instances with overwhelming probability (the sequence
-/// starts at a random value per process), and below 2^53 until about 2032 so JavaScript clients
-/// read them exactly.
+/// Ids are about `milliseconds since 2024 << 14`, plus a random per-process offset below 2^14,
+/// and strictly increasing within the process (the last id + 1 when the clock has not moved on):
+/// ordered by time, so "newest first" is "largest id first" and the two messages of a turn keep
+/// their order; unique across instances with high probability (the offsets differ); and below
+/// 2^53 until about 2032 so JavaScript clients read them exactly.
 pub struct SystemEnv {
-    sequence: AtomicU64,
+    offset: i64,
+    last: AtomicI64,
 }
 
 impl Default for SystemEnv {
     fn default() -> Self {
         SystemEnv {
-            sequence: AtomicU64::new(rand::rng().next_u64()),
+            offset: (rand::rng().next_u64() & ((1 << SEQUENCE_BITS) - 1)) as i64,
+            last: AtomicI64::new(0),
         }
     }
 }
@@ -39,8 +42,18 @@ impl Clock for SystemEnv {
 impl IdGenerator for SystemEnv {
     fn next_id(&self) -> i64 {
         let millis = (Utc::now().timestamp_millis() - ID_EPOCH_MS).max(0);
-        let sequence = self.sequence.fetch_add(1, Ordering::Relaxed) & ((1 << SEQUENCE_BITS) - 1);
-        (millis << SEQUENCE_BITS) | sequence as i64
+        let now = (millis << SEQUENCE_BITS) + self.offset;
+        let mut last = self.last.load(Ordering::Relaxed);
+        loop {
+            let next = now.max(last + 1);
+            match self
+                .last
+                .compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => return next,
+                Err(current) => last = current,
+            }
+        }
     }
 }
 
@@ -68,8 +81,10 @@ mod tests {
     #[test]
     fn ids_are_unique_and_increasing_across_milliseconds() {
         let env = SystemEnv::default();
-        let ids: Vec<i64> = (0..10_000).map(|_| env.next_id()).collect();
+        // More ids than the low bits hold, so some milliseconds see many.
+        let ids: Vec<i64> = (0..100_000).map(|_| env.next_id()).collect();
         assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len());
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "strictly increasing");
         assert!(ids.iter().all(|&id| id > 0 && id < (1_i64 << 53)));
     }
 

@@ -1,5 +1,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use domain::MessageId;
 use domain::budget::{BudgetLine, ReservationRequest, Subject};
+use domain::conversation::{Author, SealedMessage};
 use domain::{Company, CompanyId, Email, Locale, Period, ReservationId, Role, User, UserId};
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -59,5 +61,17 @@ pub fn request(amount: u64, lines: Vec<BudgetLine>) -> ReservationRequest {
         amount,
         lines,
         expires_at: t0() + Duration::minutes(5),
+    }
+}
+
+/// A sealed message of `user` (the "sealed" bytes are whatever the test says).
+pub fn message(user: UserId, author: Author, sealed: &[u8]) -> SealedMessage {
+    SealedMessage {
+        id: MessageId(id()),
+        user_id: user,
+        author,
+        sealed: sealed.to_vec(),
+        created_at: t0(),
+        tokens: 42,
     }
 }

@@ -1,10 +1,11 @@
 //! Contract cases for the usage ledger: the no-overspend invariant (rule 2) and the shape of
 //! reservation, settlement and reclaim, identical on every adapter.
 
-use crate::fixtures::{id, line, request, t0};
+use crate::fixtures::{id, line, message, request, t0};
 use crate::stores::AllStores;
 use chrono::Duration;
 use domain::budget::*;
+use domain::conversation::Author;
 use domain::{CompanyId, Period, ReservationId, UserId};
 
 fn me() -> Subject {
@@ -124,6 +125,54 @@ pub async fn ledger_topups_after_allowance<S: AllStores>(s: S) {
         .await
         .unwrap_err();
     assert_eq!(err, LedgerError::InsufficientBudget { subject: who });
+}
+
+/// A turn's charge and its messages land together; a turn whose reservation was already
+/// reclaimed stores its messages and charges nothing.
+pub async fn ledger_settle_turn_charges_and_stores_together<S: AllStores>(s: S) {
+    let person = UserId(id());
+    let who = Subject::User(person);
+    let r = s
+        .reserve(request(100, vec![line(who, Some(1_000), false)]))
+        .await
+        .unwrap();
+    let exchange = [
+        message(person, Author::User, b"question"),
+        message(person, Author::Assistant, b"answer"),
+    ];
+    assert!(s.settle_turn(r.id, 60, &exchange).await.unwrap());
+    assert_eq!(
+        s.counter(who, period_key()).await.unwrap(),
+        Counter {
+            used: 60,
+            reserved: 0
+        }
+    );
+    assert_eq!(s.messages_page(person, None, 10).await.unwrap().len(), 2);
+
+    let late = s
+        .reserve(request(100, vec![line(who, Some(1_000), false)]))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.reclaim_expired(t0() + Duration::days(1)).await.unwrap(),
+        1
+    );
+    let exchange = [
+        message(person, Author::User, b"again"),
+        message(person, Author::Assistant, b"late answer"),
+    ];
+    assert!(!s.settle_turn(late.id, 60, &exchange).await.unwrap());
+    assert_eq!(s.counter(who, period_key()).await.unwrap().used, 60);
+    assert_eq!(s.messages_page(person, None, 10).await.unwrap().len(), 4);
+    // Stored once: the same messages again are refused and charge nothing.
+    let again = s
+        .reserve(request(100, vec![line(who, Some(1_000), false)]))
+        .await
+        .unwrap();
+    assert!(s.settle_turn(again.id, 60, &exchange).await.is_err());
+    assert_eq!(s.counter(who, period_key()).await.unwrap().used, 60);
+    assert_eq!(s.messages_page(person, None, 10).await.unwrap().len(), 4);
 }
 
 pub async fn ledger_settle_once<S: AllStores>(s: S) {

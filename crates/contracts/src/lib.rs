@@ -28,6 +28,7 @@ macro_rules! store_contract_tests {
             sessions_lifecycle, audit_newest_first, conversations_page_and_delete,
             library_replace_is_whole, ledger_reserve_and_settle, ledger_insufficient_changes_nothing,
             ledger_all_lines_or_nothing, ledger_topups_after_allowance, ledger_settle_once,
+            ledger_settle_turn_charges_and_stores_together,
             ledger_reclaims_expired, ledger_periods_are_independent, ledger_topup_adjustments,
             ledger_duplicate_reservation, ledger_concurrent_reservations_never_overspend,
             ledger_counters_in_period, job_leases_exclusive_and_taken_over,

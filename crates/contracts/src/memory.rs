@@ -303,14 +303,7 @@ impl AuditLog for MemoryStore {
 
 impl ConversationStore for MemoryStore {
     async fn insert_messages(&self, messages: &[SealedMessage]) -> StoreResult<()> {
-        let mut s = self.state();
-        if messages.iter().any(|m| s.messages.contains_key(&m.id)) {
-            return Err(StoreError::Conflict("messages.id".into()));
-        }
-        for m in messages {
-            s.messages.insert(m.id, m.clone());
-        }
-        Ok(())
+        insert_messages(&mut self.state(), messages)
     }
 
     async fn messages_page(
@@ -431,25 +424,19 @@ impl UsageLedger for MemoryStore {
     }
 
     async fn settle(&self, id: ReservationId, actual: u64) -> Result<bool, LedgerError> {
+        Ok(settle(&mut self.state(), id, actual))
+    }
+
+    async fn settle_turn(
+        &self,
+        id: ReservationId,
+        actual: u64,
+        messages: &[SealedMessage],
+    ) -> Result<bool, LedgerError> {
+        // One lock for both: the same all-or-nothing as the SQL adapters' transaction.
         let mut s = self.state();
-        let Some(reservation) = s.reservations.remove(&id) else {
-            return Ok(false);
-        };
-        for part in &reservation.parts {
-            let (charge_allowance, charge_topup) = charge_part(part, actual);
-            let counter = s
-                .counters
-                .entry((part.subject, part.period_key))
-                .or_default();
-            counter.reserved -= part.from_allowance;
-            counter.used += charge_allowance;
-            if part.from_topup > 0 {
-                let topup = s.topups.entry(part.subject).or_default();
-                topup.reserved -= part.from_topup;
-                topup.balance -= charge_topup;
-            }
-        }
-        Ok(true)
+        insert_messages(&mut s, messages).map_err(|e| LedgerError::Unavailable(e.to_string()))?;
+        Ok(settle(&mut s, id, actual))
     }
 
     async fn reclaim_expired(&self, now: DateTime<Utc>) -> Result<u64, LedgerError> {
@@ -635,4 +622,36 @@ impl UsageReports for MemoryStore {
             })
             .collect())
     }
+}
+
+/// Charges `actual` of reservation `id` and releases the rest; `false` when it is gone.
+fn settle(s: &mut State, id: ReservationId, actual: u64) -> bool {
+    let Some(reservation) = s.reservations.remove(&id) else {
+        return false;
+    };
+    for part in &reservation.parts {
+        let (charge_allowance, charge_topup) = charge_part(part, actual);
+        let counter = s
+            .counters
+            .entry((part.subject, part.period_key))
+            .or_default();
+        counter.reserved -= part.from_allowance;
+        counter.used += charge_allowance;
+        if part.from_topup > 0 {
+            let topup = s.topups.entry(part.subject).or_default();
+            topup.reserved -= part.from_topup;
+            topup.balance -= charge_topup;
+        }
+    }
+    true
+}
+
+fn insert_messages(s: &mut State, messages: &[SealedMessage]) -> StoreResult<()> {
+    if messages.iter().any(|m| s.messages.contains_key(&m.id)) {
+        return Err(StoreError::Conflict("messages.id".into()));
+    }
+    for m in messages {
+        s.messages.insert(m.id, m.clone());
+    }
+    Ok(())
 }

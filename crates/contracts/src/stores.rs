@@ -1,8 +1,8 @@
 //! Contract cases for the store ports. Each takes a fresh, empty store.
 
-use crate::fixtures::{company, id, t0, user};
+use crate::fixtures::{company, id, message, t0, user};
 use chrono::Duration;
-use domain::conversation::{Author, SealedMessage};
+use domain::conversation::Author;
 use domain::library::{Document, Passage};
 use domain::ports::*;
 use domain::*;
@@ -347,17 +347,6 @@ fn invitation(company: CompanyId, email: &str, minutes: i64) -> Invitation {
         created_at: t0(),
         expires_at: t0() + Duration::minutes(minutes),
         accepted_at: None,
-    }
-}
-
-fn message(user: UserId, author: Author, sealed: &[u8]) -> SealedMessage {
-    SealedMessage {
-        id: MessageId(id()),
-        user_id: user,
-        author,
-        sealed: sealed.to_vec(),
-        created_at: t0(),
-        tokens: 42,
     }
 }
 

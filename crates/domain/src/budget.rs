@@ -165,6 +165,17 @@ pub trait UsageLedger: Send + Sync + 'static {
         actual: u64,
     ) -> impl Future<Output = Result<bool, LedgerError>> + Send;
 
+    /// [`settle`](Self::settle), and the turn's messages stored in the same transaction: after a
+    /// crash a turn is either charged and saved, or neither (its reservation then expires and is
+    /// reclaimed). The messages are stored even when the reservation is already gone (reclaimed
+    /// during a very long reply): the person got the answer. Returns what `settle` returns.
+    fn settle_turn(
+        &self,
+        id: ReservationId,
+        actual: u64,
+        messages: &[crate::conversation::SealedMessage],
+    ) -> impl Future<Output = Result<bool, LedgerError>> + Send;
+
     /// Releases every reservation whose lease ended before `now`; returns how many.
     fn reclaim_expired(
         &self,

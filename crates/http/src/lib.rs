@@ -86,7 +86,6 @@ pub fn router<S: Persistence>(state: AppState<S>) -> Router {
         )
         .fallback(routes::api::not_found);
     let limited = Router::new()
-        .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz::<S>))
         .route("/metrics", get(metrics::scrape::<S>))
         .nest("/api/v1", api)
@@ -107,6 +106,9 @@ pub fn router<S: Persistence>(state: AppState<S>) -> Router {
             state.clone(),
             limits::per_ip::<S>,
         ))
+        // Liveness is outside the per-address limit: a load balancer's probes must not be
+        // refused when its address is busy or the shared limiter is down.
+        .route("/healthz", get(routes::health::healthz))
         .route_layer(axum::middleware::from_fn(metrics::track))
         .with_state(state.clone());
     security::layers(app, &state.settings)

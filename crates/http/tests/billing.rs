@@ -7,7 +7,6 @@
 mod support;
 
 use billing_stripe::stub::StripeStub;
-use billing_stripe::webhook::sign;
 use botpsicologo::state::AppState;
 use domain::budget::{Subject, UsageLedger};
 use domain::ports::{AuditLog, SessionKind, UserStore};
@@ -15,6 +14,7 @@ use domain::{Email, Locale, UserId};
 use persistence_sqlite::SqliteStore;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use support::stripe::{deliver_signed, event, pack_paid};
 use support::{ADMIN_EMAIL, ADMIN_PASSWORD, FetchJson, TestServer, settings, sign_up};
 
 const SECRET: &str = "whsec_test_secret";
@@ -65,17 +65,7 @@ async fn setup(api_base: Option<&str>) -> Setup {
 
 impl Setup {
     async fn deliver_at(&self, payload: &Value, secret: &str, timestamp: i64) -> StatusCode {
-        let body = serde_json::to_vec(payload).unwrap();
-        self.server
-            .client
-            .post(self.server.url("/api/v1/billing/webhook"))
-            .header("stripe-signature", sign(&body, secret, timestamp))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap()
-            .status()
+        deliver_signed(&self.server, payload, secret, timestamp).await
     }
 
     async fn deliver(&self, payload: &Value) -> StatusCode {
@@ -127,15 +117,6 @@ impl Setup {
             .await
             .unwrap()
     }
-}
-
-fn event(id: &str, kind: &str, created: i64, object: Value) -> Value {
-    json!({
-        "id": id, "object": "event", "api_version": "2024-06-20", "created": created,
-        "livemode": false, "pending_webhooks": 1, "type": kind,
-        "request": {"id": null, "idempotency_key": null},
-        "data": {"object": object}
-    })
 }
 
 fn metadata(person: UserId, item: &str) -> Value {
@@ -195,20 +176,6 @@ fn subscription(
                 "id": "si_1", "object": "subscription_item", "quantity": 1,
                 "price": {"id": price, "object": "price"}
             }]}
-        }),
-    )
-}
-
-fn pack_paid(id: &str, payer: &str, payment: &str) -> Value {
-    event(
-        id,
-        "checkout.session.completed",
-        chrono::Utc::now().timestamp(),
-        json!({
-            "id": format!("cs_{id}"), "object": "checkout.session", "mode": "payment",
-            "customer": "cus_person", "payment_intent": payment, "payment_status": "paid",
-            "status": "complete", "amount_total": 1990, "currency": "brl",
-            "metadata": {"payer": payer, "kind": "pack", "item": "pack-100k"}
         }),
     )
 }

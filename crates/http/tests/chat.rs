@@ -5,51 +5,14 @@
 
 mod support;
 
-use app::settings::Settings;
-use botpsicologo::state::AppState;
-use domain::Locale;
-use domain::library::{DocFormat, ExtractedDocument, TextBlock};
-use domain::ports::Persistence;
 use model_openai::stub::{Reply, StubServer};
 use persistence_sqlite::SqliteStore;
 use serde_json::{Value, json};
 use std::time::Duration;
-use support::{FetchJson, TestServer, settings, sign_up};
+use support::chat::{PASSWORD, TINY_PLANS, model_settings, plans_with, prepare, say, usage};
+use support::{FetchJson, TestServer, settings};
 
 const PERSON: &str = "pessoa@test.local";
-const PASSWORD: &str = "person-password-123";
-
-const SLEEP_TEXT: &str = "Manter horários regulares para dormir e acordar ajuda o corpo a \
-regular o sono. Evite telas na hora antes de deitar e prefira uma luz fraca.";
-
-/// Signs up the person (pt-BR, or en for `@en.` addresses) and adds a one-page document.
-async fn prepare<S: Persistence>(store: S, settings: &Settings, people: &[&str]) {
-    let state = AppState::new(store, settings.clone()).expect("state");
-    for email in people {
-        let locale = if email.contains("@en.") {
-            Locale::En
-        } else {
-            Locale::PtBr
-        };
-        sign_up(&state, email, PASSWORD, locale).await;
-    }
-    state
-        .library
-        .ingest("guia-do-sono.txt", SLEEP_TEXT.as_bytes(), || async {
-            Ok(ExtractedDocument {
-                title: Some("Guia do sono".into()),
-                format: DocFormat::Text,
-                pages: 1,
-                blocks: vec![TextBlock {
-                    page: Some(1),
-                    heading: None,
-                    text: SLEEP_TEXT.into(),
-                }],
-            })
-        })
-        .await
-        .expect("ingest");
-}
 
 /// A fresh SQLite server with `extra` settings, the person signed up and the library seeded.
 async fn server(dir: &std::path::Path, extra: &str) -> TestServer {
@@ -62,30 +25,6 @@ async fn server(dir: &std::path::Path, extra: &str) -> TestServer {
     )
     .await;
     TestServer::start(SqliteStore::open(&db).await.unwrap(), settings).await
-}
-
-fn model_settings(stub: &StubServer, retries: u32) -> String {
-    format!(
-        "llm_base_url = {:?}\nllm_model = \"stub\"\nllm_first_token_timeout_ms = 400\nllm_idle_timeout_ms = 400\nllm_max_retries = {retries}\n",
-        stub.base_url
-    )
-}
-
-async fn say(server: &TestServer, token: &str, message: &str) -> (u16, Value) {
-    let response = server
-        .client
-        .post(server.url("/api/v1/chat"))
-        .bearer_auth(token)
-        .json(&json!({ "message": message }))
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
-}
-
-async fn usage(server: &TestServer, token: &str) -> Value {
-    let me: Value = server.me(token).await.json().await.unwrap();
-    me["usage"].clone()
 }
 
 async fn history(server: &TestServer, token: &str, query: &str) -> Value {
@@ -333,22 +272,6 @@ async fn a_failure_mid_stream_ends_the_event_stream_with_an_error_and_costs_noth
     server.stop().await;
 }
 
-const TINY_PLANS: &str = r#"
-[plans]
-default_individual = "free"
-default_company = "company-basic"
-[[plans.plans]]
-id = "free"
-name = "Gratuito"
-audience = "individual"
-monthly_tokens = 5
-[[plans.plans]]
-id = "company-basic"
-name = "Empresa"
-audience = "company"
-tokens_per_seat = 100000
-"#;
-
 #[tokio::test]
 async fn over_budget_is_refused_clearly_but_the_crisis_answer_is_always_given() {
     let dir = tempfile::tempdir().unwrap();
@@ -512,11 +435,6 @@ async fn bad_requests_are_refused_clearly_and_change_nothing() {
     );
     assert_eq!(history(&server, &token, "").await["messages"], json!([]));
     server.stop().await;
-}
-
-/// Plans giving individuals `tokens` a month.
-fn plans_with(tokens: u64) -> String {
-    TINY_PLANS.replace("monthly_tokens = 5", &format!("monthly_tokens = {tokens}"))
 }
 
 /// What one turn costs with these settings (same prompt, empty history), measured on SQLite.

@@ -3,28 +3,19 @@
 
 mod support;
 
-use app::settings::Settings;
 use botpsicologo::state::AppState;
 use domain::Locale;
 use domain::budget::UsageLedger;
 use model_openai::stub::{Reply, StubServer};
 use persistence_sqlite::SqliteStore;
 use serde_json::{Value, json};
-use std::process::{Command, Stdio};
 use std::time::Duration;
-use support::{ADMIN_EMAIL, ADMIN_PASSWORD, FetchJson, TestServer, sign_up};
+use support::process::ServerProcess;
+use support::{FetchJson, TestServer, sign_up};
 
 const PERSON: &str = "pessoa@test.local";
 const PASSWORD: &str = "person-password-123";
 const LEASE_SECS: u64 = 2;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_server_leaves_no_charge_once_its_lease_expires() {
@@ -37,46 +28,21 @@ async fn a_killed_server_leaves_no_charge_once_its_lease_expires() {
     .await;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("crash.db").display().to_string();
-    let port = free_port();
-    let env = [
-        ("BIND_ADDR", format!("127.0.0.1:{port}")),
-        ("DATA_DIR", dir.path().display().to_string()),
-        ("DATABASE_URL", format!("sqlite://{db}")),
-        ("ADMIN_EMAIL", ADMIN_EMAIL.to_string()),
-        ("ADMIN_PASSWORD", ADMIN_PASSWORD.to_string()),
-        ("LLM_BASE_URL", stub.base_url.clone()),
-        ("LLM_IDLE_TIMEOUT_MS", "120000".to_string()),
-        ("RESERVATION_LEASE_SECS", LEASE_SECS.to_string()),
-    ];
-    let overrides: String = env
-        .iter()
-        .map(|(k, v)| match v.parse::<u64>() {
-            Ok(n) => format!("{} = {n}\n", k.to_lowercase()),
-            Err(_) => format!("{} = {v:?}\n", k.to_lowercase()),
-        })
-        .collect();
-    let settings = Settings::with_overrides(&overrides).unwrap();
+    let mut child = ServerProcess::new(
+        dir.path(),
+        &[
+            ("DATABASE_URL", format!("sqlite://{db}")),
+            ("LLM_BASE_URL", stub.base_url.clone()),
+            ("LLM_IDLE_TIMEOUT_MS", "120000".to_string()),
+            ("RESERVATION_LEASE_SECS", LEASE_SECS.to_string()),
+        ],
+    );
+    let settings = child.settings();
     let state = AppState::new(SqliteStore::open(&db).await.unwrap(), settings.clone()).unwrap();
     sign_up(&state, PERSON, PASSWORD, Locale::PtBr).await;
-
-    let mut child = Command::new(env!("CARGO_BIN_EXE_botpsicologo"))
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    child.start().await;
     let client = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut up = false;
-    for _ in 0..200 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok() {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(up, "server did not start");
+    let base = child.base.clone();
     let token: Value = client
         .post(format!("{base}/api/v1/auth/token"))
         .json(&json!({ "email": PERSON, "password": PASSWORD }))
@@ -101,8 +67,7 @@ async fn a_killed_server_leaves_no_charge_once_its_lease_expires() {
         .await;
     assert!(me["usage"]["reserved"].as_u64().unwrap() > 0, "{me}");
 
-    child.kill().unwrap(); // SIGKILL: no shutdown code runs
-    child.wait().unwrap();
+    child.kill(); // SIGKILL: no shutdown code runs
     drop(stream);
 
     // Before the lease expires the reservation still holds; after it, it is reclaimed.

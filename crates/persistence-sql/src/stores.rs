@@ -910,10 +910,12 @@ macro_rules! impl_sql_stores {
                     .await
                 }
 
+                /// Settles reservation `id` and stores the turn's `exchange`, in one transaction.
                 async fn try_settle(
                     &self,
                     id: ReservationId,
                     actual: u64,
+                    exchange: &[MessageRow],
                 ) -> Result<bool, TxError> {
                     let mut conn = self.conn().await?;
                     conn.$begin(async |conn| -> Result<bool, TxError> {
@@ -930,10 +932,8 @@ macro_rules! impl_sql_stores {
                             diesel::delete(reservations::table.filter(reservations::id.eq(id.0)))
                                 .execute(conn)
                                 .await?;
-                        if rows.is_empty() || deleted != rows.len() {
-                            return Ok(false);
-                        }
-                        for row in &rows {
+                        let settled = !rows.is_empty() && deleted == rows.len();
+                        for row in rows.iter().filter(|_| settled) {
                             let part = row.part()?;
                             let (charge_allowance, charge_topup) = charge_part(&part, actual);
                             diesel::update(
@@ -957,7 +957,14 @@ macro_rules! impl_sql_stores {
                                     .await?;
                             }
                         }
-                        Ok(true)
+                        // One statement per row: a turn stores two messages.
+                        for row in exchange {
+                            diesel::insert_into(messages::table)
+                                .values(row)
+                                .execute(conn)
+                                .await?;
+                        }
+                        Ok(settled)
                     })
                     .await
                 }
@@ -989,9 +996,19 @@ macro_rules! impl_sql_stores {
                     id: ReservationId,
                     actual: u64,
                 ) -> Result<bool, LedgerError> {
+                    self.settle_turn(id, actual, &[]).await
+                }
+
+                async fn settle_turn(
+                    &self,
+                    id: ReservationId,
+                    actual: u64,
+                    messages: &[SealedMessage],
+                ) -> Result<bool, LedgerError> {
+                    let rows: Vec<MessageRow> = messages.iter().map(MessageRow::from).collect();
                     let mut attempt = 1;
                     loop {
-                        match self.try_settle(id, actual).await {
+                        match self.try_settle(id, actual, &rows).await {
                             Ok(done) => return Ok(done),
                             Err(e) if attempt < LEDGER_ATTEMPTS && is_transient(&e) => {
                                 $crate::backoff(attempt).await;

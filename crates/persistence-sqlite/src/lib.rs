@@ -36,8 +36,9 @@ pub enum SqliteSetupError {
     },
     #[error("cannot open SQLite database {path}: {message}")]
     Open { path: String, message: String },
-    #[error("SQLite migrations failed: {0}")]
-    Migrations(String),
+    /// Also what a read-only or full data directory gives at start-up: the message says which.
+    #[error("cannot prepare SQLite database {path}: {message}")]
+    Migrations { path: String, message: String },
 }
 
 /// The SQLite adapter: a small pool of connections to one database file.
@@ -66,6 +67,16 @@ impl SqliteStore {
                 source,
             })?;
         }
+        // SQLite says only "unable to open database file" for a read-only file system or a
+        // file it may not write; the OS error says which.
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| SqliteSetupError::Open {
+                path: path.clone(),
+                message: format!("the file is not writable: {e}"),
+            })?;
         run_migrations(&path).await?;
         let mut config = ManagerConfig::default();
         config.custom_setup = Box::new(|url| {
@@ -106,21 +117,27 @@ impl SqliteStore {
 /// Applies pending migrations on a plain synchronous connection, off the async runtime.
 pub async fn run_migrations(path: &str) -> Result<usize, SqliteSetupError> {
     let path = path.to_string();
+    let failed = |path: &str, message: String| SqliteSetupError::Migrations {
+        path: path.to_string(),
+        message,
+    };
+    let task_path = path.clone();
     tokio::task::spawn_blocking(move || {
         use diesel::Connection;
+        let path = task_path;
         let mut conn = SqliteConnection::establish(&path).map_err(|e| SqliteSetupError::Open {
             path: path.clone(),
             message: e.to_string(),
         })?;
         conn.batch_execute(PRAGMAS)
-            .map_err(|e| SqliteSetupError::Migrations(e.to_string()))?;
+            .map_err(|e| failed(&path, e.to_string()))?;
         let applied = conn
             .run_pending_migrations(MIGRATIONS)
-            .map_err(|e| SqliteSetupError::Migrations(e.to_string()))?;
+            .map_err(|e| failed(&path, e.to_string()))?;
         Ok(applied.len())
     })
     .await
-    .map_err(|e| SqliteSetupError::Migrations(e.to_string()))?
+    .map_err(|e| failed(&path, e.to_string()))?
 }
 
 persistence_sql::impl_sql_stores!(SqliteStore, immediate_transaction);

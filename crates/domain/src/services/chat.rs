@@ -7,7 +7,8 @@
 //! 3. Reserve the worst case (prompt tokens + max output) against every budget line at once.
 //! 4. Stream the reply to the caller; on any failure or disconnect release the reservation (a
 //!    failed turn costs nothing); on success settle to the usage the model reported.
-//! 5. Store both messages sealed; return the reply, usage, what is left and the sources.
+//! 5. Store both messages sealed, in the same transaction as the charge; return the reply, usage,
+//!    what is left and the sources.
 
 use super::Env;
 use super::budgets::{BudgetError, budget_lines, usage_summary};
@@ -279,14 +280,20 @@ where
             completion_tokens: self.tokens.count(&reply),
         });
         let charged = (usage.prompt_tokens + usage.completion_tokens).min(reserved);
-        self.store
-            .settle(
+        let exchange = self.seal_exchange(user.id, message, &reply, charged);
+        let settled = self
+            .store
+            .settle_turn(
                 reservation_id,
                 usage.prompt_tokens + usage.completion_tokens,
+                &exchange,
             )
-            .await?;
-        self.save_exchange(user.id, message, &reply, charged)
-            .await?;
+            .await;
+        if let Err(e) = settled {
+            // Neither charged nor saved: give the tokens back now rather than at lease expiry.
+            self.release(reservation_id).await;
+            return Err(e.into());
+        }
         let summary = usage_summary(
             self.store.as_ref(),
             self.store.as_ref(),
@@ -317,7 +324,8 @@ where
         // The answer matters more than the bookkeeping: it is given even if the database is
         // down, so failures of the counter or of saving the exchange are deliberately ignored.
         let _ = self.store.count_crisis(day).await;
-        let _ = self.save_exchange(user.id, message, &reply, 0).await;
+        let exchange = self.seal_exchange(user.id, message, &reply, 0);
+        let _ = self.store.insert_messages(&exchange).await;
         let remaining = usage_summary(
             self.store.as_ref(),
             self.store.as_ref(),
@@ -443,13 +451,14 @@ where
         }
     }
 
-    async fn save_exchange(
+    /// The person's message and the reply, sealed, ready to store.
+    fn seal_exchange(
         &self,
         user: UserId,
         message: &str,
         reply: &str,
         tokens: u64,
-    ) -> Result<(), StoreError> {
+    ) -> [SealedMessage; 2] {
         let now = self.env.now();
         let sealed = |author, text: &str, tokens| SealedMessage {
             id: MessageId(self.env.next_id()),
@@ -459,11 +468,10 @@ where
             created_at: now,
             tokens,
         };
-        let messages = [
+        [
             sealed(Author::User, message, 0),
             sealed(Author::Assistant, reply, tokens),
-        ];
-        self.store.insert_messages(&messages).await
+        ]
     }
 
     /// The person's history, newest first, `limit` at a time before `before`.

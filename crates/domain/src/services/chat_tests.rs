@@ -275,15 +275,14 @@ fn success_charges_the_reported_usage_and_stores_sealed_messages() {
             ])))
         });
     p.store
-        .expect_settle()
-        .withf(|_, actual| *actual == 95)
+        .expect_settle_turn()
+        .withf(|_, actual, m| {
+            *actual == 95 && m.len() == 2 && m[0].sealed == b"io".to_vec() && m[1].tokens == 95
+        })
         .times(1)
-        .returning(|_, _| ready(Ok(true)));
-    p.store
-        .expect_insert_messages()
-        .withf(|m| m.len() == 2 && m[0].sealed == b"io".to_vec() && m[1].tokens == 95)
-        .times(1)
-        .returning(|_| ready(Ok(())));
+        .returning(|_, _, _| ready(Ok(true)));
+    p.store.expect_settle().never();
+    p.store.expect_insert_messages().never();
     let outcome = block_on(service(p).turn(&me(), "oi", &mut Collect)).unwrap();
     assert_eq!(outcome.reply, "Olá, respire.");
     assert_eq!(outcome.charged, 95);

@@ -51,6 +51,7 @@ mockall::mock! {
     impl crate::budget::UsageLedger for Store {
         fn reserve(&self, request: crate::budget::ReservationRequest) -> impl Future<Output = Result<crate::budget::Reservation, crate::budget::LedgerError>> + Send;
         fn settle(&self, id: ReservationId, actual: u64) -> impl Future<Output = Result<bool, crate::budget::LedgerError>> + Send;
+        fn settle_turn(&self, id: ReservationId, actual: u64, messages: &[crate::conversation::SealedMessage]) -> impl Future<Output = Result<bool, crate::budget::LedgerError>> + Send;
         fn reclaim_expired(&self, now: DateTime<Utc>) -> impl Future<Output = Result<u64, crate::budget::LedgerError>> + Send;
         fn counter(&self, subject: crate::budget::Subject, period_key: i64) -> impl Future<Output = Result<crate::budget::Counter, crate::budget::LedgerError>> + Send;
         fn topup(&self, subject: crate::budget::Subject) -> impl Future<Output = Result<crate::budget::TopUp, crate::budget::LedgerError>> + Send;

@@ -2,7 +2,11 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod chat;
+pub mod daemons;
 pub mod db;
+pub mod process;
+pub mod stripe;
 
 use app::settings::Settings;
 use persistence_sqlite::SqliteStore;

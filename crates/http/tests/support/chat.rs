@@ -1,0 +1,90 @@
+//! The chat helpers several test binaries share: a signed-up person with a seeded library, the
+//! model and plan settings, and one turn over the JSON API.
+
+use super::{TestServer, sign_up};
+use app::settings::Settings;
+use botpsicologo::state::AppState;
+use domain::Locale;
+use domain::library::{DocFormat, ExtractedDocument, TextBlock};
+use domain::ports::Persistence;
+use model_openai::stub::StubServer;
+use serde_json::{Value, json};
+
+pub const PASSWORD: &str = "person-password-123";
+
+pub const SLEEP_TEXT: &str = "Manter horários regulares para dormir e acordar ajuda o corpo a \
+regular o sono. Evite telas na hora antes de deitar e prefira uma luz fraca.";
+
+/// Signs up the person (pt-BR, or en for `@en.` addresses) and adds a one-page document.
+pub async fn prepare<S: Persistence>(store: S, settings: &Settings, people: &[&str]) {
+    let state = AppState::new(store, settings.clone()).expect("state");
+    for email in people {
+        let locale = if email.contains("@en.") {
+            Locale::En
+        } else {
+            Locale::PtBr
+        };
+        sign_up(&state, email, PASSWORD, locale).await;
+    }
+    state
+        .library
+        .ingest("guia-do-sono.txt", SLEEP_TEXT.as_bytes(), || async {
+            Ok(ExtractedDocument {
+                title: Some("Guia do sono".into()),
+                format: DocFormat::Text,
+                pages: 1,
+                blocks: vec![TextBlock {
+                    page: Some(1),
+                    heading: None,
+                    text: SLEEP_TEXT.into(),
+                }],
+            })
+        })
+        .await
+        .expect("ingest");
+}
+
+pub fn model_settings(stub: &StubServer, retries: u32) -> String {
+    format!(
+        "llm_base_url = {:?}\nllm_model = \"stub\"\nllm_first_token_timeout_ms = 400\nllm_idle_timeout_ms = 400\nllm_max_retries = {retries}\n",
+        stub.base_url
+    )
+}
+
+pub async fn say(server: &TestServer, token: &str, message: &str) -> (u16, Value) {
+    let response = server
+        .client
+        .post(server.url("/api/v1/chat"))
+        .bearer_auth(token)
+        .json(&json!({ "message": message }))
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+pub async fn usage(server: &TestServer, token: &str) -> Value {
+    let me: Value = server.me(token).await.json().await.unwrap();
+    me["usage"].clone()
+}
+
+pub const TINY_PLANS: &str = r#"
+[plans]
+default_individual = "free"
+default_company = "company-basic"
+[[plans.plans]]
+id = "free"
+name = "Gratuito"
+audience = "individual"
+monthly_tokens = 5
+[[plans.plans]]
+id = "company-basic"
+name = "Empresa"
+audience = "company"
+tokens_per_seat = 100000
+"#;
+
+/// Plans giving individuals `tokens` a month.
+pub fn plans_with(tokens: u64) -> String {
+    TINY_PLANS.replace("monthly_tokens = 5", &format!("monthly_tokens = {tokens}"))
+}
