@@ -1,100 +1,139 @@
 //! `cargo xtask bench [botpsicologo-bench options]` and `cargo xtask soak [--minutes N]
-//! [--rate N …]`: build the server and the benchmark in release mode, make sure MySQL, Redis and
-//! the extraction benchmark's tools are there, then run `botpsicologo-bench` (crate
-//! `crates/bench`), which measures and rewrites its sections of `BENCHMARKS.md`.
+//! [--rate N …]`: build the server and the benchmarks in release mode (one cargo invocation),
+//! make sure MySQL, Redis and the extraction benchmark's tools are there, then run
+//! `botpsicologo-bench` (crate `crates/bench`), which measures and rewrites its sections of
+//! `BENCHMARKS.md`.
 
 use crate::{ensure_services, ensure_tools, root, run};
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 /// Every benchmark (or those of `--parts`), in one run.
 pub fn bench(extra: &[String]) -> Result<(), String> {
     let started = Instant::now();
-    prepare("the MySQL + Redis runs, the MySQL ledger and the rollover")?;
+    services_for("the MySQL + Redis runs, the MySQL ledger and the rollover");
     if let Err(e) = ensure_tools() {
         eprintln!("xtask: cannot install the extraction benchmark's tools ({e}): it will fail");
     }
-    // Built now so that the run does not compile; a failure shows in that part's row instead.
-    for args in [
-        &[
-            "bench",
-            "--no-run",
-            "-p",
-            "ingest-docs",
-            "--bench",
-            "pdf_vs_pdftotext",
-        ][..],
-        &[
-            "build",
-            "--release",
-            "-p",
-            "scheduler",
-            "--example",
-            "rollover_bench",
-        ],
-    ] {
-        if let Err(e) = run(Command::new(env!("CARGO")).args(args)) {
-            eprintln!("xtask: {e}");
-        }
-    }
+    let built = build(&[
+        "--bin",
+        "botpsicologo",
+        "--bin",
+        "botpsicologo-bench",
+        "--bench",
+        "pdf_vs_pdftotext",
+        "--example",
+        "rollover_bench",
+    ])?;
     let build = started.elapsed().as_secs().to_string();
-    run(benchmark("bench", extra)
+    run(benchmark(&built, "bench", extra)?
         .args(["--cargo", env!("CARGO")])
+        .arg("--extraction-bin")
+        .arg(built.get("pdf_vs_pdftotext")?)
+        .arg("--rollover-bin")
+        .arg(built.get("rollover_bench")?)
         .args(["--build-seconds", &build]))
 }
 
 /// The soak: a fixed rate of chat turns for minutes, watching the server's memory and handles.
 pub fn soak(extra: &[String]) -> Result<(), String> {
-    prepare("a MySQL + Redis soak")?;
-    run(&mut benchmark("soak", extra))
+    services_for("a MySQL + Redis soak");
+    let built = build(&["--bin", "botpsicologo", "--bin", "botpsicologo-bench"])?;
+    run(&mut benchmark(&built, "soak", extra)?)
 }
 
-/// Starts the services if needed and builds the release binaries.
-fn prepare(needs_services: &str) -> Result<(), String> {
+fn services_for(needs: &str) {
     let missing = ensure_services();
     if !missing.is_empty() {
         eprintln!(
-            "xtask: {} unreachable: {needs_services} will be reported as failed",
+            "xtask: {} unreachable: {needs} will be reported as failed",
             missing.join(" and ")
         );
     }
-    run(Command::new(env!("CARGO")).args([
-        "build",
-        "--release",
-        "-p",
-        "botpsicologo",
-        "-p",
-        "bench",
-    ]))
+}
+
+/// Executables of one build, by target name.
+struct Built(HashMap<String, PathBuf>);
+
+impl Built {
+    fn get(&self, name: &str) -> Result<&PathBuf, String> {
+        self.0
+            .get(name)
+            .ok_or_else(|| format!("the release build made no `{name}`"))
+    }
+}
+
+/// Builds `targets` of the benchmarked packages in release mode, in ONE cargo invocation: every
+/// target then shares one resolution of features, so no dependency is compiled twice (separate
+/// `cargo bench` / `cargo run --example` builds each unified features differently and rebuilt
+/// much of the tree). Returns the executables cargo reports.
+fn build(targets: &[&str]) -> Result<Built, String> {
+    let output = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--release",
+            "--message-format=json-render-diagnostics",
+        ])
+        .args([
+            "-p",
+            "botpsicologo",
+            "-p",
+            "bench",
+            "-p",
+            "ingest-docs",
+            "-p",
+            "scheduler",
+        ])
+        .args(targets)
+        .current_dir(root())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo build: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "cargo build --release failed with {}",
+            output.status
+        ));
+    }
+    let mut built = HashMap::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        if let (Some(name), Some(executable)) = (
+            json_string(line, "\"target\":{", "\"name\":\""),
+            json_string(line, "", "\"executable\":\""),
+        ) {
+            built.insert(name, PathBuf::from(executable));
+        }
+    }
+    Ok(Built(built))
+}
+
+/// The string value after `key` (which ends with the opening quote), searched after `within`,
+/// in one line of cargo's JSON output. Paths and target names hold no escaped characters.
+fn json_string(line: &str, within: &str, key: &str) -> Option<String> {
+    let scope = &line[line.find(within)? + within.len()..];
+    let value = &scope[scope.find(key)? + key.len()..];
+    Some(value[..value.find('"')?].to_string())
 }
 
 /// `botpsicologo-bench` with the paths it needs; `extra` (the user's options) go last.
-fn benchmark(task: &str, extra: &[String]) -> Command {
-    let release = target_dir().join("release");
+fn benchmark(built: &Built, task: &str, extra: &[String]) -> Result<Command, String> {
     let invoked_as = std::iter::once(format!("cargo xtask {task}"))
         .chain(extra.iter().cloned())
         .collect::<Vec<_>>()
         .join(" ");
-    let mut cmd = Command::new(release.join("botpsicologo-bench"));
+    let mut cmd = Command::new(built.get("botpsicologo-bench")?);
     if task == "soak" {
         cmd.arg("soak");
     }
     cmd.arg("--server")
-        .arg(release.join("botpsicologo"))
+        .arg(built.get("botpsicologo")?)
         .arg("--root")
         .arg(root())
         .arg("--out")
         .arg(root().join("BENCHMARKS.md"))
         .args(["--invoked-as", &invoked_as])
         .args(extra);
-    cmd
-}
-
-/// Where cargo puts build output: `CARGO_TARGET_DIR` (relative to the workspace) or `target/`.
-fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) if !dir.is_empty() => root().join(dir),
-        _ => root().join("target"),
-    }
+    Ok(cmd)
 }

@@ -1,8 +1,10 @@
-//! The benchmarks that live with their crates, run as cargo subprocesses: PDF extraction beside
+//! The benchmarks that live with their crates, run as subprocesses: PDF extraction beside
 //! `pdftotext` (`cargo bench -p ingest-docs --bench pdf_vs_pdftotext`) and the month rollover on
-//! MySQL (`cargo run --release -p scheduler --example rollover_bench`). Each prints a last line
-//! of `key=value` pairs, read here.
+//! MySQL (`cargo run --release -p scheduler --example rollover_bench`). `cargo xtask bench`
+//! builds both in its one release build and passes their paths; otherwise these cargo commands
+//! run. Each prints a last line of `key=value` pairs, read here.
 
+use crate::options::Options;
 use crate::servers::BenchResult;
 use std::collections::HashMap;
 use std::path::Path;
@@ -21,11 +23,11 @@ pub struct Finished {
 }
 
 /// `cargo bench -p ingest-docs --bench pdf_vs_pdftotext`: needs `extraction_files=`.
-pub fn extraction(cargo: &Path, root: &Path) -> BenchResult<Finished> {
+pub fn extraction(o: &Options) -> BenchResult<Finished> {
+    let cargo = ["bench", "-p", "ingest-docs", "--bench", "pdf_vs_pdftotext"];
     run(
-        cargo,
-        root,
-        &["bench", "-p", "ingest-docs", "--bench", "pdf_vs_pdftotext"],
+        &program(o, o.extraction_bin.as_deref(), &cargo),
+        &o.root,
         &[
             "extraction_files",
             "ours_wall_mb_s",
@@ -38,40 +40,49 @@ pub fn extraction(cargo: &Path, root: &Path) -> BenchResult<Finished> {
 
 /// `cargo run --release -p scheduler --example rollover_bench`: needs `rollover_seconds=` and
 /// `noop_seconds=`.
-pub fn rollover(cargo: &Path, root: &Path) -> BenchResult<Finished> {
+pub fn rollover(o: &Options) -> BenchResult<Finished> {
+    let cargo = [
+        "run",
+        "--release",
+        "-p",
+        "scheduler",
+        "--example",
+        "rollover_bench",
+    ];
     run(
-        cargo,
-        root,
-        &[
-            "run",
-            "--release",
-            "-p",
-            "scheduler",
-            "--example",
-            "rollover_bench",
-        ],
+        &program(o, o.rollover_bin.as_deref(), &cargo),
+        &o.root,
         &["rollover_seconds", "noop_seconds"],
         Some("fixture:"),
     )
 }
 
-/// Runs `cargo args` in `root` and finds the last stdout line holding every key of `needed`;
-/// lines starting with `note`, if given, are kept as notes.
+/// The executable `cargo xtask bench` built, or else `cargo cargo_args` (which builds it first).
+fn program(o: &Options, built: Option<&Path>, cargo_args: &[&str]) -> Vec<String> {
+    match built {
+        Some(bin) => vec![bin.display().to_string()],
+        None => std::iter::once(o.cargo.display().to_string())
+            .chain(cargo_args.iter().map(|a| a.to_string()))
+            .collect(),
+    }
+}
+
+/// Runs `command` (program and arguments) in `root` and finds the last stdout line holding every
+/// key of `needed`; lines starting with `note`, if given, are kept as notes.
 fn run(
-    cargo: &Path,
+    command: &[String],
     root: &Path,
-    args: &[&str],
     needed: &[&str],
     note: Option<&str>,
 ) -> BenchResult<Finished> {
-    let command = format!("cargo {}", args.join(" "));
-    eprintln!("   {command}");
+    let shown = command.join(" ");
+    eprintln!("   {shown}");
     let started = Instant::now();
-    let output = Command::new(cargo)
-        .args(args)
+    let output = Command::new(&command[0])
+        .args(&command[1..])
         .current_dir(root)
         .output()
-        .map_err(|e| format!("cannot run `{command}`: {e}"))?;
+        .map_err(|e| format!("cannot run `{shown}`: {e}"))?;
     let wall = started.elapsed();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let found = stdout
@@ -99,7 +110,7 @@ fn run(
                 .collect();
             let tail = tail[tail.len().saturating_sub(4)..].join(" / ");
             Err(format!(
-                "`{command}` exited with {} without a line giving {}; it ended with: {tail}",
+                "`{shown}` exited with {} without a line giving {}; it ended with: {tail}",
                 output.status,
                 needed
                     .iter()

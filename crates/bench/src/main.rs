@@ -118,11 +118,11 @@ async fn run(o: &Options) -> BenchResult<()> {
     }
     if o.has(Part::Extraction) {
         eprintln!("== extraction beside pdftotext");
-        outcome.extraction = Some(external::extraction(&o.cargo, &o.root));
+        outcome.extraction = Some(external::extraction(o));
     }
     if o.has(Part::Rollover) {
         eprintln!("== month rollover on MySQL");
-        outcome.rollover = Some(external::rollover(&o.cargo, &o.root));
+        outcome.rollover = Some(external::rollover(o));
     }
     outcome.wall = clock.elapsed() + o.build;
     let sections = report::render(o, &outcome, &machine, started);

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 pub const USAGE: &str = "usage: botpsicologo-bench stub
        botpsicologo-bench --server PATH [--root DIR] [--out FILE] [--cargo PATH] [--seconds N]
+           [--extraction-bin PATH] [--rollover-bin PATH]
            [--parts chat,me,signin,inside,limiter,extraction,rollover] [--connections 1,16,64]
            [--backends sqlite,mysql] [--people N] [--build-seconds N] [--invoked-as TEXT]
        botpsicologo-bench soak --server PATH [--root DIR] [--out FILE] [--minutes N] [--rate N]
@@ -53,6 +54,10 @@ pub struct Options {
     pub root: PathBuf,
     pub out: Option<PathBuf>,
     pub cargo: PathBuf,
+    /// The extraction benchmark and the rollover example, built by `cargo xtask bench` in the
+    /// same build as the server; without them they are built and run through `cargo`.
+    pub extraction_bin: Option<PathBuf>,
+    pub rollover_bin: Option<PathBuf>,
     pub seconds: u64,
     pub connections: Vec<usize>,
     pub backends: Vec<Backend>,
@@ -97,6 +102,8 @@ pub fn parse(args: &[String], soak: bool) -> Result<Options, String> {
         root: PathBuf::from("."),
         out: None,
         cargo: PathBuf::from("cargo"),
+        extraction_bin: None,
+        rollover_bin: None,
         seconds: 6,
         connections: vec![1, 16, 64],
         backends: if soak {
@@ -123,6 +130,8 @@ pub fn parse(args: &[String], soak: bool) -> Result<Options, String> {
             "--root" => o.root = value()?.into(),
             "--out" => o.out = Some(value()?.into()),
             "--cargo" => o.cargo = value()?.into(),
+            "--extraction-bin" => o.extraction_bin = Some(value()?.into()),
+            "--rollover-bin" => o.rollover_bin = Some(value()?.into()),
             "--seconds" => o.seconds = number(value()?)?,
             "--people" => o.people = number(value()?)? as usize,
             "--build-seconds" => o.build = Duration::from_secs(number(value()?)?),
