@@ -9,10 +9,10 @@ use model_openai::stub::{Reply, StubServer};
 use persistence_sqlite::SqliteStore;
 use serde_json::{Value, json};
 use std::time::Duration;
-use support::chat::{PASSWORD, TINY_PLANS, model_settings, plans_with, prepare, say, usage};
+use support::chat::{
+    PASSWORD, PERSON, TINY_PLANS, cost_of_one_turn, model_settings, plans_with, prepare, say, usage,
+};
 use support::{FetchJson, TestServer, settings};
-
-const PERSON: &str = "pessoa@test.local";
 
 /// A fresh SQLite server with `extra` settings, the person signed up and the library seeded.
 async fn server(dir: &std::path::Path, extra: &str) -> TestServer {
@@ -435,18 +435,6 @@ async fn bad_requests_are_refused_clearly_and_change_nothing() {
     );
     assert_eq!(history(&server, &token, "").await["messages"], json!([]));
     server.stop().await;
-}
-
-/// What one turn costs with these settings (same prompt, empty history), measured on SQLite.
-async fn cost_of_one_turn(stub: &StubServer, extra: &str, message: &str) -> u64 {
-    let dir = tempfile::tempdir().unwrap();
-    let server = server(dir.path(), &format!("{}{extra}", model_settings(stub, 0))).await;
-    let token = server.bearer(PERSON, PASSWORD).await;
-    let (status, body) = say(&server, &token, message).await;
-    assert_eq!(status, 200, "{body}");
-    server.stop().await;
-    body["usage"]["prompt_tokens"].as_u64().unwrap()
-        + body["usage"]["completion_tokens"].as_u64().unwrap()
 }
 
 /// Acceptance: a budget that fits 5 turns, 200 concurrent turns split over two instances sharing

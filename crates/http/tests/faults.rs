@@ -205,6 +205,13 @@ async fn load(api: &Api, tokens: &[String], stop: Arc<AtomicBool>) -> Vec<Vec<Se
         .collect()
 }
 
+/// Waits out the 2 s lease of `ROOMY`, then releases what expired (the scheduler's `reclaim`);
+/// returns how many reservations that was.
+async fn reclaim_after_the_lease(store: &impl UsageLedger) -> u64 {
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    store.reclaim_expired(chrono::Utc::now()).await.unwrap()
+}
+
 fn answered(sent: &[Sent]) -> Vec<String> {
     sent.iter()
         .filter(|s| s.status == 200)
@@ -397,13 +404,7 @@ async fn sqlite_data_directory_full_or_read_only_gives_clear_errors_and_no_corru
     let (status, body) = api.turn(&token, &long(9_999)).await;
     assert_eq!(status, 200, "{body}");
     answered.push(long(9_999));
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    open()
-        .await
-        .unwrap()
-        .reclaim_expired(chrono::Utc::now())
-        .await
-        .unwrap();
+    reclaim_after_the_lease(&open().await.unwrap()).await;
     api.audit(&token, &answered).await;
 
     server.stop().await;
@@ -501,13 +502,7 @@ async fn mysql_stopped_for_ten_seconds_under_load_gets_503_then_recovers_without
 
     // No leaks: once the leases of turns cut off by the outage expire, nothing stays reserved,
     // and every person was charged exactly for the replies stored.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    open()
-        .await
-        .unwrap()
-        .reclaim_expired(chrono::Utc::now())
-        .await
-        .unwrap();
+    reclaim_after_the_lease(&open().await.unwrap()).await;
     for (token, sent) in tokens.iter().zip(&sent) {
         api.audit(token, &answered(sent)).await;
     }
@@ -564,8 +559,7 @@ async fn a_server_killed_under_load_loses_no_answered_turn_and_charges_none_twic
 
     // The turns cut off held reservations; after their lease they are reclaimed, once.
     let store = SqliteStore::open(&db).await.unwrap();
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let reclaimed = store.reclaim_expired(chrono::Utc::now()).await.unwrap();
+    let reclaimed = reclaim_after_the_lease(&store).await;
     eprintln!("SIGKILL: {reclaimed} reservations reclaimed after the lease");
     assert!(reclaimed > 0);
     assert_eq!(store.reclaim_expired(chrono::Utc::now()).await.unwrap(), 0);

@@ -11,11 +11,12 @@ use model_openai::stub::{Reply, StubServer};
 use persistence_mysql::MysqlStore;
 use ratelimit_redis::test_support::{limiter_on, redis_url, unique_prefix};
 use reqwest::StatusCode;
-use support::chat::{PASSWORD, model_settings, plans_with, prepare, say, usage};
+use support::chat::{
+    PASSWORD, PERSON, cost_of_one_turn, model_settings, plans_with, prepare, say, usage,
+};
 use support::stripe::{deliver_signed, pack_paid};
 use support::{Browser, TestServer, settings};
 
-const PERSON: &str = "pessoa@test.local";
 const WEBHOOK_SECRET: &str = "whsec_scale_out";
 const PACK: u64 = 100_000;
 /// Turns a person may send per minute, counted across both instances.
@@ -57,25 +58,6 @@ async fn cluster(stub: &StubServer, turn_cost: u64) -> Option<Cluster> {
     })
 }
 
-/// What one turn of `message` costs: measured on a throwaway SQLite server with the same model.
-async fn cost_of(stub: &StubServer, message: &str) -> u64 {
-    let dir = tempfile::tempdir().unwrap();
-    let settings = settings(
-        dir.path(),
-        &format!("{}max_output_tokens = 16\n", model_settings(stub, 0)),
-    );
-    let db = dir.path().join("test.db").display().to_string();
-    let open = || persistence_sqlite::SqliteStore::open(&db);
-    prepare(open().await.unwrap(), &settings, &[PERSON]).await;
-    let server = TestServer::start(open().await.unwrap(), settings).await;
-    let token = server.bearer(PERSON, PASSWORD).await;
-    let (status, body) = say(&server, &token, message).await;
-    assert_eq!(status, 200, "{body}");
-    server.stop().await;
-    body["usage"]["prompt_tokens"].as_u64().unwrap()
-        + body["usage"]["completion_tokens"].as_u64().unwrap()
-}
-
 async fn person_id(store: &MysqlStore) -> UserId {
     store
         .user_by_email(&Email::parse(PERSON).unwrap())
@@ -89,7 +71,7 @@ async fn person_id(store: &MysqlStore) -> UserId {
 async fn quotas_rate_limits_sessions_and_webhooks_hold_across_two_instances() {
     let stub = StubServer::start(Reply::text("Uma resposta curta e igual para todos.")).await;
     let message = "Como dormir melhor?";
-    let cost = cost_of(&stub, message).await;
+    let cost = cost_of_one_turn(&stub, "max_output_tokens = 16\n", message).await;
     let Some(Cluster { a, b, store, _dir }) = cluster(&stub, cost).await else {
         return;
     };

@@ -1,7 +1,7 @@
 //! The chat helpers several test binaries share: a signed-up person with a seeded library, the
 //! model and plan settings, and one turn over the JSON API.
 
-use super::{TestServer, sign_up};
+use super::{TestServer, settings, sign_up};
 use app::settings::Settings;
 use botpsicologo::state::AppState;
 use domain::Locale;
@@ -10,6 +10,7 @@ use domain::ports::Persistence;
 use model_openai::stub::StubServer;
 use serde_json::{Value, json};
 
+pub const PERSON: &str = "pessoa@test.local";
 pub const PASSWORD: &str = "person-password-123";
 
 pub const SLEEP_TEXT: &str = "Manter horários regulares para dormir e acordar ajuda o corpo a \
@@ -87,4 +88,21 @@ tokens_per_seat = 100000
 /// Plans giving individuals `tokens` a month.
 pub fn plans_with(tokens: u64) -> String {
     TINY_PLANS.replace("monthly_tokens = 5", &format!("monthly_tokens = {tokens}"))
+}
+
+/// What one turn of `message` costs with the stub model and `extra` settings (empty history),
+/// measured on a throwaway SQLite server.
+pub async fn cost_of_one_turn(stub: &StubServer, extra: &str, message: &str) -> u64 {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = settings(dir.path(), &format!("{}{extra}", model_settings(stub, 0)));
+    let db = dir.path().join("test.db").display().to_string();
+    let open = || persistence_sqlite::SqliteStore::open(&db);
+    prepare(open().await.unwrap(), &settings, &[PERSON]).await;
+    let server = TestServer::start(open().await.unwrap(), settings).await;
+    let token = server.bearer(PERSON, PASSWORD).await;
+    let (status, body) = say(&server, &token, message).await;
+    assert_eq!(status, 200, "{body}");
+    server.stop().await;
+    body["usage"]["prompt_tokens"].as_u64().unwrap()
+        + body["usage"]["completion_tokens"].as_u64().unwrap()
 }

@@ -37,19 +37,49 @@ async fn wait_for_port(port: u16, up: bool) {
     );
 }
 
-/// Sends SIGTERM and waits for the process to exit (a clean stop, as by the service manager).
-fn terminate(child: &mut Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    child.wait().expect("wait for the daemon");
+/// A server process of a test's own on `port`: started by a command, stopped cleanly.
+struct Daemon {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl Daemon {
+    async fn start(&mut self, command: &mut Command) {
+        let child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn the daemon");
+        self.child = Some(child);
+        wait_for_port(self.port, true).await;
+    }
+
+    /// Stops the server cleanly (SIGTERM, as a service manager does) and waits until its port
+    /// is closed.
+    async fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            child.wait().expect("wait for the daemon");
+        }
+        wait_for_port(self.port, false).await;
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 /// A MariaDB server of our own, in a temporary data directory.
 pub struct PrivateMysql {
-    pub port: u16,
+    daemon: Daemon,
     dir: tempfile::TempDir,
-    child: Option<Child>,
 }
 
 impl PrivateMysql {
@@ -68,14 +98,16 @@ impl PrivateMysql {
             .expect("mariadb-install-db");
         assert!(installed.success(), "mariadb-install-db failed");
         let mut server = PrivateMysql {
-            port: free_port(),
+            daemon: Daemon {
+                port: free_port(),
+                child: None,
+            },
             dir,
-            child: None,
         };
         server.start_again().await;
         let created = Command::new("mariadb")
             .args(["-h127.0.0.1", "-uroot", "-e", "CREATE DATABASE bp"])
-            .arg(format!("-P{}", server.port))
+            .arg(format!("-P{}", server.daemon.port))
             .status()
             .expect("mariadb client");
         assert!(created.success(), "CREATE DATABASE failed");
@@ -83,13 +115,14 @@ impl PrivateMysql {
     }
 
     pub fn url(&self) -> String {
-        format!("mysql://root@127.0.0.1:{}/bp", self.port)
+        format!("mysql://root@127.0.0.1:{}/bp", self.daemon.port)
     }
 
     /// Starts the server on its data directory and waits until it accepts connections.
     pub async fn start_again(&mut self) {
         let dir: &Path = self.dir.path();
-        let child = Command::new("mariadbd")
+        let mut command = Command::new("mariadbd");
+        command
             .args([
                 "--no-defaults",
                 "--user=root",
@@ -98,40 +131,21 @@ impl PrivateMysql {
                 "--skip-grant-tables",
                 "--innodb-buffer-pool-size=32M",
             ])
-            .arg(format!("--port={}", self.port))
+            .arg(format!("--port={}", self.daemon.port))
             .arg(format!("--datadir={}", dir.join("data").display()))
             .arg(format!("--socket={}", dir.join("sock").display()))
-            .arg(format!("--pid-file={}", dir.join("pid").display()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn mariadbd");
-        self.child = Some(child);
-        wait_for_port(self.port, true).await;
+            .arg(format!("--pid-file={}", dir.join("pid").display()));
+        self.daemon.start(&mut command).await;
     }
 
-    /// Stops the server cleanly and waits until its port is closed.
     pub async fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            terminate(&mut child);
-        }
-        wait_for_port(self.port, false).await;
-    }
-}
-
-impl Drop for PrivateMysql {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.daemon.stop().await;
     }
 }
 
 /// A Redis server of our own, in memory only.
 pub struct PrivateRedis {
-    pub port: u16,
-    child: Option<Child>,
+    daemon: Daemon,
 }
 
 impl PrivateRedis {
@@ -140,42 +154,28 @@ impl PrivateRedis {
             return None;
         }
         let mut server = PrivateRedis {
-            port: free_port(),
-            child: None,
+            daemon: Daemon {
+                port: free_port(),
+                child: None,
+            },
         };
         server.start_again().await;
         Some(server)
     }
 
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        format!("redis://127.0.0.1:{}", self.daemon.port)
     }
 
     pub async fn start_again(&mut self) {
-        let child = Command::new("redis-server")
+        let mut command = Command::new("redis-server");
+        command
             .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .args(["--port", &self.port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn redis-server");
-        self.child = Some(child);
-        wait_for_port(self.port, true).await;
+            .args(["--port", &self.daemon.port.to_string()]);
+        self.daemon.start(&mut command).await;
     }
 
     pub async fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            terminate(&mut child);
-        }
-        wait_for_port(self.port, false).await;
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.daemon.stop().await;
     }
 }
