@@ -87,7 +87,6 @@ pub fn router<S: Persistence>(state: AppState<S>) -> Router {
         .fallback(routes::api::not_found);
     let limited = Router::new()
         .route("/readyz", get(routes::health::readyz::<S>))
-        .route("/metrics", get(metrics::scrape::<S>))
         .nest("/api/v1", api)
         .merge(web::routes::<S>())
         .layer(RequestBodyLimitLayer::new(state.settings.body_limit_bytes));
@@ -106,9 +105,11 @@ pub fn router<S: Persistence>(state: AppState<S>) -> Router {
             state.clone(),
             limits::per_ip::<S>,
         ))
-        // Liveness is outside the per-address limit: a load balancer's probes must not be
-        // refused when its address is busy or the shared limiter is down.
+        // Liveness and metrics are outside the per-address limit: a load balancer's probes and
+        // the scraper must not be refused when their address is busy or the shared limiter is
+        // down (the metrics have their own allow-list and token).
         .route("/healthz", get(routes::health::healthz))
+        .route("/metrics", get(metrics::scrape::<S>))
         .route_layer(axum::middleware::from_fn(metrics::track))
         .with_state(state.clone());
     security::layers(app, &state.settings)

@@ -78,7 +78,9 @@ pub async fn per_ip<S: Persistence>(
     if let Some(ip) = ip {
         let quota = Quota::per_minute("ip", state.settings.ip_requests_per_minute.max(1));
         if let Err(e) = check(&state, quota, &ip.to_string()).await {
-            return e.into_response();
+            let response = e.into_response();
+            crate::metrics::refused_before_routing(request.method().as_str(), response.status());
+            return response;
         }
     }
     next.run(request).await

@@ -57,6 +57,17 @@ pub async fn track(request: Request, next: Next) -> Response {
     response
 }
 
+/// Counts a request the per-address limit answered before routing (so `track`, which runs
+/// inside the router to know the route pattern, never saw it).
+pub fn refused_before_routing(method: &str, status: StatusCode) {
+    let labels = [
+        ("method", method.to_string()),
+        ("route", "(before routing)".to_string()),
+        ("status", status.as_u16().to_string()),
+    ];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+}
+
 /// Counts one rate-limiter decision.
 pub fn limiter_decision(rule: &'static str, allowed: bool) {
     let decision = if allowed { "allowed" } else { "limited" };

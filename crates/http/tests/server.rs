@@ -229,3 +229,39 @@ async fn metrics_only_for_allowed_addresses_or_the_token() {
     assert_eq!(response.status(), 200);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn requests_over_the_address_limit_are_counted_in_the_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let store =
+        persistence_sqlite::SqliteStore::open(&dir.path().join("t.db").display().to_string())
+            .await
+            .unwrap();
+    let settings = support::settings(dir.path(), "ip_requests_per_minute = 3");
+    let server = TestServer::start(store, settings).await;
+    let statuses: Vec<u16> = futures::future::join_all(
+        (0..5).map(|_| server.client.get(server.url("/api/v1/me")).send()),
+    )
+    .await
+    .into_iter()
+    .map(|r| r.unwrap().status().as_u16())
+    .collect();
+    assert!(statuses.contains(&429), "{statuses:?}");
+    // The scraper is not limited by its address, and sees the refusals.
+    let text = server
+        .client
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.lines().any(|l| l.starts_with("http_requests_total")
+            && l.contains("route=\"(before routing)\"")
+            && l.contains("status=\"429\"")),
+        "{text}"
+    );
+    server.stop().await;
+}

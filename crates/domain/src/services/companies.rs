@@ -94,19 +94,33 @@ where
             .ok_or(CompanyError::NotFound)
     }
 
-    fn check_draft(&self, draft: &CompanyDraft) -> Result<CompanyDraft, CompanyError> {
+    /// Checks a draft for company `id` (`None`: a company not created yet).
+    fn check_draft(
+        &self,
+        draft: &CompanyDraft,
+        id: Option<CompanyId>,
+    ) -> Result<CompanyDraft, CompanyError> {
         let name = check_company_name(&draft.name).map_err(CompanyError::InvalidInput)?;
         if draft.seat_limit == 0 || draft.seat_limit > MAX_SEATS {
             return Err(CompanyError::InvalidInput(
                 "seat limit must be between 1 and 100000",
             ));
         }
-        if !self
+        let Some(plan) = self
             .catalog
             .get(&draft.plan_id)
-            .is_some_and(|p| p.audience == PlanAudience::Company)
-        {
+            .filter(|p| p.audience == PlanAudience::Company)
+        else {
             return Err(CompanyError::InvalidInput("unknown company plan"));
+        };
+        // A custom plan is for its one company only.
+        if plan
+            .company_only
+            .is_some_and(|only| id != Some(CompanyId(only)))
+        {
+            return Err(CompanyError::InvalidInput(
+                "this custom plan belongs to another company",
+            ));
         }
         let system_prompt = draft
             .system_prompt
@@ -134,7 +148,7 @@ where
         draft: &CompanyDraft,
     ) -> Result<Company, CompanyError> {
         Self::require_admin(actor)?;
-        let draft = self.check_draft(draft)?;
+        let draft = self.check_draft(draft, None)?;
         let company = Company {
             id: CompanyId(self.env.next_id()),
             name: draft.name,
@@ -157,12 +171,12 @@ where
         draft: &CompanyDraft,
     ) -> Result<Company, CompanyError> {
         Self::require_admin(actor)?;
-        let draft = self.check_draft(draft)?;
         let mut company = self
             .store
             .company_by_id(id)
             .await?
             .ok_or(CompanyError::NotFound)?;
+        let draft = self.check_draft(draft, Some(id))?;
         let members = self.store.count_company_members(id).await?;
         if u64::from(draft.seat_limit) < members {
             return Err(CompanyError::InvalidInput(

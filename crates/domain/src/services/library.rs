@@ -4,7 +4,7 @@
 use super::Env;
 use crate::chunking::{ChunkSize, chunk_blocks};
 use crate::library::{Document, ExtractError, ExtractedDocument, LibraryStore, Passage};
-use crate::ports::{StoreError, TokenCounter};
+use crate::ports::{AuditLog, StoreError, TokenCounter};
 use crate::retrieval::{LibraryIndex, SearchIndex, library_version};
 use crate::{Actor, DocumentId, PassageId, Role};
 use sha2::{Digest, Sha256};
@@ -121,35 +121,6 @@ impl<S: LibraryStore, T: TokenCounter, E: Env> LibraryService<S, T, E> {
         })
     }
 
-    /// An admin's upload from the web: the same as [`Self::ingest`], then the index is refreshed.
-    pub async fn upload<F, Fut>(
-        &self,
-        actor: &Actor,
-        file_name: &str,
-        bytes: &[u8],
-        extract: F,
-    ) -> Result<IngestOutcome, LibraryError>
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<ExtractedDocument, ExtractError>>,
-    {
-        require_admin(actor)?;
-        let outcome = self.ingest(file_name, bytes, extract).await?;
-        self.refresh_index().await?;
-        Ok(outcome)
-    }
-
-    /// Removes a document and its passages, and refreshes the index.
-    pub async fn retire(&self, actor: &Actor, id: DocumentId) -> Result<(), LibraryError> {
-        require_admin(actor)?;
-        self.store.retire_document(id).await.map_err(|e| match e {
-            StoreError::NotFound => LibraryError::NotFound,
-            other => other.into(),
-        })?;
-        self.refresh_index().await?;
-        Ok(())
-    }
-
     /// Operator action of the `ingest` command (which runs with database access, not as a
     /// signed-in person): retires the documents whose source starts with one of `roots` but is
     /// not in `present`, i.e. files removed from an ingested folder. Returns what it retired.
@@ -199,6 +170,67 @@ impl<S: LibraryStore, T: TokenCounter, E: Env> LibraryService<S, T, E> {
         let count = index.len();
         self.index.replace_version(index, version);
         Ok(count)
+    }
+}
+
+/// The admin's changes, which are audited.
+impl<S: LibraryStore + AuditLog, T: TokenCounter, E: Env> LibraryService<S, T, E> {
+    /// An admin's upload from the web: the same as [`Self::ingest`], then the index is refreshed
+    /// and the change audited.
+    pub async fn upload<F, Fut>(
+        &self,
+        actor: &Actor,
+        file_name: &str,
+        bytes: &[u8],
+        extract: F,
+    ) -> Result<IngestOutcome, LibraryError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<ExtractedDocument, ExtractError>>,
+    {
+        require_admin(actor)?;
+        let outcome = self.ingest(file_name, bytes, extract).await?;
+        self.refresh_index().await?;
+        if let IngestOutcome::Ingested {
+            document, passages, ..
+        } = &outcome
+        {
+            let detail = format!("{file_name}: {passages} passages");
+            self.audit(actor, "library.upload", document.id, detail)
+                .await?;
+        }
+        Ok(outcome)
+    }
+
+    /// Removes a document and its passages, refreshes the index, and audits it.
+    pub async fn retire(&self, actor: &Actor, id: DocumentId) -> Result<(), LibraryError> {
+        require_admin(actor)?;
+        self.store.retire_document(id).await.map_err(|e| match e {
+            StoreError::NotFound => LibraryError::NotFound,
+            other => other.into(),
+        })?;
+        self.refresh_index().await?;
+        self.audit(actor, "library.retire", id, String::new())
+            .await?;
+        Ok(())
+    }
+
+    async fn audit(
+        &self,
+        actor: &Actor,
+        action: &str,
+        id: DocumentId,
+        detail: String,
+    ) -> Result<(), StoreError> {
+        super::audit(
+            self.store.as_ref(),
+            self.env.as_ref(),
+            actor,
+            action,
+            format!("document:{id}"),
+            detail,
+        )
+        .await
     }
 }
 

@@ -21,6 +21,31 @@ impl TokenCounter for Words {
     }
 }
 
+thread_local! {
+    /// What the library service audited on this test's thread.
+    static AUDITED: std::cell::RefCell<Vec<crate::ports::AuditEntry>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl crate::ports::AuditLog for MockLibraryStore {
+    fn record(
+        &self,
+        entry: &crate::ports::AuditEntry,
+    ) -> impl std::future::Future<Output = crate::ports::StoreResult<()>> + Send {
+        AUDITED.with(|a| a.borrow_mut().push(entry.clone()));
+        ready(Ok(()))
+    }
+
+    fn recent(
+        &self,
+        _: u64,
+        _: u64,
+    ) -> impl std::future::Future<Output = crate::ports::StoreResult<Vec<crate::ports::AuditEntry>>> + Send
+    {
+        ready(Ok(Vec::new()))
+    }
+}
+
 fn service(store: MockLibraryStore) -> LibraryService<MockLibraryStore, Words, TestEnv> {
     LibraryService {
         store: Arc::new(store),
@@ -169,6 +194,11 @@ fn only_admins_upload_or_retire_and_the_index_follows() {
     let found = svc.index.retrieve("sono", 3);
     assert_eq!(found[0].title, "Sono e descanso");
     assert_eq!(found[0].page, Some(1));
+    // The admin's upload is in the audit log; the refused attempts are not.
+    let audited = AUDITED.with(|a| a.borrow().clone());
+    assert_eq!(audited.len(), 1, "{audited:?}");
+    assert_eq!(audited[0].action, "library.upload");
+    assert!(audited[0].detail.contains("sono.pdf"), "{audited:?}");
 }
 
 #[test]

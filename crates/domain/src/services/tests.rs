@@ -636,3 +636,34 @@ fn company_drafts_are_validated() {
         );
     }
 }
+
+#[test]
+fn a_custom_plan_is_only_for_its_own_company() {
+    let mut store = MockStore::new();
+    store
+        .expect_company_by_id()
+        .returning(|id| ready(Ok(Some(company(id.0, 3)))));
+    let mut service = companies(store);
+    let mut plans = (*service.catalog).clone();
+    let mut custom = plans.get("team").unwrap().clone();
+    custom.id = "acme-custom".into();
+    custom.company_only = Some(5);
+    plans.plans.push(custom);
+    service.catalog = Arc::new(plans);
+    let admin = actor(1, Role::PlatformAdmin, None);
+    let draft = CompanyDraft {
+        name: "Outra".into(),
+        seat_limit: 3,
+        plan_id: "acme-custom".into(),
+        system_prompt: None,
+    };
+    // Neither a new company nor another one may take it (nothing is written).
+    for refused in [
+        block_on(service.create(&admin, &draft)),
+        block_on(service.update(&admin, CompanyId(6), &draft)),
+    ] {
+        assert!(
+            matches!(refused.unwrap_err(), CompanyError::InvalidInput(m) if m.contains("another company"))
+        );
+    }
+}

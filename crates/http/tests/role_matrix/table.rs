@@ -260,7 +260,7 @@ pub const CASES: &[Case] = &[
         Body::File("Nota {seq}: respirar devagar ajuda a atravessar a ansiedade."),
     )
     .by(ADMIN)
-    .changing(&["documents", "passages"]),
+    .changing(&["audit_log", "documents", "passages"]),
     case(
         "DELETE",
         "/api/v1/library/documents/{id}",
@@ -268,7 +268,7 @@ pub const CASES: &[Case] = &[
         Body::None,
     )
     .by(ADMIN)
-    .changing(&["documents", "passages"]),
+    .changing(&["audit_log", "documents", "passages"]),
     // Buying: the provider's page; nothing changes until it reports a payment.
     form(
         "/plans/checkout",
