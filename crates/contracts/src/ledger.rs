@@ -363,4 +363,17 @@ pub async fn ledger_counters_in_period<S: AllStores>(s: S) {
     ];
     want.sort_by_key(|(subject, _)| *subject);
     assert_eq!(got, want);
+
+    // Top-ups the same way: only the subjects that have some.
+    s.add_topup(b, 500).await.unwrap();
+    assert_eq!(
+        s.topups_of(vec![a, b, c]).await.unwrap(),
+        vec![(
+            b,
+            TopUp {
+                balance: 500,
+                reserved: 0
+            }
+        )]
+    );
 }

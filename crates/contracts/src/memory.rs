@@ -484,6 +484,17 @@ impl UsageLedger for MemoryStore {
         Ok(*topup)
     }
 
+    async fn topups_of(
+        &self,
+        subjects: Vec<Subject>,
+    ) -> Result<Vec<(Subject, TopUp)>, LedgerError> {
+        let s = self.state();
+        Ok(subjects
+            .into_iter()
+            .filter_map(|subject| s.topups.get(&subject).map(|t| (subject, *t)))
+            .collect())
+    }
+
     async fn counters_in_period(
         &self,
         subjects: Vec<Subject>,

@@ -197,6 +197,12 @@ pub trait UsageLedger: Send + Sync + 'static {
         tokens: i64,
     ) -> impl Future<Output = Result<TopUp, LedgerError>> + Send;
 
+    /// Top-ups of many subjects at once (subjects with no row are absent), for lists.
+    fn topups_of(
+        &self,
+        subjects: Vec<Subject>,
+    ) -> impl Future<Output = Result<Vec<(Subject, TopUp)>, LedgerError>> + Send;
+
     /// Per-subject usage of a period, for reports (subjects with no row are absent).
     fn counters_in_period(
         &self,

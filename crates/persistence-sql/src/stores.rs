@@ -1116,6 +1116,27 @@ macro_rules! impl_sql_stores {
                     .map_err(LedgerError::from)
                 }
 
+                async fn topups_of(
+                    &self,
+                    subjects: Vec<Subject>,
+                ) -> Result<Vec<(Subject, TopUp)>, LedgerError> {
+                    let keys: Vec<String> = subjects.iter().map(Subject::key).collect();
+                    let mut conn = self.conn().await.map_err(ledger_err)?;
+                    let mut out = Vec::new();
+                    for batch in keys.chunks(1_000) {
+                        let rows: Vec<(String, TopUpRow)> = topups::table
+                            .filter(topups::subject.eq_any(batch))
+                            .select((topups::subject, TopUpRow::as_select()))
+                            .load(&mut *conn)
+                            .await
+                            .map_err(|e| ledger_err(db_err(e)))?;
+                        out.extend(rows.into_iter().filter_map(|(key, row)| {
+                            Subject::parse_key(&key).map(|subject| (subject, TopUp::from(row)))
+                        }));
+                    }
+                    Ok(out)
+                }
+
                 async fn counters_in_period(
                     &self,
                     subjects: Vec<Subject>,

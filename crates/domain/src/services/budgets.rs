@@ -42,9 +42,7 @@ pub fn budget_lines(
     let period = allowance_period(user, company, now);
     if user.role.belongs_to_company() {
         let company = company.ok_or(BudgetError::CompanyMissing)?;
-        let plan = catalog
-            .get(&company.plan_id)
-            .ok_or_else(|| BudgetError::UnknownPlan(company.plan_id.clone()))?;
+        // Both lines run over the company's period (`allowance_period`).
         Ok(vec![
             BudgetLine {
                 subject: Subject::User(user.id),
@@ -52,12 +50,7 @@ pub fn budget_lines(
                 allowance: user.personal_cap,
                 may_use_topup: false,
             },
-            BudgetLine {
-                subject: Subject::Company(company.id),
-                period,
-                allowance: Some(plan.allowance(company.seat_limit)),
-                may_use_topup: true,
-            },
+            pool_line(catalog, company, now)?,
         ])
     } else {
         let plan = catalog
@@ -313,6 +306,64 @@ pub struct CompanyUsage {
     pub members: Vec<(crate::UserId, Counter)>,
 }
 
+/// The company's shared pool as a budget line at `now`.
+fn pool_line(
+    catalog: &PlanCatalog,
+    company: &Company,
+    now: DateTime<Utc>,
+) -> Result<BudgetLine, BudgetError> {
+    let plan = catalog
+        .get(&company.plan_id)
+        .ok_or_else(|| BudgetError::UnknownPlan(company.plan_id.clone()))?;
+    Ok(BudgetLine {
+        subject: Subject::Company(company.id),
+        period: Period::current(now, company.billing_period),
+        allowance: Some(plan.allowance(company.seat_limit)),
+        may_use_topup: true,
+    })
+}
+
+/// Each company's pool at `now`, for lists: one counter query per distinct period (usually one)
+/// and one top-up query, rather than two queries per company. A company whose plan is not in
+/// the catalog shows an empty summary. Callers authorise first.
+pub async fn company_pools<L: UsageLedger>(
+    ledger: &L,
+    catalog: &PlanCatalog,
+    companies: &[Company],
+    now: DateTime<Utc>,
+) -> Result<Vec<UsageSummary>, BudgetError> {
+    let lines: Vec<Option<BudgetLine>> = companies
+        .iter()
+        .map(|company| pool_line(catalog, company, now).ok())
+        .collect();
+    let mut by_period: std::collections::BTreeMap<i64, Vec<Subject>> = Default::default();
+    for line in lines.iter().flatten() {
+        by_period
+            .entry(line.period.key())
+            .or_default()
+            .push(line.subject);
+    }
+    let mut counters = std::collections::HashMap::new();
+    for (period_key, subjects) in by_period {
+        for (subject, counter) in ledger.counters_in_period(subjects, period_key).await? {
+            counters.insert(subject, counter);
+        }
+    }
+    let subjects = lines.iter().flatten().map(|l| l.subject).collect();
+    let topups: std::collections::HashMap<Subject, TopUp> =
+        ledger.topups_of(subjects).await?.into_iter().collect();
+    Ok(lines
+        .iter()
+        .map(|line| {
+            line.as_ref().map_or_else(UsageSummary::default, |line| {
+                let counter = counters.get(&line.subject).copied().unwrap_or_default();
+                let topup = topups.get(&line.subject).copied().unwrap_or_default();
+                line_summary(line, counter, topup)
+            })
+        })
+        .collect())
+}
+
 /// The company's usage at `now`. Callers authorise first (the company service's `company`).
 pub async fn company_usage<L: UsageLedger>(
     ledger: &L,
@@ -321,15 +372,7 @@ pub async fn company_usage<L: UsageLedger>(
     members: &[User],
     now: DateTime<Utc>,
 ) -> Result<CompanyUsage, BudgetError> {
-    let plan = catalog
-        .get(&company.plan_id)
-        .ok_or_else(|| BudgetError::UnknownPlan(company.plan_id.clone()))?;
-    let line = BudgetLine {
-        subject: Subject::Company(company.id),
-        period: Period::current(now, company.billing_period),
-        allowance: Some(plan.allowance(company.seat_limit)),
-        may_use_topup: true,
-    };
+    let line = pool_line(catalog, company, now)?;
     let counter = ledger.counter(line.subject, line.period.key()).await?;
     let topup = ledger.topup(line.subject).await?;
     let subjects = members.iter().map(|m| Subject::User(m.id)).collect();

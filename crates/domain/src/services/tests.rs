@@ -56,6 +56,7 @@ mockall::mock! {
         fn counter(&self, subject: crate::budget::Subject, period_key: i64) -> impl Future<Output = Result<crate::budget::Counter, crate::budget::LedgerError>> + Send;
         fn topup(&self, subject: crate::budget::Subject) -> impl Future<Output = Result<crate::budget::TopUp, crate::budget::LedgerError>> + Send;
         fn add_topup(&self, subject: crate::budget::Subject, tokens: i64) -> impl Future<Output = Result<crate::budget::TopUp, crate::budget::LedgerError>> + Send;
+        fn topups_of(&self, subjects: Vec<crate::budget::Subject>) -> impl Future<Output = Result<Vec<(crate::budget::Subject, crate::budget::TopUp)>, crate::budget::LedgerError>> + Send;
         fn counters_in_period(&self, subjects: Vec<crate::budget::Subject>, period_key: i64) -> impl Future<Output = Result<Vec<(crate::budget::Subject, crate::budget::Counter)>, crate::budget::LedgerError>> + Send;
     }
     impl crate::conversation::ConversationStore for Store {

@@ -8,7 +8,7 @@ use domain::budget::{Subject, UsageSummary};
 use domain::company::Company;
 use domain::library::Document;
 use domain::ports::{AuditEntry, UserQuery};
-use domain::services::budgets::company_usage;
+use domain::services::budgets::company_pools;
 use domain::services::companies::CompanyDraft;
 use domain::{CompanyId, UserId};
 
@@ -75,15 +75,15 @@ pub async fn dashboard<S: Persistence>(
         Ok(loaded) => loaded,
         Err(e) => return api_error_page(&page, e),
     };
-    let now = chrono::Utc::now();
-    let mut with_usage = Vec::with_capacity(companies.len());
-    for company in companies {
-        let usage = company_usage(state.store.as_ref(), &state.catalog, &company, &[], now)
-            .await
-            .map(|u| u.pool)
-            .unwrap_or_default();
-        with_usage.push((company, usage));
-    }
+    let pools = company_pools(
+        state.store.as_ref(),
+        &state.catalog,
+        &companies,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap_or_else(|_| vec![Default::default(); companies.len()]);
+    let with_usage = companies.into_iter().zip(pools).collect();
     render(&Dashboard {
         page: &page,
         companies: with_usage,
