@@ -48,20 +48,33 @@ impl ReportArchive for FileReports {
         period: Period,
         reports: Vec<(CompanyId, Vec<u8>)>,
     ) -> StoreResult<u64> {
-        let paths: Vec<(PathBuf, Vec<u8>)> = reports
+        let mut paths: Vec<(PathBuf, Vec<u8>)> = reports
             .into_iter()
             .map(|(company, csv)| (self.path(company, period), csv))
             .collect();
-        Self::blocking(move || {
-            let mut changed = 0;
-            for (path, csv) in paths {
-                if write_if_changed(&path, &csv)? {
-                    changed += 1;
+        // Creating files and directories is CPU time in the kernel's inode allocator (most of a
+        // first rollover on ext4 without a journal: BENCHMARKS.md), so a batch is shared among a
+        // few blocking tasks; a batch is only hundreds of small files, hence at most four.
+        let writers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let per_writer = paths.len().div_ceil(writers).max(1);
+        let mut tasks = Vec::with_capacity(writers);
+        while !paths.is_empty() {
+            let share = paths.split_off(paths.len().saturating_sub(per_writer));
+            tasks.push(Self::blocking(move || {
+                let mut changed = 0;
+                for (path, csv) in share {
+                    if write_if_changed(&path, &csv)? {
+                        changed += 1;
+                    }
                 }
-            }
-            Ok(changed)
-        })
-        .await
+                Ok(changed)
+            }));
+        }
+        let mut changed = 0;
+        for written in futures::future::join_all(tasks).await {
+            changed += written?;
+        }
+        Ok(changed)
     }
 
     async fn get_report(&self, company: CompanyId, period: Period) -> StoreResult<Option<Vec<u8>>> {

@@ -13,9 +13,11 @@
 use crate::lease::Lease;
 use crate::{Context, JobError, JobStore, Outcome};
 use chrono::Duration;
-use domain::ports::{Clock, ReportArchive};
+use domain::ports::{Clock, CompanyMembers, ReportArchive, StoreError};
 use domain::services::reports::render_csv;
-use domain::{CompanyId, Period};
+use domain::{CompanyId, Period, UserId};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The calendar month before the one containing `now`: what a rollover at `now` closes.
 pub fn previous_month(now: chrono::DateTime<chrono::Utc>) -> Period {
@@ -136,29 +138,60 @@ where
         store.usage_by_person(period),
         store.company_members(after, ctx.batch_size)
     );
-    let usage = usage?;
+    let usage = Arc::new(usage?);
     let mut batch = first?;
+    // Three batches at once: the one rendered last is written (then its cursor saved) while the
+    // next is rendered on the blocking pool and the one after is read.
+    let mut rendered: Option<(CompanyId, Reports)> = None;
     let mut changed = 0;
-    while let Some(last) = batch.last().map(|c| c.company_id) {
+    loop {
+        let last = batch.last().map(|c| c.company_id);
         let full = batch.len() as u64 >= ctx.batch_size;
-        let files = batch
-            .iter()
-            .map(|company| (company.company_id, render_csv(company, &usage)))
-            .collect();
-        // The next batch is read while this one is written, keeping the database busy.
-        let next = async {
-            if full {
-                store.company_members(Some(last), ctx.batch_size).await
-            } else {
-                Ok(Vec::new())
+        let read = async {
+            match last {
+                Some(last) if full => Ok(store.company_members(Some(last), ctx.batch_size).await?),
+                _ => Ok(Vec::new()),
             }
         };
-        let (written, next) = tokio::join!(archive.put_reports(period, files), next);
-        changed += written?;
-        lease.save(&format!("{label}/{last}"), clock.now()).await?;
-        batch = next?;
+        let write = async {
+            let Some((last, files)) = rendered else {
+                return Ok(0);
+            };
+            let written = archive.put_reports(period, files).await?;
+            lease.save(&format!("{label}/{last}"), clock.now()).await?;
+            Ok(written)
+        };
+        let (written, files, next) = tokio::try_join!(write, render(batch, usage.clone()), read)?;
+        changed += written;
+        let Some(last) = last else {
+            break;
+        };
+        rendered = Some((last, files));
+        batch = next;
     }
     Ok(changed)
+}
+
+/// A batch's CSV files by company, as `ReportArchive::put_reports` takes them.
+type Reports = Vec<(CompanyId, Vec<u8>)>;
+
+/// Each company's CSV, rendered on the blocking pool (a batch takes tens of milliseconds).
+async fn render(
+    batch: Vec<CompanyMembers>,
+    usage: Arc<HashMap<UserId, u64>>,
+) -> Result<Reports, JobError> {
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
+    let files = tokio::task::spawn_blocking(move || {
+        batch
+            .iter()
+            .map(|company| (company.company_id, render_csv(company, &usage)))
+            .collect()
+    })
+    .await
+    .map_err(|e| StoreError::Unavailable(format!("rendering reports: {e}")))?;
+    Ok(files)
 }
 
 /// The last company a run for `label` finished, from a saved cursor. A cursor of another month
