@@ -1,4 +1,5 @@
-//! MySQL/MariaDB passes the same store and ledger contract as SQLite and the in-memory fake.
+//! MySQL/MariaDB passes the same store, ledger and billing-store contracts as SQLite and the
+//! in-memory fake.
 
 use persistence_mysql::{MysqlStore, test_support};
 
@@ -8,6 +9,7 @@ async fn fresh() -> Option<MysqlStore> {
 }
 
 contracts::store_contract_tests!(fresh);
+contracts::billing_contract_tests!(fresh);
 
 #[tokio::test]
 async fn migrations_are_idempotent() {

@@ -48,7 +48,9 @@ pub mod schema {
     }
 }
 
+use crate::TxError;
 use crate::rows::{from_millis, millis, period_from_millis};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use domain::billing::{SubscriptionState, SubscriptionStatus};
 use domain::budget::Subject;
 use domain::ports::StoreError;
@@ -95,6 +97,17 @@ pub const DUPLICATE_EVENT: &str = "billing event already recorded";
 /// Marks a lost race to create a row; the transaction is simply tried again.
 pub const RETRY: &str = "billing row created concurrently";
 
+/// A unique-key violation while creating a row: another delivery created it first, so the
+/// transaction is tried again (it then finds the row).
+pub fn lost_race_retries(e: DieselError) -> TxError {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            TxError::Store(StoreError::Conflict(RETRY.into()))
+        }
+        other => TxError::Db(other),
+    }
+}
+
 /// Implements [`domain::billing::BillingStore`] for `$store` (see [`crate::impl_sql_stores!`]
 /// for the first two arguments; `$conn` is the connection type its transactions run on).
 #[macro_export]
@@ -106,7 +119,8 @@ macro_rules! impl_billing_store {
             use domain::ports::*;
             use $crate::billing::schema::*;
             use $crate::billing::{
-                DUPLICATE_EVENT, RETRY, now_millis, subscription_from_row, subscription_to_row,
+                DUPLICATE_EVENT, RETRY, lost_race_retries, now_millis, subscription_from_row,
+                subscription_to_row,
             };
             use $crate::reexports::diesel;
             use $crate::reexports::diesel::prelude::*;
@@ -274,12 +288,7 @@ macro_rules! impl_billing_store {
                         ))
                         .execute(conn)
                         .await
-                        .map_err(|e| match e {
-                            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                                TxError::Store(StoreError::Conflict(RETRY.into()))
-                            }
-                            other => TxError::Db(other),
-                        })?;
+                        .map_err(lost_race_retries)?;
                     return Ok(());
                 }
                 let (balance, reserved): (i64, i64) = topups::table
@@ -346,12 +355,7 @@ macro_rules! impl_billing_store {
                         ))
                         .execute(conn)
                         .await
-                        .map_err(|e| match e {
-                            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                                TxError::Store(StoreError::Conflict(RETRY.into()))
-                            }
-                            other => TxError::Db(other),
-                        })?;
+                        .map_err(lost_race_retries)?;
                 } else {
                     diesel::update(billing_subscriptions::table.find(id))
                         .set((

@@ -1,4 +1,4 @@
-//! SQLite passes the store and ledger contract.
+//! SQLite passes the store, ledger and billing-store contracts.
 
 use persistence_sqlite::SqliteStore;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -22,6 +22,7 @@ async fn fresh() -> Option<SqliteStore> {
 }
 
 contracts::store_contract_tests!(fresh);
+contracts::billing_contract_tests!(fresh);
 
 #[tokio::test]
 async fn reopening_keeps_data_and_migrations_are_idempotent() {
