@@ -42,8 +42,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// The workspace `cargo xtask` was run in. `cargo run` tells the process its manifest directory
+/// at run time; the compile-time one is only a fallback, because checkouts sharing one
+/// `CARGO_TARGET_DIR` (CI clones) can leave this binary built from another checkout's path.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))

@@ -20,14 +20,14 @@ use domain::services::chat::{ChatLimits, ChatService};
 use domain::services::companies::CompanyService;
 use domain::services::library::LibraryService;
 use domain::services::reports::ReportService;
-use model_openai::TiktokenCounter;
+use model_openai::{CachedTokenCounter, TiktokenCounter};
 use std::sync::Arc;
 
 /// The conversation service as wired in the server.
 pub type Chat<S> = ChatService<
     S,
     Model,
-    TiktokenCounter,
+    CachedTokenCounter,
     AeadCipher,
     Limiter,
     LibraryIndex,
@@ -88,6 +88,9 @@ impl<S: Persistence> AppState<S> {
         )?);
         let index = Arc::new(LibraryIndex::default());
         let tokens = Arc::new(TiktokenCounter::new());
+        // Chat turns resend the same history again and again; the library's passages are
+        // counted once each, so only the chat's counter caches.
+        let chat_tokens = Arc::new(CachedTokenCounter::new());
         let limiter = Arc::new(Limiter::from_settings(&settings).map_err(StartupError::Limiter)?);
         let model = Arc::new(Model::from_settings(&settings)?);
         let mailer = Arc::new(Mailer::from_settings(&settings)?);
@@ -145,7 +148,7 @@ impl<S: Persistence> AppState<S> {
             chat: ChatService {
                 store: store.clone(),
                 model,
-                tokens,
+                tokens: chat_tokens,
                 cipher: cipher.clone(),
                 limiter: limiter.clone(),
                 retriever: index,

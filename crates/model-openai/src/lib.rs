@@ -23,4 +23,4 @@ pub mod stub;
 
 pub use config::{OpenAiConfig, OutputLimitField};
 pub use openai::{OpenAiModel, SetupError};
-pub use tokens::TiktokenCounter;
+pub use tokens::{CachedTokenCounter, TiktokenCounter};

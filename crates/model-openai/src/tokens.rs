@@ -3,6 +3,9 @@
 
 use domain::model::{ChatTurn, prompt_tokens};
 use domain::ports::TokenCounter;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::sync::Mutex;
 use tiktoken_rs::CoreBPE;
 
 /// Counts tokens with o200k_base. Cheap to create and copy: the encoding is built once per
@@ -46,9 +49,59 @@ impl TokenCounter for TiktokenCounter {
     }
 }
 
+/// A [`TiktokenCounter`] that remembers the counts of the texts it has seen, by a 64-bit hash of
+/// the text: the history resent with every turn is then tokenized once per process instead of
+/// once per turn (hashing a message is about a hundred times cheaper than tokenizing it).
+#[derive(Debug, Default)]
+pub struct CachedTokenCounter {
+    counter: TiktokenCounter,
+    seen: Mutex<HashMap<u64, u64>>,
+}
+
+impl CachedTokenCounter {
+    /// Beyond this many texts the cache starts again, so memory stays bounded (a few MB).
+    const MAX_TEXTS: usize = 100_000;
+
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<u64, u64>> {
+        // Only a cache: after a panic elsewhere its content is still valid.
+        self.seen.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl TokenCounter for CachedTokenCounter {
+    fn count(&self, text: &str) -> u64 {
+        let key = BuildHasherDefault::<DefaultHasher>::default().hash_one(text);
+        if let Some(&tokens) = self.cache().get(&key) {
+            return tokens;
+        }
+        // Counted outside the lock: two turns counting the same new text both do the work once.
+        let tokens = self.counter.count(text);
+        let mut cache = self.cache();
+        if cache.len() >= Self::MAX_TEXTS {
+            cache.clear();
+        }
+        cache.insert(key, tokens);
+        tokens
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cache_gives_the_same_counts() {
+        let cached = CachedTokenCounter::new();
+        let plain = TiktokenCounter::new();
+        for text in [PT, "", "outra frase", PT] {
+            assert_eq!(cached.count(text), plain.count(text), "{text:?}");
+        }
+        assert_eq!(cached.seen.lock().unwrap().len(), 3);
+    }
 
     const PT: &str = "Olá! Tenho me sentido ansioso com o trabalho e não consigo dormir direito.";
 

@@ -28,6 +28,7 @@ pub enum MysqlSetupError {
 #[derive(Clone)]
 pub struct MysqlStore {
     pool: Pool<AsyncMysqlConnection>,
+    known_rows: std::sync::Arc<persistence_sql::KnownBudgetRows>,
 }
 
 /// `mysql://user:password@host/db` with the password hidden, for messages and logs.
@@ -57,12 +58,19 @@ impl MysqlStore {
                 url: redact(url),
                 message: e.to_string(),
             })?;
-        let store = MysqlStore { pool };
+        let store = MysqlStore {
+            pool,
+            known_rows: Default::default(),
+        };
         store.ping().await.map_err(|e| MysqlSetupError::Connect {
             url: redact(url),
             message: e.to_string(),
         })?;
         Ok(store)
+    }
+
+    fn known_budget_rows(&self) -> &persistence_sql::KnownBudgetRows {
+        &self.known_rows
     }
 
     async fn conn(&self) -> Result<Object<AsyncMysqlConnection>, StoreError> {

@@ -6,9 +6,12 @@
 //! only bring a pool, migrations and the transaction flavour of their backend.
 
 pub mod billing;
+mod known_rows;
 pub mod rows;
 pub mod schema;
 mod stores;
+
+pub use known_rows::KnownBudgetRows;
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use domain::budget::{LedgerError, Subject};

@@ -1,7 +1,8 @@
 //! Every store port and the usage ledger, written once for any diesel-async connection.
 //!
 //! The invoking crate passes its store type (which must have an inherent
-//! `async fn conn(&self) -> Result<impl DerefMut<Target = Conn>, StoreError>`) and the name of
+//! `async fn conn(&self) -> Result<impl DerefMut<Target = Conn>, StoreError>` and
+//! `fn known_budget_rows(&self) -> &KnownBudgetRows`) and the name of
 //! the connection method that opens a write transaction: `immediate_transaction` on SQLite (takes
 //! the write lock up front, so two writers never deadlock on a lock upgrade) and `transaction` on
 //! MySQL (rows are locked in a fixed order inside the transaction).
@@ -793,8 +794,13 @@ macro_rules! impl_sql_stores {
                 /// transaction: inside it, MySQL's shared locks from a duplicate-key insert could
                 /// deadlock two transactions that then both want the row exclusively.
                 async fn ensure_budget_rows(&self, lines: &[BudgetLine]) -> StoreResult<()> {
+                    // Rows are never deleted: those known to exist need no insert.
+                    let unknown = self.known_budget_rows().unknown(lines);
+                    if unknown.is_empty() {
+                        return Ok(());
+                    }
                     let mut conn = self.conn().await?;
-                    for line in lines {
+                    for line in &unknown {
                         diesel::insert_or_ignore_into(usage_counters::table)
                             .values((
                                 usage_counters::subject.eq(line.subject.key()),
@@ -817,6 +823,7 @@ macro_rules! impl_sql_stores {
                                 .map_err(db_err)?;
                         }
                     }
+                    self.known_budget_rows().remember(&unknown);
                     Ok(())
                 }
 

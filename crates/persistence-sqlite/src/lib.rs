@@ -45,6 +45,7 @@ pub enum SqliteSetupError {
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: Pool<Conn>,
+    known_rows: std::sync::Arc<persistence_sql::KnownBudgetRows>,
 }
 
 /// Turns `sqlite://path`, `sqlite:path` or a plain path into a file path.
@@ -98,12 +99,19 @@ impl SqliteStore {
                     path: path.clone(),
                     message: e.to_string(),
                 })?;
-        let store = SqliteStore { pool };
+        let store = SqliteStore {
+            pool,
+            known_rows: Default::default(),
+        };
         store.ping().await.map_err(|e| SqliteSetupError::Open {
             path,
             message: e.to_string(),
         })?;
         Ok(store)
+    }
+
+    fn known_budget_rows(&self) -> &persistence_sql::KnownBudgetRows {
+        &self.known_rows
     }
 
     async fn conn(&self) -> Result<Object<Conn>, StoreError> {
