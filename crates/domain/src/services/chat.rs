@@ -191,10 +191,12 @@ where
             .ok_or(ChatError::Unauthenticated)
     }
 
-    /// One turn of conversation; the reply streams into `sink` as it arrives.
+    /// One turn of conversation of `user`, the person the caller has just authenticated (their
+    /// row as read then: reading it again would cost a query per turn for nothing); the reply
+    /// streams into `sink` as it arrives.
     pub async fn turn(
         &self,
-        actor: &Actor,
+        user: &User,
         message: &str,
         sink: &mut impl TurnSink,
     ) -> Result<TurnOutcome, ChatError> {
@@ -205,9 +207,11 @@ where
         if message.chars().count() > MAX_MESSAGE_CHARS {
             return Err(ChatError::TooLong);
         }
-        let user = self.person(actor).await?;
+        if user.disabled {
+            return Err(ChatError::Unauthenticated);
+        }
         if self.screen.shows_risk(message) {
-            return self.crisis_turn(&user, message, sink).await;
+            return self.crisis_turn(user, message, sink).await;
         }
         match self
             .limiter
@@ -243,7 +247,7 @@ where
         let reservation = ReservationRequest {
             id: ReservationId(self.env.next_id()),
             amount: prompt_tokens + u64::from(self.limits.max_output_tokens),
-            lines: budget_lines(&self.catalog, &user, company.as_ref(), now)?,
+            lines: budget_lines(&self.catalog, user, company.as_ref(), now)?,
             expires_at: now + self.limits.lease,
         };
         let reservation_id = reservation.id;
@@ -255,7 +259,7 @@ where
                     self.store.as_ref(),
                     self.store.as_ref(),
                     &self.catalog,
-                    &user,
+                    user,
                     now,
                 )
                 .await?;
@@ -298,7 +302,7 @@ where
             self.store.as_ref(),
             self.store.as_ref(),
             &self.catalog,
-            &user,
+            user,
             self.env.now(),
         )
         .await?;

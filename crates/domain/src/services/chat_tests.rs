@@ -10,7 +10,7 @@ use crate::model::{MockChatModel, ModelError, ModelEvent, ModelUsage};
 use crate::ports::MockTokenCounter;
 use crate::prompt::Source;
 use crate::ratelimit::{Decision, MockRateLimiter};
-use crate::{Actor, Role};
+use crate::{Role, User};
 use futures::executor::block_on;
 use std::sync::Arc;
 use std::sync::atomic::AtomicI64;
@@ -97,8 +97,8 @@ fn service(p: Ports) -> Service {
     }
 }
 
-fn me() -> Actor {
-    Actor::of(&user(1, Role::Individual, None), None)
+fn me() -> User {
+    user(1, Role::Individual, None)
 }
 
 fn allow(limiter: &mut MockRateLimiter) {

@@ -19,7 +19,7 @@ use domain::conversation::{Author, Message};
 use domain::ports::Persistence;
 use domain::prompt::Source;
 use domain::services::chat::{ChatError, TurnOutcome, TurnSink, export_markdown};
-use domain::{Actor, MessageId};
+use domain::{MessageId, User};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::convert::Infallible;
@@ -105,9 +105,9 @@ pub async fn chat<S: Persistence>(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/event-stream"));
     if streaming {
-        stream_turn(state, auth.actor, body.message).await
+        stream_turn(state, auth.user, body.message).await
     } else {
-        json_turn(state, auth.actor, body.message).await
+        json_turn(state, auth.user, body.message).await
     }
 }
 
@@ -128,12 +128,12 @@ impl TurnSink for UntilCancelled {
     }
 }
 
-async fn json_turn<S: Persistence>(state: AppState<S>, actor: Actor, message: String) -> Response {
+async fn json_turn<S: Persistence>(state: AppState<S>, user: User, message: String) -> Response {
     let cancelled = Arc::new(AtomicBool::new(false));
     let _guard = CancelOnDrop(cancelled.clone());
     let chat = state.chat.clone();
     let turn = tokio::spawn(async move {
-        chat.turn(&actor, &message, &mut UntilCancelled(cancelled))
+        chat.turn(&user, &message, &mut UntilCancelled(cancelled))
             .await
     });
     match turn.await {
@@ -158,16 +158,12 @@ impl TurnSink for ToChannel {
     }
 }
 
-async fn stream_turn<S: Persistence>(
-    state: AppState<S>,
-    actor: Actor,
-    message: String,
-) -> Response {
+async fn stream_turn<S: Persistence>(state: AppState<S>, user: User, message: String) -> Response {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let chat = state.chat.clone();
     tokio::spawn(async move {
         let mut sink = ToChannel(tx.clone());
-        let event = match chat.turn(&actor, &message, &mut sink).await {
+        let event = match chat.turn(&user, &message, &mut sink).await {
             Ok(outcome) => TurnEvent::Done(Box::new(outcome.into())),
             Err(e) => TurnEvent::Failed(e.into()),
         };
