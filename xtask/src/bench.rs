@@ -17,16 +17,7 @@ pub fn bench(extra: &[String]) -> Result<(), String> {
     if let Err(e) = ensure_tools() {
         eprintln!("xtask: cannot install the extraction benchmark's tools ({e}): it will fail");
     }
-    let built = build(&[
-        "--bin",
-        "botpsicologo",
-        "--bin",
-        "botpsicologo-bench",
-        "--bench",
-        "pdf_vs_pdftotext",
-        "--example",
-        "rollover_bench",
-    ])?;
+    let built = build()?;
     let build = started.elapsed().as_secs().to_string();
     run(benchmark(&built, "bench", extra)?
         .args(["--cargo", env!("CARGO")])
@@ -40,7 +31,8 @@ pub fn bench(extra: &[String]) -> Result<(), String> {
 /// The soak: a fixed rate of chat turns for minutes, watching the server's memory and handles.
 pub fn soak(extra: &[String]) -> Result<(), String> {
     services_for("a MySQL + Redis soak");
-    let built = build(&["--bin", "botpsicologo", "--bin", "botpsicologo-bench"])?;
+    // The same build as `bench`, so the two share every artifact.
+    let built = build()?;
     run(&mut benchmark(&built, "soak", extra)?)
 }
 
@@ -65,11 +57,24 @@ impl Built {
     }
 }
 
-/// Builds `targets` of the benchmarked packages in release mode, in ONE cargo invocation: every
-/// target then shares one resolution of features, so no dependency is compiled twice (separate
-/// `cargo bench` / `cargo run --example` builds each unified features differently and rebuilt
-/// much of the tree). Returns the executables cargo reports.
-fn build(targets: &[&str]) -> Result<Built, String> {
+/// What `bench` and `soak` run: the server, the bench runner, the extraction bench and the
+/// rollover example.
+const TARGETS: [&str; 8] = [
+    "--bin",
+    "botpsicologo",
+    "--bin",
+    "botpsicologo-bench",
+    "--bench",
+    "pdf_vs_pdftotext",
+    "--example",
+    "rollover_bench",
+];
+
+/// Builds [`TARGETS`] in release mode, in ONE cargo invocation: every target then shares one
+/// resolution of features, so no dependency is compiled twice (separate `cargo bench` / `cargo
+/// run --example` builds each unified features differently and rebuilt much of the tree).
+/// Returns the executables cargo reports.
+fn build() -> Result<Built, String> {
     let output = Command::new(env!("CARGO"))
         .args([
             "build",
@@ -86,7 +91,7 @@ fn build(targets: &[&str]) -> Result<Built, String> {
             "-p",
             "scheduler",
         ])
-        .args(targets)
+        .args(TARGETS)
         .current_dir(root())
         .stderr(Stdio::inherit())
         .output()
