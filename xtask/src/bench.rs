@@ -104,22 +104,18 @@ fn build() -> Result<Built, String> {
     }
     let mut built = HashMap::new();
     for line in String::from_utf8_lossy(&output.stdout).lines() {
+        // One JSON message a line; artifacts that are programs name their `executable`.
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
         if let (Some(name), Some(executable)) = (
-            json_string(line, "\"target\":{", "\"name\":\""),
-            json_string(line, "", "\"executable\":\""),
+            message["target"]["name"].as_str(),
+            message["executable"].as_str(),
         ) {
-            built.insert(name, PathBuf::from(executable));
+            built.insert(name.to_string(), PathBuf::from(executable));
         }
     }
     Ok(Built(built))
-}
-
-/// The string value after `key` (which ends with the opening quote), searched after `within`,
-/// in one line of cargo's JSON output. Paths and target names hold no escaped characters.
-fn json_string(line: &str, within: &str, key: &str) -> Option<String> {
-    let scope = &line[line.find(within)? + within.len()..];
-    let value = &scope[scope.find(key)? + key.len()..];
-    Some(value[..value.find('"')?].to_string())
 }
 
 /// `botpsicologo-bench` with the paths it needs; `extra` (the user's options) go last.
