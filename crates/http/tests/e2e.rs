@@ -4,10 +4,9 @@
 
 mod support;
 
-use persistence_sqlite::SqliteStore;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestServer, settings};
+use support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestServer};
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -53,14 +52,8 @@ async fn admin_creates_a_company_and_invitations_flow_in_a_real_browser() {
     }
     let dir = tempfile::tempdir().unwrap();
     let library = workspace().join("files").display().to_string();
-    let store = SqliteStore::open(&dir.path().join("test.db").display().to_string())
-        .await
-        .unwrap();
-    let server = TestServer::start(
-        store,
-        settings(dir.path(), &format!("sample_library_dir = {library:?}")),
-    )
-    .await;
+    let server =
+        TestServer::sqlite_with(dir.path(), &format!("sample_library_dir = {library:?}")).await;
     let shots = workspace().join("target/e2e");
     let base = server.url("");
     let output = tokio::process::Command::new("node")

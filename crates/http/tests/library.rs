@@ -40,11 +40,7 @@ async fn a_fresh_install_answers_from_the_sample_library_with_sources() {
         "sample_library_dir = {:?}",
         sample_library().display().to_string()
     );
-    let settings = settings(dir.path(), &extra);
-    let store = SqliteStore::open(&dir.path().join("test.db").display().to_string())
-        .await
-        .unwrap();
-    let server = TestServer::start(store, settings).await;
+    let server = TestServer::sqlite_with(dir.path(), &extra).await;
     let token = server.bearer(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let ask = |message: &'static str| {
         server

@@ -3,9 +3,8 @@
 
 mod support;
 
-use persistence_sqlite::SqliteStore;
 use std::collections::BTreeSet;
-use support::{TestServer, settings};
+use support::TestServer;
 
 /// Every `/api/v1` route the router serves, with its methods.
 const ROUTES: &[(&str, &str)] = &[
@@ -30,10 +29,7 @@ const ROUTES: &[(&str, &str)] = &[
 #[tokio::test]
 async fn the_openapi_document_is_valid_and_complete() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("test.db").display().to_string())
-        .await
-        .unwrap();
-    let server = TestServer::start(store, settings(dir.path(), "")).await;
+    let server = TestServer::sqlite(dir.path()).await;
     let text = server
         .client
         .get(server.url("/api/v1/openapi.json"))

@@ -5,20 +5,16 @@
 mod role_matrix;
 mod support;
 
-use persistence_sqlite::SqliteStore;
 use reqwest::StatusCode;
 use reqwest::header::COOKIE;
-use support::{ADMIN_EMAIL, ADMIN_PASSWORD, Browser, TestServer, csrf_in, settings};
+use support::{ADMIN_EMAIL, ADMIN_PASSWORD, Browser, TestServer, csrf_in};
 
 const PASSWORD: &str = "person-password-123";
 
 async fn server() -> (TestServer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let settings = settings(dir.path(), "sample_library_dir = \"\"");
-    let store = SqliteStore::open(&dir.path().join("test.db").display().to_string())
-        .await
-        .unwrap();
-    (TestServer::start(store, settings).await, dir)
+    let server = TestServer::sqlite_with(dir.path(), "sample_library_dir = \"\"").await;
+    (server, dir)
 }
 
 #[tokio::test]

@@ -188,15 +188,11 @@ async fn works_on_mysql_too() {
 #[tokio::test]
 async fn metrics_only_for_allowed_addresses_or_the_token() {
     let dir = tempfile::tempdir().unwrap();
-    let store =
-        persistence_sqlite::SqliteStore::open(&dir.path().join("t.db").display().to_string())
-            .await
-            .unwrap();
-    let settings = support::settings(
+    let server = TestServer::sqlite_with(
         dir.path(),
         "metrics_allow = []\nmetrics_token = \"scrape-secret\"",
-    );
-    let server = TestServer::start(store, settings).await;
+    )
+    .await;
     server.token(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let scrape = |token: Option<&'static str>| {
         let mut request = server.client.get(server.url("/metrics"));
@@ -233,12 +229,7 @@ async fn metrics_only_for_allowed_addresses_or_the_token() {
 #[tokio::test]
 async fn requests_over_the_address_limit_are_counted_in_the_metrics() {
     let dir = tempfile::tempdir().unwrap();
-    let store =
-        persistence_sqlite::SqliteStore::open(&dir.path().join("t.db").display().to_string())
-            .await
-            .unwrap();
-    let settings = support::settings(dir.path(), "ip_requests_per_minute = 3");
-    let server = TestServer::start(store, settings).await;
+    let server = TestServer::sqlite_with(dir.path(), "ip_requests_per_minute = 3").await;
     let statuses: Vec<u16> = futures::future::join_all(
         (0..5).map(|_| server.client.get(server.url("/api/v1/me")).send()),
     )

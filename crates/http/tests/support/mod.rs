@@ -38,7 +38,12 @@ pub fn settings(data_dir: &std::path::Path, extra: &str) -> Settings {
 impl TestServer {
     /// A server on SQLite in `data_dir` (created if needed).
     pub async fn sqlite(data_dir: &std::path::Path) -> TestServer {
-        let settings = settings(data_dir, "");
+        TestServer::sqlite_with(data_dir, "").await
+    }
+
+    /// A server on SQLite in `data_dir` with `extra` settings (TOML lines).
+    pub async fn sqlite_with(data_dir: &std::path::Path, extra: &str) -> TestServer {
+        let settings = settings(data_dir, extra);
         let store = SqliteStore::open(&data_dir.join("test.db").display().to_string())
             .await
             .expect("open sqlite");
