@@ -127,33 +127,57 @@ pub async fn ledger_topups_after_allowance<S: AllStores>(s: S) {
     assert_eq!(err, LedgerError::InsufficientBudget { subject: who });
 }
 
-/// A turn's charge and its messages land together; a turn whose reservation was already
-/// reclaimed stores its messages and charges nothing.
+/// A turn's charge and its messages land together, and the settlement reports the balance of
+/// each line as it left it; a turn whose reservation was already reclaimed stores its messages
+/// and charges nothing.
 pub async fn ledger_settle_turn_charges_and_stores_together<S: AllStores>(s: S) {
     let person = UserId(id());
     let who = Subject::User(person);
-    let r = s
-        .reserve(request(100, vec![line(who, Some(1_000), false)]))
-        .await
-        .unwrap();
+    let pool = Subject::Company(CompanyId(id()));
+    s.add_topup(pool, 500).await.unwrap();
+    // The pool's allowance of 50 is too small: 50 of the 100 come from its top-ups.
+    let lines = vec![line(who, Some(1_000), false), line(pool, Some(50), true)];
+    let r = s.reserve(request(100, lines.clone())).await.unwrap();
     let exchange = [
         message(person, Author::User, b"question"),
         message(person, Author::Assistant, b"answer"),
     ];
-    assert!(s.settle_turn(r.id, 60, &exchange).await.unwrap());
+    let turn = s.settle_turn(&r, 60, &exchange, &lines).await.unwrap();
+    assert!(turn.settled);
+    let person_after = Counter {
+        used: 60,
+        reserved: 0,
+    };
+    assert_eq!(s.counter(who, period_key()).await.unwrap(), person_after);
+    let pool_after = Balance {
+        counter: Counter {
+            used: 50,
+            reserved: 0,
+        },
+        topup: TopUp {
+            balance: 490,
+            reserved: 0,
+        },
+    };
     assert_eq!(
-        s.counter(who, period_key()).await.unwrap(),
-        Counter {
-            used: 60,
-            reserved: 0
-        }
+        s.counter(pool, period_key()).await.unwrap(),
+        pool_after.counter
+    );
+    assert_eq!(s.topup(pool).await.unwrap(), pool_after.topup);
+    assert_eq!(
+        turn.balances,
+        vec![
+            Balance {
+                counter: person_after,
+                topup: TopUp::default()
+            },
+            pool_after
+        ]
     );
     assert_eq!(s.messages_page(person, None, 10).await.unwrap().len(), 2);
 
-    let late = s
-        .reserve(request(100, vec![line(who, Some(1_000), false)]))
-        .await
-        .unwrap();
+    let lines = vec![line(who, Some(1_000), false)];
+    let late = s.reserve(request(100, lines.clone())).await.unwrap();
     assert_eq!(
         s.reclaim_expired(t0() + Duration::days(1)).await.unwrap(),
         1
@@ -162,15 +186,14 @@ pub async fn ledger_settle_turn_charges_and_stores_together<S: AllStores>(s: S) 
         message(person, Author::User, b"again"),
         message(person, Author::Assistant, b"late answer"),
     ];
-    assert!(!s.settle_turn(late.id, 60, &exchange).await.unwrap());
+    let turn = s.settle_turn(&late, 60, &exchange, &lines).await.unwrap();
+    assert!(!turn.settled);
+    assert_eq!(turn.balances[0].counter, person_after);
     assert_eq!(s.counter(who, period_key()).await.unwrap().used, 60);
     assert_eq!(s.messages_page(person, None, 10).await.unwrap().len(), 4);
     // Stored once: the same messages again are refused and charge nothing.
-    let again = s
-        .reserve(request(100, vec![line(who, Some(1_000), false)]))
-        .await
-        .unwrap();
-    assert!(s.settle_turn(again.id, 60, &exchange).await.is_err());
+    let again = s.reserve(request(100, lines.clone())).await.unwrap();
+    assert!(s.settle_turn(&again, 60, &exchange, &lines).await.is_err());
     assert_eq!(s.counter(who, period_key()).await.unwrap().used, 60);
     assert_eq!(s.messages_page(person, None, 10).await.unwrap().len(), 4);
 }

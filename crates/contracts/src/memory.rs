@@ -260,8 +260,12 @@ impl SessionStore for MemoryStore {
         Ok(())
     }
 
-    async fn session_by_hash(&self, token_hash: &str) -> StoreResult<Option<Session>> {
-        Ok(self.state().sessions.get(token_hash).cloned())
+    async fn session_with_user(&self, token_hash: &str) -> StoreResult<Option<(Session, User)>> {
+        let s = self.state();
+        Ok(s.sessions.get(token_hash).and_then(|session| {
+            let user = s.users.get(&session.user_id)?;
+            Some((session.clone(), user.clone()))
+        }))
     }
 
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
@@ -386,17 +390,13 @@ impl UsageLedger for MemoryStore {
         let mut parts = Vec::new();
         // Decide every line before touching any: all or nothing.
         for line in &request.lines {
-            let key = (line.subject, line.period.key());
-            let counter = s.counters.get(&key).copied().unwrap_or_default();
-            let topup = if line.may_use_topup {
-                s.topups.get(&line.subject).copied().unwrap_or_default()
-            } else {
-                TopUp::default()
-            };
-            let (from_allowance, from_topup) = split_line(line, counter, topup, request.amount)
-                .ok_or(LedgerError::InsufficientBudget {
-                    subject: line.subject,
-                })?;
+            let balance = s.balance(line.subject, line.period.key(), line.may_use_topup);
+            let (from_allowance, from_topup) =
+                split_line(line, balance.counter, balance.topup, request.amount).ok_or(
+                    LedgerError::InsufficientBudget {
+                        subject: line.subject,
+                    },
+                )?;
             parts.push(ReservedPart {
                 subject: line.subject,
                 period_key: line.period.key(),
@@ -405,13 +405,10 @@ impl UsageLedger for MemoryStore {
             });
         }
         for part in &parts {
-            s.counters
-                .entry((part.subject, part.period_key))
-                .or_default()
-                .reserved += part.from_allowance;
-            if part.from_topup > 0 {
-                s.topups.entry(part.subject).or_default().reserved += part.from_topup;
-            }
+            let with_topup = part.from_topup > 0;
+            let mut balance = s.balance(part.subject, part.period_key, with_topup);
+            part.hold(&mut balance);
+            s.put_balance(part.subject, part.period_key, balance, with_topup);
         }
         let reservation = Reservation {
             id: request.id,
@@ -429,14 +426,20 @@ impl UsageLedger for MemoryStore {
 
     async fn settle_turn(
         &self,
-        id: ReservationId,
+        reservation: &Reservation,
         actual: u64,
-        messages: &[SealedMessage],
-    ) -> Result<bool, LedgerError> {
-        // One lock for both: the same all-or-nothing as the SQL adapters' transaction.
+        exchange: &[SealedMessage; 2],
+        lines: &[BudgetLine],
+    ) -> Result<SettledTurn, LedgerError> {
+        // One lock for all: the same all-or-nothing as the SQL adapters' transaction.
         let mut s = self.state();
-        insert_messages(&mut s, messages).map_err(|e| LedgerError::Unavailable(e.to_string()))?;
-        Ok(settle(&mut s, id, actual))
+        insert_messages(&mut s, exchange).map_err(|e| LedgerError::Unavailable(e.to_string()))?;
+        let settled = settle(&mut s, reservation.id, actual);
+        let balances = lines
+            .iter()
+            .map(|l| s.balance(l.subject, l.period.key(), l.may_use_topup))
+            .collect();
+        Ok(SettledTurn { settled, balances })
     }
 
     async fn reclaim_expired(&self, now: DateTime<Utc>) -> Result<u64, LedgerError> {
@@ -641,20 +644,44 @@ fn settle(s: &mut State, id: ReservationId, actual: u64) -> bool {
         return false;
     };
     for part in &reservation.parts {
-        let (charge_allowance, charge_topup) = charge_part(part, actual);
-        let counter = s
-            .counters
-            .entry((part.subject, part.period_key))
-            .or_default();
-        counter.reserved -= part.from_allowance;
-        counter.used += charge_allowance;
-        if part.from_topup > 0 {
-            let topup = s.topups.entry(part.subject).or_default();
-            topup.reserved -= part.from_topup;
-            topup.balance -= charge_topup;
-        }
+        let with_topup = part.from_topup > 0;
+        let mut balance = s.balance(part.subject, part.period_key, with_topup);
+        part.settle(actual, &mut balance);
+        s.put_balance(part.subject, part.period_key, balance, with_topup);
     }
     true
+}
+
+impl State {
+    /// A line's balance; the top-up is left at zero unless `with_topup`.
+    fn balance(&self, subject: Subject, period_key: i64, with_topup: bool) -> Balance {
+        Balance {
+            counter: self
+                .counters
+                .get(&(subject, period_key))
+                .copied()
+                .unwrap_or_default(),
+            topup: if with_topup {
+                self.topups.get(&subject).copied().unwrap_or_default()
+            } else {
+                TopUp::default()
+            },
+        }
+    }
+
+    /// Stores a balance read by [`State::balance`] with the same `with_topup`.
+    fn put_balance(
+        &mut self,
+        subject: Subject,
+        period_key: i64,
+        balance: Balance,
+        with_topup: bool,
+    ) {
+        self.counters.insert((subject, period_key), balance.counter);
+        if with_topup {
+            self.topups.insert(subject, balance.topup);
+        }
+    }
 }
 
 fn insert_messages(s: &mut State, messages: &[SealedMessage]) -> StoreResult<()> {

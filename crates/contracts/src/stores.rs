@@ -219,7 +219,9 @@ pub async fn invitations_accept_once<S: AllStores>(s: S) {
 }
 
 pub async fn sessions_lifecycle<S: AllStores>(s: S) {
-    let u = UserId(id());
+    let person = user(&format!("s{}@x.test", id()), Role::Individual, None);
+    s.insert_user(&person).await.unwrap();
+    let u = person.id;
     let a = session(u, 60);
     let b = session(u, 60);
     let old = session(UserId(id()), -1);
@@ -227,14 +229,16 @@ pub async fn sessions_lifecycle<S: AllStores>(s: S) {
         s.insert_session(x).await.unwrap();
     }
     assert_eq!(
-        s.session_by_hash(&a.token_hash).await.unwrap(),
-        Some(a.clone())
+        s.session_with_user(&a.token_hash).await.unwrap(),
+        Some((a.clone(), person.clone()))
     );
+    // A session whose person is gone opens nothing.
+    assert_eq!(s.session_with_user(&old.token_hash).await.unwrap(), None);
     s.delete_session(&a.token_hash).await.unwrap();
-    assert_eq!(s.session_by_hash(&a.token_hash).await.unwrap(), None);
+    assert_eq!(s.session_with_user(&a.token_hash).await.unwrap(), None);
     assert_eq!(s.purge_expired_sessions(t0()).await.unwrap(), 1);
     assert_eq!(s.delete_user_sessions(u).await.unwrap(), 1);
-    assert_eq!(s.session_by_hash(&b.token_hash).await.unwrap(), None);
+    assert_eq!(s.session_with_user(&b.token_hash).await.unwrap(), None);
 }
 
 pub async fn audit_newest_first<S: AllStores>(s: S) {

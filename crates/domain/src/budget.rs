@@ -97,6 +97,40 @@ pub struct TopUp {
     pub reserved: u64,
 }
 
+/// A line's counter and its subject's top-up (zero when the line may not use top-ups).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Balance {
+    pub counter: Counter,
+    pub topup: TopUp,
+}
+
+impl ReservedPart {
+    /// Holds the part: what [`UsageLedger::reserve`] does to its line's balance.
+    pub fn hold(&self, balance: &mut Balance) {
+        balance.counter.reserved += self.from_allowance;
+        balance.topup.reserved += self.from_topup;
+    }
+
+    /// Lets the part go, charging `actual` tokens of it (see [`charge_part`]): what
+    /// [`UsageLedger::settle`] does to its line's balance.
+    pub fn settle(&self, actual: u64, balance: &mut Balance) {
+        let (charge_allowance, charge_topup) = charge_part(self, actual);
+        balance.counter.reserved = balance.counter.reserved.saturating_sub(self.from_allowance);
+        balance.counter.used += charge_allowance;
+        balance.topup.reserved = balance.topup.reserved.saturating_sub(self.from_topup);
+        balance.topup.balance = balance.topup.balance.saturating_sub(charge_topup);
+    }
+}
+
+/// What [`UsageLedger::settle_turn`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SettledTurn {
+    /// `false` when the reservation no longer existed (nothing was charged).
+    pub settled: bool,
+    /// The balance of each line asked for, in order, as the settlement left it.
+    pub balances: Vec<Balance>,
+}
+
 /// What the caller sees of a budget: `{"used","reserved","limit","remaining"}`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsageSummary {
@@ -168,13 +202,17 @@ pub trait UsageLedger: Send + Sync + 'static {
     /// [`settle`](Self::settle), and the turn's messages stored in the same transaction: after a
     /// crash a turn is either charged and saved, or neither (its reservation then expires and is
     /// reclaimed). The messages are stored even when the reservation is already gone (reclaimed
-    /// during a very long reply): the person got the answer. Returns what `settle` returns.
+    /// during a very long reply): the person got the answer. Also returns the balance of each
+    /// of `lines` as the settlement left it, read in the same transaction, so the turn can show
+    /// what is left without another round of queries. Takes the reservation as `reserve`
+    /// returned it, so its parts need not be read back.
     fn settle_turn(
         &self,
-        id: ReservationId,
+        reservation: &Reservation,
         actual: u64,
-        messages: &[crate::conversation::SealedMessage],
-    ) -> impl Future<Output = Result<bool, LedgerError>> + Send;
+        exchange: &[crate::conversation::SealedMessage; 2],
+        lines: &[BudgetLine],
+    ) -> impl Future<Output = Result<SettledTurn, LedgerError>> + Send;
 
     /// Releases every reservation whose lease ended before `now`; returns how many.
     fn reclaim_expired(
@@ -254,17 +292,54 @@ mod tests {
         );
     }
 
-    #[test]
-    fn charge_never_exceeds_reservation() {
-        let part = ReservedPart {
+    /// A company pool's part: 10 tokens from the allowance, 20 from top-ups.
+    fn pool_part() -> ReservedPart {
+        ReservedPart {
             subject: Subject::Company(CompanyId(2)),
             period_key: 0,
             from_allowance: 10,
             from_topup: 20,
-        };
+        }
+    }
+
+    #[test]
+    fn charge_never_exceeds_reservation() {
+        let part = pool_part();
         assert_eq!(charge_part(&part, 5), (5, 0));
         assert_eq!(charge_part(&part, 25), (10, 15));
         assert_eq!(charge_part(&part, 500), (10, 20));
+    }
+
+    #[test]
+    fn a_held_part_settles_back_to_the_charge_alone() {
+        let part = pool_part();
+        let before = Balance {
+            counter: Counter {
+                used: 5,
+                reserved: 1,
+            },
+            topup: TopUp {
+                balance: 100,
+                reserved: 2,
+            },
+        };
+        let mut balance = before;
+        part.hold(&mut balance);
+        assert_eq!((balance.counter.reserved, balance.topup.reserved), (11, 22));
+        part.settle(25, &mut balance);
+        assert_eq!(
+            balance,
+            Balance {
+                counter: Counter {
+                    used: 15,
+                    reserved: 1
+                },
+                topup: TopUp {
+                    balance: 85,
+                    reserved: 2
+                },
+            }
+        );
     }
 
     #[test]

@@ -183,10 +183,12 @@ pub struct Session {
 #[cfg_attr(test, mockall::automock)]
 pub trait SessionStore: Send + Sync + 'static {
     fn insert_session(&self, session: &Session) -> impl Future<Output = StoreResult<()>> + Send;
-    fn session_by_hash(
+    /// The session of a token hash and the person it belongs to, read together (every
+    /// authenticated request starts here).
+    fn session_with_user(
         &self,
         token_hash: &str,
-    ) -> impl Future<Output = StoreResult<Option<Session>>> + Send;
+    ) -> impl Future<Output = StoreResult<Option<(Session, User)>>> + Send;
     fn delete_session(&self, token_hash: &str) -> impl Future<Output = StoreResult<()>> + Send;
     /// Signs a person out everywhere (password change, disabling, role change).
     fn delete_user_sessions(&self, user: UserId) -> impl Future<Output = StoreResult<u64>> + Send;

@@ -7,12 +7,13 @@
 
 use diesel_async::AsyncMysqlConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use domain::ports::Readiness;
 use domain::ports::StoreError;
 use std::time::Duration;
+
+mod pool;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/mysql");
 
@@ -47,8 +48,7 @@ impl MysqlStore {
     /// Connects, applies pending migrations and checks the pool answers.
     pub async fn open(url: &str, pool_size: usize) -> Result<MysqlStore, MysqlSetupError> {
         run_migrations(url).await?;
-        let manager = AsyncDieselConnectionManager::<AsyncMysqlConnection>::new(url);
-        let pool = Pool::builder(manager)
+        let pool = Pool::builder(pool::manager(url))
             .max_size(pool_size.max(1))
             .wait_timeout(Some(Duration::from_secs(10)))
             .create_timeout(Some(Duration::from_secs(5)))
@@ -101,7 +101,7 @@ pub async fn run_migrations(url: &str) -> Result<usize, MysqlSetupError> {
     .map_err(|e| MysqlSetupError::Migrations(e.to_string()))?
 }
 
-persistence_sql::impl_sql_stores!(MysqlStore, transaction);
+persistence_sql::impl_sql_stores!(MysqlStore, AsyncMysqlConnection, mysql);
 persistence_sql::impl_billing_store!(MysqlStore, transaction, AsyncMysqlConnection);
 
 #[cfg(test)]

@@ -32,3 +32,47 @@ async fn unreachable_server_is_a_clear_error() {
         "{message}"
     );
 }
+
+/// A pooled connection the server has closed (restart, `wait_timeout`, `KILL`) costs at most the
+/// one query that finds it dead: the pool then checks it, drops it and connects anew.
+#[tokio::test]
+async fn a_connection_closed_by_the_server_is_replaced() {
+    use diesel::sql_types::{BigInt, Text};
+    use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
+    use domain::ports::Readiness;
+    let Some(url) = test_support::fresh_database_url().await else {
+        return;
+    };
+    let database = url.rsplit('/').next().unwrap().to_string();
+    // One connection, so every call below gets the same one until it is replaced.
+    let store = MysqlStore::open(&url, 1).await.expect("open mysql");
+    store.ping().await.expect("first ping");
+    #[derive(diesel::QueryableByName)]
+    struct Process {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let mut admin = AsyncMysqlConnection::establish(&url).await.unwrap();
+    let pooled: Vec<Process> = diesel::sql_query(
+        "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()",
+    )
+    .bind::<Text, _>(&database)
+    .load(&mut admin)
+    .await
+    .unwrap();
+    assert!(!pooled.is_empty(), "the pool's connection is listed");
+    for process in pooled {
+        // One may already be gone (the migrations' connection closing): ignore that error.
+        let _ = diesel::sql_query(format!("KILL {}", process.id))
+            .execute(&mut admin)
+            .await;
+    }
+    // The first use may find the connection dead; from then on the pool has a fresh one.
+    let _ = store.ping().await;
+    for _ in 0..3 {
+        store
+            .ping()
+            .await
+            .expect("a fresh connection after the old one died");
+    }
+}

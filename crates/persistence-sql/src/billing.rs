@@ -108,8 +108,9 @@ pub fn lost_race_retries(e: DieselError) -> TxError {
     }
 }
 
-/// Implements [`domain::billing::BillingStore`] for `$store` (see [`crate::impl_sql_stores!`]
-/// for the first two arguments; `$conn` is the connection type its transactions run on).
+/// Implements [`domain::billing::BillingStore`] for `$store` (the store type of
+/// [`crate::impl_sql_stores!`]); `$begin` opens a write transaction as there, and `$conn` is
+/// the connection type its transactions run on.
 #[macro_export]
 macro_rules! impl_billing_store {
     ($store:ty, $begin:ident, $conn:ty) => {

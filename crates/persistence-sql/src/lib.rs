@@ -5,10 +5,14 @@
 //! ledger once for any diesel-async connection. `persistence-sqlite` and `persistence-mysql`
 //! only bring a pool, migrations and the transaction flavour of their backend.
 
+#[doc(hidden)]
+pub mod balances;
 pub mod billing;
 mod known_rows;
 pub mod rows;
 pub mod schema;
+#[doc(hidden)]
+pub mod statements;
 mod stores;
 
 pub use known_rows::KnownBudgetRows;
@@ -25,6 +29,16 @@ pub mod reexports {
     pub use domain;
     pub use futures;
 }
+
+/// SQLite's stand-in for diesel's `.for_update()`, which it does not have: a write transaction
+/// there (`BEGIN IMMEDIATE`) already holds the whole database, so every read in it stays true.
+pub trait WholeDatabaseLock: Sized {
+    fn already_locked(self) -> Self {
+        self
+    }
+}
+
+impl<T> WholeDatabaseLock for T {}
 
 /// Maps a diesel error to the domain's store error. Unique-key violations become `Conflict` so
 /// services can say "e-mail already registered"; everything else is the database being unwell.

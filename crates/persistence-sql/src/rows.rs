@@ -4,7 +4,7 @@
 use crate::schema::*;
 use chrono::{DateTime, TimeZone, Utc};
 use diesel::prelude::*;
-use domain::budget::{Counter, ReservedPart, Subject, TopUp};
+use domain::budget::{Counter, ReservationRequest, ReservedPart, Subject, TopUp};
 use domain::conversation::{Author, SealedMessage};
 use domain::library::{Document, Passage};
 use domain::ports::{AuditEntry, Session, SessionKind, StoreError};
@@ -437,6 +437,19 @@ pub struct ReservationRow {
 }
 
 impl ReservationRow {
+    /// The row of one part of a reservation.
+    pub fn of(request: &ReservationRequest, part: &ReservedPart) -> Self {
+        ReservationRow {
+            id: request.id.0,
+            subject: part.subject.key(),
+            period_key: part.period_key,
+            from_allowance: to_i64(part.from_allowance),
+            from_topup: to_i64(part.from_topup),
+            amount: to_i64(request.amount),
+            expires_at: millis(request.expires_at),
+        }
+    }
+
     pub fn part(&self) -> Result<ReservedPart, StoreError> {
         Ok(ReservedPart {
             subject: Subject::parse_key(&self.subject)

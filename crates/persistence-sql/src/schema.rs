@@ -132,6 +132,7 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(users, companies, sessions, invitations, messages);
+diesel::allow_tables_to_appear_in_same_query!(usage_counters, topups);
 
 diesel::table! {
     job_leases (job) {

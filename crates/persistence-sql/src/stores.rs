@@ -1,21 +1,36 @@
 //! Every store port and the usage ledger, written once for any diesel-async connection.
 //!
-//! The invoking crate passes its store type (which must have an inherent
+//! The invoking crate passes its store type, which must have an inherent
 //! `async fn conn(&self) -> Result<impl DerefMut<Target = Conn>, StoreError>` and
-//! `fn known_budget_rows(&self) -> &KnownBudgetRows`) and the name of
-//! the connection method that opens a write transaction: `immediate_transaction` on SQLite (takes
-//! the write lock up front, so two writers never deadlock on a lock upgrade) and `transaction` on
-//! MySQL (rows are locked in a fixed order inside the transaction).
+//! `fn known_budget_rows(&self) -> &KnownBudgetRows`, the connection type its transactions run
+//! on, and its backend, `mysql` or `sqlite`, which decides
+//! - how a write transaction opens: `immediate_transaction` on SQLite (takes the write lock up
+//!   front, so two writers never deadlock on a lock upgrade) and `transaction` on MySQL (rows
+//!   are locked in a fixed order inside the transaction);
+//! - how a select locks the rows it reads for the rest of the transaction: `for_update` on
+//!   MySQL, `already_locked` ([`crate::WholeDatabaseLock`]) on SQLite.
+//!
+//! A turn's writes use the fixed statements of [`crate::statements`], which stay prepared.
 
 #[macro_export]
 macro_rules! impl_sql_stores {
-    ($store:ty, $begin:ident) => {
+    ($store:ty, $conn:ty, mysql) => {
+        $crate::impl_sql_stores!(@impl $store, $conn, transaction, for_update);
+    };
+    ($store:ty, $conn:ty, sqlite) => {
+        $crate::impl_sql_stores!(@impl $store, $conn, immediate_transaction, already_locked);
+    };
+    (@impl $store:ty, $conn:ty, $begin:ident, $lock:ident) => {
         const _: () = {
             use domain::budget::*;
             use domain::conversation::{ConversationStore, SealedMessage};
             use domain::library::{Document, LibraryStore, Passage};
             use domain::ports::*;
             use domain::*;
+            use $crate::balances::{BalanceSheet, changed_rows};
+            use $crate::statements::{
+                InsertExchange, InsertReservation, SetCounter, SetTopUp,
+            };
             use $crate::reexports::diesel::prelude::*;
             use $crate::reexports::diesel::{self, dsl};
             use $crate::reexports::diesel_async::{AsyncConnection, RunQueryDsl};
@@ -23,6 +38,9 @@ macro_rules! impl_sql_stores {
             use $crate::rows::*;
             use $crate::schema::*;
             use $crate::{LEDGER_ATTEMPTS, TxError, db_err, is_transient, ledger_err};
+            // SQLite's `$lock` (MySQL's is diesel's `for_update`).
+            #[allow(unused_imports)]
+            use $crate::WholeDatabaseLock as _;
 
             impl Readiness for $store {
                 async fn ping(&self) -> StoreResult<()> {
@@ -335,16 +353,21 @@ macro_rules! impl_sql_stores {
                     Ok(())
                 }
 
-                async fn session_by_hash(&self, token_hash: &str) -> StoreResult<Option<Session>> {
+                async fn session_with_user(
+                    &self,
+                    token_hash: &str,
+                ) -> StoreResult<Option<(Session, User)>> {
                     let mut conn = self.conn().await?;
                     let row = sessions::table
-                        .find(token_hash)
-                        .select(SessionRow::as_select())
+                        .inner_join(users::table.on(users::id.eq(sessions::user_id)))
+                        .filter(sessions::token_hash.eq(token_hash))
+                        .select((SessionRow::as_select(), UserRow::as_select()))
                         .first(&mut *conn)
                         .await
                         .optional()
                         .map_err(db_err)?;
-                    row.map(Session::try_from).transpose()
+                    row.map(|(session, user)| Ok((session.try_into()?, user.try_into()?)))
+                        .transpose()
                 }
 
                 async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
@@ -827,6 +850,76 @@ macro_rules! impl_sql_stores {
                     Ok(())
                 }
 
+                /// Reads (and on MySQL locks) every row of `sheet`, line by line in key order.
+                async fn lock_balances(
+                    conn: &mut $conn,
+                    sheet: &mut BalanceSheet,
+                ) -> Result<(), TxError> {
+                    // One statement a line rather than `IN (…)`, which diesel cannot keep
+                    // prepared; a line's counter and top-up come in the same statement.
+                    for (key, period_key, with_topup) in sheet.lines() {
+                        let counter = usage_counters::table.find((&key, period_key));
+                        if with_topup {
+                            let row = counter
+                                .left_join(
+                                    topups::table.on(topups::subject.eq(usage_counters::subject)),
+                                )
+                                .select((CounterRow::as_select(), Option::<TopUpRow>::as_select()))
+                                .$lock()
+                                .first(conn)
+                                .await
+                                .optional()?;
+                            if let Some((counter, topup)) = row {
+                                sheet.set_counter(&key, period_key, counter);
+                                if let Some(topup) = topup {
+                                    sheet.set_topup(&key, topup);
+                                }
+                            }
+                        } else {
+                            let row = counter
+                                .select(CounterRow::as_select())
+                                .$lock()
+                                .first(conn)
+                                .await
+                                .optional()?;
+                            if let Some(counter) = row {
+                                sheet.set_counter(&key, period_key, counter);
+                            }
+                        }
+                    }
+                    Ok(())
+                }
+
+                /// Writes back the rows `part` changed in `balance`.
+                async fn write_balance(
+                    conn: &mut $conn,
+                    part: &ReservedPart,
+                    balance: &Balance,
+                ) -> Result<(), TxError> {
+                    let subject = part.subject.key();
+                    let (counter, topup) = changed_rows(part, balance);
+                    if let Some((used, reserved)) = counter {
+                        SetCounter {
+                            used,
+                            reserved,
+                            subject: &subject,
+                            period_key: part.period_key,
+                        }
+                        .execute(conn)
+                        .await?;
+                    }
+                    if let Some((left, reserved)) = topup {
+                        SetTopUp {
+                            balance: left,
+                            reserved,
+                            subject: &subject,
+                        }
+                        .execute(conn)
+                        .await?;
+                    }
+                    Ok(())
+                }
+
                 async fn try_reserve(
                     &self,
                     request: &ReservationRequest,
@@ -834,78 +927,40 @@ macro_rules! impl_sql_stores {
                 ) -> Result<Reservation, TxError> {
                     let mut conn = self.conn().await?;
                     conn.$begin(async |conn| -> Result<Reservation, TxError> {
-                        // Lock every row first, in a fixed order, so the reads below see the latest
-                        // committed values and no other turn can change them until we commit.
+                        let mut sheet = BalanceSheet::default();
                         for line in lines {
-                            let key = line.subject.key();
-                            diesel::update(usage_counters::table.find((&key, line.period.key())))
-                                .set(usage_counters::reserved.eq(usage_counters::reserved))
-                                .execute(conn)
-                                .await?;
-                            if line.may_use_topup {
-                                diesel::update(topups::table.find(&key))
-                                    .set(topups::reserved.eq(topups::reserved))
-                                    .execute(conn)
-                                    .await?;
-                            }
+                            sheet.want(line.subject, line.period.key(), line.may_use_topup);
                         }
-                        let amount = to_i64(request.amount);
-                        let expires_at = millis(request.expires_at);
+                        Self::lock_balances(conn, &mut sheet).await?;
+                        if !sheet.all_found() {
+                            // `ensure_budget_rows` made them: a missing one is a broken database.
+                            return Err(TxError::Db(diesel::result::Error::NotFound));
+                        }
                         let mut parts = Vec::with_capacity(lines.len());
                         for line in lines {
-                            let key = line.subject.key();
-                            let period_key = line.period.key();
-                            let counter: CounterRow = usage_counters::table
-                                .find((&key, period_key))
-                                .select(CounterRow::as_select())
-                                .first(conn)
-                                .await?;
-                            let topup: TopUp = if line.may_use_topup {
-                                topups::table
-                                    .find(&key)
-                                    .select(TopUpRow::as_select())
-                                    .first(conn)
-                                    .await?
-                                    .into()
-                            } else {
-                                TopUp::default()
-                            };
+                            let balance = sheet.get(line.subject, line.period.key());
                             let Some((from_allowance, from_topup)) =
-                                split_line(line, counter.into(), topup, request.amount)
+                                split_line(line, balance.counter, balance.topup, request.amount)
                             else {
                                 return Err(TxError::Insufficient(line.subject));
                             };
-                            let (from_allowance, from_topup) =
-                                (to_i64(from_allowance), to_i64(from_topup));
-                            if from_allowance > 0 {
-                                diesel::update(usage_counters::table.find((&key, period_key)))
-                                    .set(
-                                        usage_counters::reserved
-                                            .eq(usage_counters::reserved + from_allowance),
-                                    )
-                                    .execute(conn)
-                                    .await?;
-                            }
-                            if from_topup > 0 {
-                                diesel::update(topups::table.find(&key))
-                                    .set(topups::reserved.eq(topups::reserved + from_topup))
-                                    .execute(conn)
-                                    .await?;
-                            }
-                            let row = ReservationRow {
-                                id: request.id.0,
-                                subject: key,
-                                period_key,
+                            parts.push(ReservedPart {
+                                subject: line.subject,
+                                period_key: line.period.key(),
                                 from_allowance,
                                 from_topup,
-                                amount,
-                                expires_at,
-                            };
-                            diesel::insert_into(reservations::table)
-                                .values(&row)
-                                .execute(conn)
-                                .await?;
-                            parts.push(row.part()?);
+                            });
+                        }
+                        let mut rows = Vec::with_capacity(parts.len());
+                        for part in &parts {
+                            if let Some(balance) = sheet.of_part(part) {
+                                part.hold(balance);
+                                Self::write_balance(conn, part, balance).await?;
+                            }
+                            rows.push(ReservationRow::of(request, part));
+                        }
+                        for row in &rows {
+                            InsertReservation::from(row).execute(conn).await?;
                         }
                         Ok(Reservation {
                             id: request.id,
@@ -917,61 +972,60 @@ macro_rules! impl_sql_stores {
                     .await
                 }
 
-                /// Settles reservation `id` and stores the turn's `exchange`, in one transaction.
+                /// Settles reservation `id` (whose parts are `known` when the caller has them,
+                /// read otherwise), stores the turn's `exchange` and reads the balances of
+                /// `lines`, in one transaction.
                 async fn try_settle(
                     &self,
                     id: ReservationId,
+                    known: Option<&[ReservedPart]>,
                     actual: u64,
-                    exchange: &[MessageRow],
-                ) -> Result<bool, TxError> {
+                    exchange: Option<&[MessageRow; 2]>,
+                    lines: &[BudgetLine],
+                ) -> Result<SettledTurn, TxError> {
                     let mut conn = self.conn().await?;
-                    conn.$begin(async |conn| -> Result<bool, TxError> {
-                        let mut rows: Vec<ReservationRow> = reservations::table
-                            .filter(reservations::id.eq(id.0))
-                            .select(ReservationRow::as_select())
-                            .load(conn)
-                            .await?;
+                    conn.$begin(async |conn| -> Result<SettledTurn, TxError> {
+                        let parts = match known {
+                            Some(parts) => parts.to_vec(),
+                            None => reservations::table
+                                .filter(reservations::id.eq(id.0))
+                                .select(ReservationRow::as_select())
+                                .load(conn)
+                                .await?
+                                .iter()
+                                .map(ReservationRow::part)
+                                .collect::<Result<Vec<_>, _>>()?,
+                        };
+                        let mut sheet = BalanceSheet::default();
+                        for part in &parts {
+                            sheet.want(part.subject, part.period_key, part.from_topup > 0);
+                        }
+                        for line in lines {
+                            sheet.want(line.subject, line.period.key(), line.may_use_topup);
+                        }
                         // The same lock order as `try_reserve`, or two turns could deadlock.
-                        rows.sort_by_key(|r| Subject::parse_key(&r.subject));
-                        // Deleting first makes settle, release and reclaim race-free: whoever
-                        // deletes the rows applies them; the others see nothing to do.
+                        Self::lock_balances(conn, &mut sheet).await?;
+                        // Deleting makes settle, release and reclaim race-free: whoever deletes
+                        // the rows applies them; the others see nothing to do.
                         let deleted =
                             diesel::delete(reservations::table.filter(reservations::id.eq(id.0)))
                                 .execute(conn)
                                 .await?;
-                        let settled = !rows.is_empty() && deleted == rows.len();
-                        for row in rows.iter().filter(|_| settled) {
-                            let part = row.part()?;
-                            let (charge_allowance, charge_topup) = charge_part(&part, actual);
-                            diesel::update(
-                                usage_counters::table.find((&row.subject, row.period_key)),
-                            )
-                            .set((
-                                usage_counters::used
-                                    .eq(usage_counters::used + to_i64(charge_allowance)),
-                                usage_counters::reserved
-                                    .eq(usage_counters::reserved - row.from_allowance),
-                            ))
-                            .execute(conn)
-                            .await?;
-                            if row.from_topup > 0 {
-                                diesel::update(topups::table.find(&row.subject))
-                                    .set((
-                                        topups::balance.eq(topups::balance - to_i64(charge_topup)),
-                                        topups::reserved.eq(topups::reserved - row.from_topup),
-                                    ))
-                                    .execute(conn)
-                                    .await?;
+                        let settled = !parts.is_empty() && deleted == parts.len();
+                        for part in parts.iter().filter(|_| settled) {
+                            if let Some(balance) = sheet.of_part(part) {
+                                part.settle(actual, balance);
+                                Self::write_balance(conn, part, balance).await?;
                             }
                         }
-                        // One statement per row: a turn stores two messages.
-                        for row in exchange {
-                            diesel::insert_into(messages::table)
-                                .values(row)
-                                .execute(conn)
-                                .await?;
+                        if let Some([question, reply]) = exchange {
+                            InsertExchange::of(question, reply).execute(conn).await?;
                         }
-                        Ok(settled)
+                        let balances = lines
+                            .iter()
+                            .map(|l| sheet.get(l.subject, l.period.key()))
+                            .collect();
+                        Ok(SettledTurn { settled, balances })
                     })
                     .await
                 }
@@ -1003,19 +1057,31 @@ macro_rules! impl_sql_stores {
                     id: ReservationId,
                     actual: u64,
                 ) -> Result<bool, LedgerError> {
-                    self.settle_turn(id, actual, &[]).await
+                    let mut attempt = 1;
+                    loop {
+                        match self.try_settle(id, None, actual, None, &[]).await {
+                            Ok(done) => return Ok(done.settled),
+                            Err(e) if attempt < LEDGER_ATTEMPTS && is_transient(&e) => {
+                                $crate::backoff(attempt).await;
+                                attempt += 1;
+                            }
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
                 }
 
                 async fn settle_turn(
                     &self,
-                    id: ReservationId,
+                    reservation: &Reservation,
                     actual: u64,
-                    messages: &[SealedMessage],
-                ) -> Result<bool, LedgerError> {
-                    let rows: Vec<MessageRow> = messages.iter().map(MessageRow::from).collect();
+                    exchange: &[SealedMessage; 2],
+                    lines: &[BudgetLine],
+                ) -> Result<SettledTurn, LedgerError> {
+                    let rows = exchange.each_ref().map(MessageRow::from);
                     let mut attempt = 1;
                     loop {
-                        match self.try_settle(id, actual, &rows).await {
+                        let known = Some(reservation.parts.as_slice());
+                        match self.try_settle(reservation.id, known, actual, Some(&rows), lines).await {
                             Ok(done) => return Ok(done),
                             Err(e) if attempt < LEDGER_ATTEMPTS && is_transient(&e) => {
                                 $crate::backoff(attempt).await;

@@ -148,5 +148,5 @@ pub async fn run_migrations(path: &str) -> Result<usize, SqliteSetupError> {
     .map_err(|e| failed(&path, e.to_string()))?
 }
 
-persistence_sql::impl_sql_stores!(SqliteStore, immediate_transaction);
+persistence_sql::impl_sql_stores!(SqliteStore, Conn, sqlite);
 persistence_sql::impl_billing_store!(SqliteStore, immediate_transaction, Conn);

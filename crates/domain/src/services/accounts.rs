@@ -234,20 +234,15 @@ where
     /// Resolves a cookie or bearer secret to its live session and enabled user.
     pub async fn authenticate(&self, token: &str) -> Result<(User, Session), AccountError> {
         let hash = self.env.digest(token);
-        let session = self
+        let (session, user) = self
             .store
-            .session_by_hash(&hash)
+            .session_with_user(&hash)
             .await?
             .ok_or(AccountError::Unauthenticated)?;
         if session.expires_at <= self.env.now() {
             self.store.delete_session(&hash).await?;
             return Err(AccountError::Unauthenticated);
         }
-        let user = self
-            .store
-            .user_by_id(session.user_id)
-            .await?
-            .ok_or(AccountError::Unauthenticated)?;
         if user.disabled {
             return Err(AccountError::Disabled);
         }

@@ -1,6 +1,8 @@
 //! Which budgets apply to a person, and what they have left.
 
-use crate::budget::{BudgetLine, Counter, LedgerError, Subject, TopUp, UsageLedger, UsageSummary};
+use crate::budget::{
+    Balance, BudgetLine, Counter, LedgerError, Subject, TopUp, UsageLedger, UsageSummary,
+};
 use crate::plan::PlanCatalog;
 use crate::ports::{CompanyStore, StoreError};
 use crate::{Company, Period, Role, User};
@@ -102,8 +104,7 @@ pub async fn usage_summary<C: CompanyStore, L: UsageLedger>(
         _ => None,
     };
     let lines = budget_lines(catalog, user, company.as_ref(), now)?;
-    let mut own: Option<UsageSummary> = None;
-    let mut tightest: Option<UsageSummary> = None;
+    let mut balances = Vec::with_capacity(lines.len());
     for line in &lines {
         let counter = ledger.counter(line.subject, line.period.key()).await?;
         let topup = if line.may_use_topup {
@@ -111,7 +112,18 @@ pub async fn usage_summary<C: CompanyStore, L: UsageLedger>(
         } else {
             TopUp::default()
         };
-        let summary = line_summary(line, counter, topup);
+        balances.push(Balance { counter, topup });
+    }
+    Ok(summarize(user, &lines, &balances))
+}
+
+/// [`usage_summary`] from balances already read: the person's own line's usage, and the
+/// tightest remaining allowance among `lines` (`balances` in the same order).
+pub fn summarize(user: &User, lines: &[BudgetLine], balances: &[Balance]) -> UsageSummary {
+    let mut own: Option<UsageSummary> = None;
+    let mut tightest: Option<UsageSummary> = None;
+    for (line, balance) in lines.iter().zip(balances) {
+        let summary = line_summary(line, balance.counter, balance.topup);
         if line.subject == Subject::User(user.id) {
             own = Some(summary);
         }
@@ -126,12 +138,12 @@ pub async fn usage_summary<C: CompanyStore, L: UsageLedger>(
     }
     let own = own.unwrap_or_default();
     let tightest = tightest.unwrap_or_default();
-    Ok(UsageSummary {
+    UsageSummary {
         used: own.used,
         reserved: own.reserved,
         limit: tightest.limit,
         remaining: tightest.remaining,
-    })
+    }
 }
 
 #[cfg(test)]

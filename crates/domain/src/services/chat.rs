@@ -7,11 +7,11 @@
 //! 3. Reserve the worst case (prompt tokens + max output) against every budget line at once.
 //! 4. Stream the reply to the caller; on any failure or disconnect release the reservation (a
 //!    failed turn costs nothing); on success settle to the usage the model reported.
-//! 5. Store both messages sealed, in the same transaction as the charge; return the reply, usage,
-//!    what is left and the sources.
+//! 5. Store both messages sealed, in the same transaction as the charge (which also reads what
+//!    is left); return the reply, usage, what is left and the sources.
 
 use super::Env;
-use super::budgets::{BudgetError, budget_lines, usage_summary};
+use super::budgets::{BudgetError, budget_lines, summarize, usage_summary};
 use crate::budget::{LedgerError, ReservationRequest, UsageLedger};
 use crate::conversation::{Author, ConversationStore, Message, MessageCipher, SealedMessage};
 use crate::model::{
@@ -244,16 +244,15 @@ where
             self.tokens.count(message),
         ]));
         let now = self.env.now();
-        let reservation = ReservationRequest {
+        let lines = budget_lines(&self.catalog, user, company.as_ref(), now)?;
+        let request_to_reserve = ReservationRequest {
             id: ReservationId(self.env.next_id()),
             amount: prompt_tokens + u64::from(self.limits.max_output_tokens),
-            lines: budget_lines(&self.catalog, user, company.as_ref(), now)?,
+            lines: lines.clone(),
             expires_at: now + self.limits.lease,
         };
-        let reservation_id = reservation.id;
-        let reserved = reservation.amount;
-        match self.store.reserve(reservation).await {
-            Ok(_) => {}
+        let reservation = match self.store.reserve(request_to_reserve).await {
+            Ok(reservation) => reservation,
             Err(LedgerError::InsufficientBudget { .. }) => {
                 let summary = usage_summary(
                     self.store.as_ref(),
@@ -269,7 +268,8 @@ where
                 });
             }
             Err(e) => return Err(e.into()),
-        }
+        };
+        let (reservation_id, reserved) = (reservation.id, reservation.amount);
         let streamed = self.stream_reply(request, sink).await;
         let (reply, reported) = match streamed {
             Ok(done) => done,
@@ -288,29 +288,25 @@ where
         let settled = self
             .store
             .settle_turn(
-                reservation_id,
+                &reservation,
                 usage.prompt_tokens + usage.completion_tokens,
                 &exchange,
+                &lines,
             )
             .await;
-        if let Err(e) = settled {
-            // Neither charged nor saved: give the tokens back now rather than at lease expiry.
-            self.release(reservation_id).await;
-            return Err(e.into());
-        }
-        let summary = usage_summary(
-            self.store.as_ref(),
-            self.store.as_ref(),
-            &self.catalog,
-            user,
-            self.env.now(),
-        )
-        .await?;
+        let balances = match settled {
+            Ok(settled) => settled.balances,
+            Err(e) => {
+                // Neither charged nor saved: give the tokens back now rather than at lease expiry.
+                self.release(reservation_id).await;
+                return Err(e.into());
+            }
+        };
         Ok(TurnOutcome {
             reply,
             usage,
             charged,
-            remaining: summary.remaining,
+            remaining: summarize(user, &lines, &balances).remaining,
             sources,
             crisis: false,
         })

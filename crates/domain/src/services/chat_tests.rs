@@ -4,7 +4,7 @@
 
 use super::chat::*;
 use super::tests::{MockStore, TestEnv, catalog, ready, user};
-use crate::budget::{Counter, LedgerError, Reservation, Subject, TopUp};
+use crate::budget::{Balance, Counter, LedgerError, Reservation, SettledTurn, Subject, TopUp};
 use crate::conversation::MockMessageCipher;
 use crate::model::{MockChatModel, ModelError, ModelEvent, ModelUsage};
 use crate::ports::MockTokenCounter;
@@ -276,16 +276,33 @@ fn success_charges_the_reported_usage_and_stores_sealed_messages() {
         });
     p.store
         .expect_settle_turn()
-        .withf(|_, actual, m| {
-            *actual == 95 && m.len() == 2 && m[0].sealed == b"io".to_vec() && m[1].tokens == 95
+        .withf(|_, actual, m, lines| {
+            *actual == 95
+                && m.len() == 2
+                && m[0].sealed == b"io".to_vec()
+                && m[1].tokens == 95
+                && lines.len() == 1
         })
         .times(1)
-        .returning(|_, _, _| ready(Ok(true)));
+        .returning(|_, _, _, _| {
+            ready(Ok(SettledTurn {
+                settled: true,
+                balances: vec![Balance {
+                    counter: Counter {
+                        used: 95,
+                        reserved: 0,
+                    },
+                    topup: TopUp::default(),
+                }],
+            }))
+        });
     p.store.expect_settle().never();
     p.store.expect_insert_messages().never();
     let outcome = block_on(service(p).turn(&me(), "oi", &mut Collect)).unwrap();
     assert_eq!(outcome.reply, "Olá, respire.");
     assert_eq!(outcome.charged, 95);
+    // What is left comes from the balances the settlement read, not from further queries.
+    assert_eq!(outcome.remaining, Some(1_000 - 95));
     assert_eq!(outcome.sources.len(), 1);
     assert!(!outcome.crisis);
 }

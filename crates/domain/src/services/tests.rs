@@ -32,7 +32,7 @@ mockall::mock! {
     }
     impl SessionStore for Store {
         fn insert_session(&self, session: &Session) -> impl Future<Output = StoreResult<()>> + Send;
-        fn session_by_hash(&self, token_hash: &str) -> impl Future<Output = StoreResult<Option<Session>>> + Send;
+        fn session_with_user(&self, token_hash: &str) -> impl Future<Output = StoreResult<Option<(Session, User)>>> + Send;
         fn delete_session(&self, token_hash: &str) -> impl Future<Output = StoreResult<()>> + Send;
         fn delete_user_sessions(&self, user: UserId) -> impl Future<Output = StoreResult<u64>> + Send;
         fn purge_expired_sessions(&self, now: DateTime<Utc>) -> impl Future<Output = StoreResult<u64>> + Send;
@@ -51,7 +51,7 @@ mockall::mock! {
     impl crate::budget::UsageLedger for Store {
         fn reserve(&self, request: crate::budget::ReservationRequest) -> impl Future<Output = Result<crate::budget::Reservation, crate::budget::LedgerError>> + Send;
         fn settle(&self, id: ReservationId, actual: u64) -> impl Future<Output = Result<bool, crate::budget::LedgerError>> + Send;
-        fn settle_turn(&self, id: ReservationId, actual: u64, messages: &[crate::conversation::SealedMessage]) -> impl Future<Output = Result<bool, crate::budget::LedgerError>> + Send;
+        fn settle_turn(&self, reservation: &crate::budget::Reservation, actual: u64, exchange: &[crate::conversation::SealedMessage; 2], lines: &[crate::budget::BudgetLine]) -> impl Future<Output = Result<crate::budget::SettledTurn, crate::budget::LedgerError>> + Send;
         fn reclaim_expired(&self, now: DateTime<Utc>) -> impl Future<Output = Result<u64, crate::budget::LedgerError>> + Send;
         fn counter(&self, subject: crate::budget::Subject, period_key: i64) -> impl Future<Output = Result<crate::budget::Counter, crate::budget::LedgerError>> + Send;
         fn topup(&self, subject: crate::budget::Subject) -> impl Future<Output = Result<crate::budget::TopUp, crate::budget::LedgerError>> + Send;
@@ -309,15 +309,18 @@ fn sign_in_stores_only_the_digest_of_a_fresh_token() {
 #[test]
 fn expired_sessions_are_refused_and_removed() {
     let mut store = MockStore::new();
-    store.expect_session_by_hash().returning(|hash| {
-        ready(Ok(Some(Session {
-            token_hash: hash.to_string(),
-            user_id: UserId(1),
-            kind: SessionKind::Web,
-            csrf_token: "c".into(),
-            created_at: now() - Duration::hours(2),
-            expires_at: now() - Duration::seconds(1),
-        })))
+    store.expect_session_with_user().returning(|hash| {
+        ready(Ok(Some((
+            Session {
+                token_hash: hash.to_string(),
+                user_id: UserId(1),
+                kind: SessionKind::Web,
+                csrf_token: "c".into(),
+                created_at: now() - Duration::hours(2),
+                expires_at: now() - Duration::seconds(1),
+            },
+            user(1, Role::Individual, None),
+        ))))
     });
     store
         .expect_delete_session()
