@@ -123,7 +123,7 @@ impl ReservedPart {
 }
 
 /// What [`UsageLedger::settle_turn`] did.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SettledTurn {
     /// `false` when the reservation no longer existed (nothing was charged).
     pub settled: bool,

@@ -30,15 +30,7 @@ const ROUTES: &[(&str, &str)] = &[
 async fn the_openapi_document_is_valid_and_complete() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::sqlite(dir.path()).await;
-    let text = server
-        .client
-        .get(server.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = server.get_text("/api/v1/openapi.json").await;
     let spec = oas3::from_json(&text).expect("a valid OpenAPI 3.1 document");
     assert!(spec.openapi.starts_with("3.1"), "{}", spec.openapi);
     let documented: BTreeSet<(String, String)> = spec

@@ -239,15 +239,7 @@ async fn requests_over_the_address_limit_are_counted_in_the_metrics() {
     .collect();
     assert!(statuses.contains(&429), "{statuses:?}");
     // The scraper is not limited by its address, and sees the refusals.
-    let text = server
-        .client
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = server.get_text("/metrics").await;
     assert!(
         text.lines().any(|l| l.starts_with("http_requests_total")
             && l.contains("route=\"(before routing)\"")

@@ -42,10 +42,6 @@ impl BalanceSheet {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// The rows to read, in lock order (by key, then period): each subject's counter of a
     /// period, and whether its top-up comes too.
     pub fn lines(&self) -> Vec<(String, i64, bool)> {
@@ -90,10 +86,13 @@ impl BalanceSheet {
             .unwrap_or_default()
     }
 
-    /// The balance of `part`'s line, to change in place.
-    pub fn of_part(&mut self, part: &ReservedPart) -> Option<&mut Balance> {
-        self.entry_mut(part.subject, part.period_key)
-            .map(|e| &mut e.balance)
+    /// The balance of `part`'s line, to change in place. Its line must have been asked for
+    /// with [`BalanceSheet::want`] (the ledger asks for every part it changes).
+    pub fn of_part(&mut self, part: &ReservedPart) -> &mut Balance {
+        &mut self
+            .entry_mut(part.subject, part.period_key)
+            .expect("every part's line is on the sheet")
+            .balance
     }
 
     fn entry_mut(&mut self, subject: Subject, period_key: i64) -> Option<&mut Entry> {

@@ -953,10 +953,9 @@ macro_rules! impl_sql_stores {
                         }
                         let mut rows = Vec::with_capacity(parts.len());
                         for part in &parts {
-                            if let Some(balance) = sheet.of_part(part) {
-                                part.hold(balance);
-                                Self::write_balance(conn, part, balance).await?;
-                            }
+                            let balance = sheet.of_part(part);
+                            part.hold(balance);
+                            Self::write_balance(conn, part, balance).await?;
                             rows.push(ReservationRow::of(request, part));
                         }
                         for row in &rows {
@@ -1013,10 +1012,9 @@ macro_rules! impl_sql_stores {
                                 .await?;
                         let settled = !parts.is_empty() && deleted == parts.len();
                         for part in parts.iter().filter(|_| settled) {
-                            if let Some(balance) = sheet.of_part(part) {
-                                part.settle(actual, balance);
-                                Self::write_balance(conn, part, balance).await?;
-                            }
+                            let balance = sheet.of_part(part);
+                            part.settle(actual, balance);
+                            Self::write_balance(conn, part, balance).await?;
                         }
                         if let Some([question, reply]) = exchange {
                             InsertExchange::of(question, reply).execute(conn).await?;

@@ -93,6 +93,18 @@ impl TestServer {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// The body of an anonymous `GET path`.
+    pub async fn get_text(&self, path: &str) -> String {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// Graceful stop: waits for the server task to finish.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
