@@ -1,6 +1,7 @@
 //! Closed-loop load: each connection sends a request, waits for the whole answer, and sends the
 //! next, until the time is up. Latency is measured per request, from send to the last byte.
 
+use crate::cpu::Cost;
 use crate::servers::address_of;
 use crate::stats::{Samples, Summary};
 use serde_json::{Value, json};
@@ -133,6 +134,8 @@ pub struct LoadResult {
     pub first_error: Option<String>,
     pub elapsed: Duration,
     pub latency: Summary,
+    /// What a request cost each watched process (filled in by the caller, which watches).
+    pub cost: Cost,
 }
 
 impl LoadResult {
@@ -189,6 +192,7 @@ pub async fn run(target: Arc<Target>, connections: usize, duration: Duration) ->
         first_error: total.first_error,
         elapsed,
         latency: total.samples.summary(),
+        cost: Cost::default(),
     }
 }
 

@@ -8,6 +8,7 @@
 //! `BENCHMARKS.md`. `botpsicologo-bench soak` runs the soak (see `soak.rs`).
 
 mod corpus;
+mod cpu;
 mod external;
 mod inside;
 mod limiter;
@@ -24,6 +25,11 @@ use servers::{Backend, BenchResult, Model, Running};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+// The load generator and the stub model share the cores with the server they measure: the same
+// allocator as the server keeps their own cost per request down.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The load results of one target, or why there are none.
 pub struct Series {
@@ -183,13 +189,14 @@ async fn server_runs(
         }
     };
     let base = running.server.base.clone();
+    let watch = cpu::Watch::server(running.server.pid(), backend == Backend::MysqlRedis);
     if o.has(Part::Chat) {
         eprintln!("   chat turns");
         let target = Arc::new(Target::Chat {
             base: base.clone(),
             tokens: running.tokens.clone(),
         });
-        let results = chat(o, target).await;
+        let results = chat(o, target, &watch).await;
         if let Err(e) = &results {
             eprintln!("   failed: {e}");
         }
@@ -206,7 +213,7 @@ async fn server_runs(
         });
         outcome.me.push(Series {
             label: label.clone(),
-            results: Ok(series(o, target).await),
+            results: Ok(series(o, target, &watch).await),
         });
     }
     if o.has(Part::SignIn) {
@@ -214,13 +221,17 @@ async fn server_runs(
         let target = Arc::new(Target::sign_in(&base, accounts));
         outcome.sign_in.push(Series {
             label,
-            results: Ok(series(o, target).await),
+            results: Ok(series(o, target, &watch).await),
         });
     }
     running.stop().await;
 }
 
-async fn chat(o: &Options, target: Arc<Target>) -> BenchResult<Vec<LoadResult>> {
+async fn chat(
+    o: &Options,
+    target: Arc<Target>,
+    watch: &cpu::Watch,
+) -> BenchResult<Vec<LoadResult>> {
     // One turn each, then a warm-up that fills everyone's history to its bound.
     let check = load::run(target.clone(), o.people, Duration::from_millis(1)).await;
     if check.ok == 0 {
@@ -241,7 +252,7 @@ async fn chat(o: &Options, target: Arc<Target>) -> BenchResult<Vec<LoadResult>> 
         warm.ok + check.ok,
         warm.errors + check.errors
     );
-    Ok(series(o, target).await)
+    Ok(series(o, target, watch).await)
 }
 
 /// The model server alone, with the last request our server sent it: as one JSON answer and
@@ -269,7 +280,7 @@ async fn baselines(
                     base_url: url.to_string(),
                     body,
                 });
-                Ok(series(o, target).await)
+                Ok(series(o, target, &cpu::Watch::bench_only()).await)
             }
             None => Err("no request from our server to replay".to_string()),
         };
@@ -305,10 +316,13 @@ async fn inside(outcome: &mut Outcome, prompt: Option<&serde_json::Value>, dir: 
     }
 }
 
-async fn series(o: &Options, target: Arc<Target>) -> Vec<LoadResult> {
+/// One load step per connection count, each with what a request cost the watched processes.
+async fn series(o: &Options, target: Arc<Target>, watch: &cpu::Watch) -> Vec<LoadResult> {
     let mut results = Vec::new();
     for &connections in &o.connections {
-        let r = load::run(target.clone(), connections, o.step()).await;
+        let before = watch.snapshot().await;
+        let mut r = load::run(target.clone(), connections, o.step()).await;
+        r.cost = watch.cost(&before, &watch.snapshot().await, r.ok);
         eprintln!(
             "   {connections:>3} connections: {:>7.0} /s, p50 {}, p99 {}, {} errors{}",
             r.per_second(),

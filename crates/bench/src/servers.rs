@@ -146,12 +146,35 @@ impl Database {
 }
 
 async fn mysql_admin(sql: &str) -> BenchResult<()> {
-    let mut conn = AsyncMysqlConnection::establish(&format!("{SERVER_SERVER}/mysql"))
-        .await
-        .map_err(|e| format!("MySQL at {SERVER_SERVER}: {e}"))?;
-    conn.batch_execute(sql)
+    mysql_server()
+        .await?
+        .batch_execute(sql)
         .await
         .map_err(|e| format!("MySQL `{sql}`: {e}"))
+}
+
+async fn mysql_server() -> BenchResult<AsyncMysqlConnection> {
+    AsyncMysqlConnection::establish(&format!("{SERVER_SERVER}/mysql"))
+        .await
+        .map_err(|e| format!("MySQL at {SERVER_SERVER}: {e}"))
+}
+
+/// A counter of `SHOW GLOBAL STATUS` (such as `Questions`, the statements clients sent).
+pub async fn mysql_status(variable: &str) -> BenchResult<u64> {
+    use diesel_async::RunQueryDsl as _;
+    #[derive(diesel::QueryableByName)]
+    struct Status {
+        #[diesel(sql_type = diesel::sql_types::Text, column_name = "Value")]
+        value: String,
+    }
+    let rows: Vec<Status> = diesel::sql_query(format!("SHOW GLOBAL STATUS LIKE '{variable}'"))
+        .load(&mut mysql_server().await?)
+        .await
+        .map_err(|e| format!("MySQL status {variable}: {e}"))?;
+    rows.into_iter()
+        .next()
+        .and_then(|r| r.value.parse().ok())
+        .ok_or_else(|| format!("MySQL has no status counter {variable}"))
 }
 
 /// A running `botpsicologo serve`; killed when dropped.

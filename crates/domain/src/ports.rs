@@ -59,6 +59,12 @@ pub trait PasswordHasher: Send + Sync + 'static {
 #[cfg_attr(test, mockall::automock)]
 pub trait TokenCounter: Send + Sync + 'static {
     fn count(&self, text: &str) -> u64;
+
+    /// Tokens a whole chat request costs as a prompt, counted the way OpenAI documents it:
+    /// each message costs its role and content plus a fixed overhead, and the reply is primed.
+    fn count_request(&self, messages: &[crate::model::ChatTurn]) -> u64 {
+        crate::model::prompt_tokens(messages.iter().map(|turn| self.count(&turn.content)))
+    }
 }
 
 /// Whether the storage answers, for `/readyz`.

@@ -6,6 +6,12 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+// glibc's malloc and free took about a fifth of the server's CPU in a chat turn (`perf`, see
+// BENCHMARKS.md); mimalloc's per-thread pages make the many short-lived allocations of a
+// request much cheaper.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "botpsicologo",

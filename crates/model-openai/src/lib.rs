@@ -6,8 +6,9 @@
 //!   times (exponential backoff with jitter, honouring `Retry-After`); after it, failures arrive
 //!   in the stream, so no text is ever repeated. A reply that stops without `[DONE]` is an error,
 //!   never a silent end.
-//! - [`TiktokenCounter`] implements the `TokenCounter` port with o200k_base, and prices a whole
-//!   request with [`TiktokenCounter::count_request`].
+//! - [`TiktokenCounter`] implements the `TokenCounter` port with o200k_base (a whole request is
+//!   priced by the port's `count_request`); [`CachedTokenCounter`] remembers the counts of
+//!   texts already seen.
 //! - `stub` (cargo feature `stub`): an in-process OpenAI-compatible server with scripted
 //!   replies, for tests and benchmarks.
 

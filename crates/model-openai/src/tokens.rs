@@ -1,7 +1,6 @@
 //! Real token counts with OpenAI's o200k_base BPE (the encoding of the GPT-4o family), so quotas
 //! are charged in tokens rather than characters.
 
-use domain::model::{ChatTurn, prompt_tokens};
 use domain::ports::TokenCounter;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
@@ -21,12 +20,6 @@ impl TiktokenCounter {
         Self {
             bpe: tiktoken_rs::o200k_base_singleton(),
         }
-    }
-
-    /// Tokens a whole chat request costs as a prompt, counted the way OpenAI documents it:
-    /// each message costs its role and content plus a fixed overhead, and the reply is primed.
-    pub fn count_request(&self, messages: &[ChatTurn]) -> u64 {
-        prompt_tokens(messages.iter().map(|turn| self.count(&turn.content)))
     }
 }
 
@@ -126,7 +119,7 @@ mod tests {
 
     #[test]
     fn a_request_costs_its_messages_plus_overheads() {
-        use domain::model::ChatRole;
+        use domain::model::{ChatRole, ChatTurn};
         let counter = TiktokenCounter::new();
         // The role names the framing counts as one token each really are one token.
         for role in ["system", "user", "assistant"] {

@@ -110,6 +110,7 @@ fn chat(o: &Options, outcome: &Outcome, head: &str) -> (String, Vec<String>) {
         .cloned()
         .unwrap_or_default();
     load_table(&mut s, "turns", &outcome.chat, Some(&baseline));
+    cost_table(&mut s, &outcome.chat);
     let mut targets = Vec::new();
     match at_64(&outcome.chat, "MySQL") {
         Some(r) => {
@@ -133,6 +134,50 @@ fn chat(o: &Options, outcome: &Outcome, head: &str) -> (String, Vec<String>) {
         ),
     }
     with_targets(s, targets)
+}
+
+/// CPU time and MySQL statements per request at the largest connection count of each series,
+/// and the rate at which that much CPU would fill the machine's cores.
+fn cost_table(s: &mut String, series: &[crate::Series]) {
+    use crate::cpu::{LOAD_AND_STUB, MARIADB, OUR_SERVER, REDIS};
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let _ = writeln!(
+        s,
+        "\n### What a turn costs, by process\n\n\
+         CPU time (user + system, from /proc) each process spent during the step with the most \
+         connections, divided by the turns of that step, and the statements MySQL received \
+         (`Questions` of `SHOW GLOBAL STATUS`) per turn. These depend much less on how busy the \
+         machine is than turns per second do. The last column is the rate at which that much \
+         CPU per turn would fill all {cores} cores: the ceiling of this design on this machine, \
+         with the load generator on the same cores.\n\n\
+         | target | connections | {OUR_SERVER} | {MARIADB} | {REDIS} | {LOAD_AND_STUB} | \
+         total | turns/s at {cores} cores busy | MySQL statements per turn |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for x in series {
+        let Some(r) = x.results.as_ref().ok().and_then(|rs| rs.last()) else {
+            continue;
+        };
+        let cell = |label: &str| r.cost.of(label).map_or_else(|| "—".to_string(), human);
+        let total = r.cost.total();
+        let statements = match &r.cost.mysql_statements {
+            Some(Ok(n)) => format!("{n:.1}"),
+            Some(Err(e)) => format!("failed: {}", one_line(e)),
+            None => "—".into(),
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {:.0} | {statements} |",
+            x.label,
+            r.connections,
+            cell(OUR_SERVER),
+            cell(MARIADB),
+            cell(REDIS),
+            cell(LOAD_AND_STUB),
+            human(total),
+            cores as f64 / total.as_secs_f64().max(1e-9),
+        );
+    }
 }
 
 /// The result at 64 connections of the series whose label contains `backend`.
