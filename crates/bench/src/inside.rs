@@ -14,7 +14,7 @@ use domain::model::ChatTurn;
 use domain::ports::{IdGenerator, TokenCounter};
 use domain::retrieval::SearchIndex;
 use domain::{CompanyId, Period, ReservationId, UserId};
-use model_openai::TiktokenCounter;
+use model_openai::{CachedTokenCounter, TiktokenCounter};
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Instant;
@@ -217,6 +217,56 @@ async fn ledger_rows<L: UsageLedger>(ledger: &L, name: &str) -> BenchResult<Vec<
         });
     }
     Ok(rows)
+}
+
+/// Counting a turn's system message (prompt and 6 passages) with the server's cached counter,
+/// when every turn brings a combination of passages not seen before but each passage recurs:
+/// counted whole (as the server did before 2026-11-26) and piece by piece
+/// (`system_message_parts`, as it does now).
+pub fn system_message_counting() -> Vec<Row> {
+    use domain::Locale;
+    use domain::prompt::{default_system_prompt, system_message_parts};
+    const TURNS: usize = 1_000;
+    const LIBRARY: usize = 60;
+    let passages = corpus::passages(LIBRARY, 120);
+    let prompt = default_system_prompt(Locale::PtBr);
+    // Turn t takes passages t, t+7, t+14, … (mod 60): a combination repeats only every 60
+    // turns, and by then the whole-message cache has seen it, so each pass uses other strides.
+    let combination = |t: usize| -> Vec<_> {
+        let stride = 7 + 2 * (t / LIBRARY) % 40;
+        (0..6)
+            .map(|k| passages[(t + k * stride) % LIBRARY].clone())
+            .collect()
+    };
+    let whole = CachedTokenCounter::new();
+    let pieces = CachedTokenCounter::new();
+    let (mut by_whole, mut by_pieces) =
+        (Samples::with_capacity(TURNS), Samples::with_capacity(TURNS));
+    for t in 0..TURNS {
+        let sources = combination(t);
+        let parts = system_message_parts(prompt, &sources, Locale::PtBr);
+        let started = Instant::now();
+        black_box(whole.count(&parts.concat()));
+        by_whole.record(started.elapsed());
+        let started = Instant::now();
+        black_box(parts.iter().map(|p| pieces.count(p)).sum::<u64>());
+        by_pieces.record(started.elapsed());
+    }
+    let note = format!(
+        "{TURNS} turns, each with 6 of {LIBRARY} passages in a combination new to the cache"
+    );
+    vec![
+        Row {
+            what: "token counting: a turn's system message, whole (cached counter)".into(),
+            latency: by_whole.summary(),
+            note: note.clone(),
+        },
+        Row {
+            what: "token counting: a turn's system message, piece by piece (cached counter)".into(),
+            latency: by_pieces.summary(),
+            note,
+        },
+    ]
 }
 
 /// A prompt of the shape the server sends: system prompt with 6 passages, 12 history messages

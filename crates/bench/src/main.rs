@@ -306,6 +306,7 @@ async fn inside(outcome: &mut Outcome, prompt: Option<&serde_json::Value>, dir: 
         None => inside::token_counting(&inside::synthetic_prompt(), "a synthetic prompt"),
     };
     outcome.inside.extend(rows);
+    outcome.inside.extend(inside::system_message_counting());
     for backend in [Backend::Sqlite, Backend::MysqlRedis] {
         match inside::accounting(backend, dir).await {
             Ok(rows) => outcome.inside.extend(rows),

@@ -3,6 +3,7 @@
 
 use crate::Locale;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 const PROMPT_PT_BR: &str = "\
 Você é um assistente de apoio psicológico de uma plataforma de bem-estar. Responda em português do \
@@ -68,23 +69,37 @@ impl Source {
 
 /// The system message: the prompt, then the numbered passages the model may draw on.
 pub fn system_message(prompt: &str, sources: &[Source], locale: Locale) -> String {
+    system_message_parts(prompt, sources, locale).concat()
+}
+
+/// [`system_message`] in pieces: the prompt, the passages' header, and for each passage its
+/// numbered citation line and its text. A turn's passages are a new combination almost every
+/// time, but each passage (and the prompt) recurs, so counting the pieces with a cached counter
+/// tokenizes only what is new. Every piece but the first starts with a line break, where the
+/// tokenizer splits anyway, so the pieces' counts add up to the whole message's, give or take
+/// the few tokens that punctuation and line breaks at a seam would have shared (see the test).
+pub fn system_message_parts<'a>(
+    prompt: &'a str,
+    sources: &'a [Source],
+    locale: Locale,
+) -> Vec<Cow<'a, str>> {
+    let mut parts = vec![Cow::Borrowed(prompt)];
     if sources.is_empty() {
-        return prompt.to_string();
+        return parts;
     }
-    let header = match locale {
-        Locale::PtBr => "Trechos da biblioteca que podem ajudar (cite a fonte pelo número):",
-        Locale::En => "Library passages that may help (cite the source by number):",
-    };
-    let mut out = format!("{prompt}\n\n{header}");
+    parts.push(Cow::Borrowed(match locale {
+        Locale::PtBr => "\n\nTrechos da biblioteca que podem ajudar (cite a fonte pelo número):",
+        Locale::En => "\n\nLibrary passages that may help (cite the source by number):",
+    }));
     for (i, source) in sources.iter().enumerate() {
-        out.push_str(&format!(
-            "\n\n[{}] {}\n{}",
+        parts.push(Cow::Owned(format!(
+            "\n\n[{}] {}\n",
             i + 1,
-            source.citation(),
-            source.text
-        ));
+            source.citation()
+        )));
+        parts.push(Cow::Borrowed(&source.text));
     }
-    out
+    parts
 }
 
 #[cfg(test)]

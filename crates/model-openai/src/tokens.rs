@@ -99,6 +99,52 @@ mod tests {
     const PT: &str = "Olá! Tenho me sentido ansioso com o trabalho e não consigo dormir direito.";
 
     #[test]
+    fn a_system_message_counted_in_pieces_costs_what_it_costs_whole() {
+        use domain::Locale;
+        use domain::prompt::{Source, default_system_prompt, system_message_parts};
+        let source = |title: &str, page, text: &str| Source {
+            title: title.into(),
+            page,
+            heading: Some("Higiene do sono".into()),
+            text: text.into(),
+        };
+        // Passages as the chunker cuts them, with the endings that meet a seam: a full stop,
+        // a list, trailing spaces, a line break, a number, a quotation mark.
+        let sources = [
+            source(
+                "Sono e ansiedade",
+                Some(3),
+                "Manter horários regulares ajuda o corpo a \
+                 reconhecer a hora de dormir. Evite telas e cafeína à noite.",
+            ),
+            source(
+                "Stress at work",
+                None,
+                "Try these:\n- a short walk\n- slow breathing;\n",
+            ),
+            source("Luto", Some(12), "O luto não tem prazo.   "),
+            source("Anxiety", Some(7), "About 1 in 5 adults, or 20"),
+            source(
+                "Comunicação não violenta",
+                Some(40),
+                "Diga: \"eu preciso de\u{a0}silêncio\"",
+            ),
+        ];
+        let counter = TiktokenCounter::new();
+        for locale in [Locale::PtBr, Locale::En] {
+            let parts = system_message_parts(default_system_prompt(locale), &sources, locale);
+            let whole = counter.count(&parts.concat());
+            let pieces: u64 = parts.iter().map(|p| counter.count(p)).sum();
+            // Each seam may split what the whole message tokenizes as one token, at most.
+            let seams = parts.len() as u64 - 1;
+            assert!(
+                pieces >= whole && pieces <= whole + seams,
+                "{locale:?}: {pieces} in pieces, {whole} whole, {seams} seams"
+            );
+        }
+    }
+
+    #[test]
     fn portuguese_text_has_tokens_and_counts_are_deterministic() {
         let counter = TiktokenCounter::new();
         let first = counter.count(PT);

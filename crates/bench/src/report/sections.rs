@@ -271,7 +271,10 @@ fn inside(outcome: &Outcome, head: &str) -> (String, Vec<String>) {
          skewed like real text) with questions of 8 to 20 words; encryption is \
          `app::crypto::AeadCipher`; accounting is the store's `UsageLedger` (`reserve` then \
          `settle`) on a fresh SQLite file and a fresh MariaDB database; token counting is \
-         `model_openai::TiktokenCounter`.\n\n\
+         `model_openai::TiktokenCounter`, and for a turn's system message the \
+         `CachedTokenCounter` the server uses, counting the message whole (as the server did \
+         before 2026-11-26) or piece by piece (`domain::prompt::system_message_parts`, as it \
+         does now).\n\n\
          | operation | p50 | p99 | max | notes |\n|---|---:|---:|---:|---|\n",
     );
     for r in &outcome.inside {

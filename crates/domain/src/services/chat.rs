@@ -19,7 +19,7 @@ use crate::model::{
 };
 use crate::plan::PlanCatalog;
 use crate::ports::{CompanyStore, SafetyCounter, StoreError, TokenCounter, UserStore};
-use crate::prompt::{Source, default_system_prompt, system_message};
+use crate::prompt::{Source, default_system_prompt, system_message_parts};
 use crate::ratelimit::{Decision, Quota, RateLimiter};
 use crate::{Actor, Locale, MessageId, ReservationId, Role, User, UserId};
 use chrono::Duration;
@@ -236,13 +236,17 @@ where
             .unwrap_or_else(|| default_system_prompt(user.locale).to_string());
         let sources = self.sources_for(message);
         let (history, history_tokens) = self.recent_history(user.id).await?;
-        let request = self.request(&prompt, &sources, &history, message, user.locale);
+        let system = system_message_parts(&prompt, &sources, user.locale);
         // Each history message was counted once while fitting the history; only the system
-        // message (prompt and sources) and the new message remain to count.
-        let prompt_tokens = crate::model::prompt_tokens(history_tokens.into_iter().chain([
-            self.tokens.count(&request.messages[0].content),
-            self.tokens.count(message),
-        ]));
+        // message (prompt and sources, piece by piece: see `system_message_parts`) and the new
+        // message remain to count.
+        let system_tokens = system.iter().map(|part| self.tokens.count(part)).sum();
+        let prompt_tokens = crate::model::prompt_tokens(
+            history_tokens
+                .into_iter()
+                .chain([system_tokens, self.tokens.count(message)]),
+        );
+        let request = self.request(system.concat(), &sources, &history, message);
         let now = self.env.now();
         let lines = budget_lines(&self.catalog, user, company.as_ref(), now)?;
         let request_to_reserve = ReservationRequest {
@@ -423,15 +427,14 @@ where
 
     fn request(
         &self,
-        prompt: &str,
+        system: String,
         sources: &[Source],
         history: &[Message],
         message: &str,
-        locale: Locale,
     ) -> ModelRequest {
         let mut messages = vec![ChatTurn {
             role: ChatRole::System,
-            content: system_message(prompt, sources, locale),
+            content: system,
         }];
         messages.extend(history.iter().map(|m| ChatTurn {
             role: match m.author {
