@@ -10,7 +10,8 @@ use persistence_sqlite::SqliteStore;
 use serde_json::{Value, json};
 use std::time::Duration;
 use support::chat::{
-    PASSWORD, PERSON, TINY_PLANS, cost_of_one_turn, model_settings, plans_with, prepare, say, usage,
+    PASSWORD, PERSON, TINY_PLANS, charged, cost_of_one_turn, model_settings, plans_with, prepare,
+    say, usage,
 };
 use support::{FetchJson, TestServer, settings};
 
@@ -483,15 +484,11 @@ async fn two_instances_never_overspend_a_shared_budget_on_mysql() {
     let used = usage["used"].as_u64().unwrap();
     assert!(used <= limit, "used {used} > limit {limit}");
     assert_eq!(usage["reserved"], 0);
-    let charged: u64 = results
-        .iter()
-        .filter(|(s, _)| *s == 200)
-        .map(|(_, body)| {
-            body["usage"]["prompt_tokens"].as_u64().unwrap()
-                + body["usage"]["completion_tokens"].as_u64().unwrap()
-        })
-        .sum();
-    assert_eq!(used, charged, "exactly the reported usage is charged");
+    assert_eq!(
+        used,
+        charged(&results),
+        "exactly the reported usage is charged"
+    );
     a.stop().await;
     b.stop().await;
 }

@@ -12,7 +12,7 @@ use persistence_mysql::MysqlStore;
 use ratelimit_redis::test_support::{limiter_on, redis_url, unique_prefix};
 use reqwest::StatusCode;
 use support::chat::{
-    PASSWORD, PERSON, cost_of_one_turn, model_settings, plans_with, prepare, say, usage,
+    PASSWORD, PERSON, charged, cost_of_one_turn, model_settings, plans_with, prepare, say, usage,
 };
 use support::stripe::{deliver_signed, pack_paid};
 use support::{Browser, TestServer, settings};
@@ -120,7 +120,11 @@ async fn quotas_rate_limits_sessions_and_webhooks_hold_across_two_instances() {
     for server in [&a, &b] {
         let usage = usage(server, &bearer).await;
         assert!(usage["used"].as_u64().unwrap() <= limit, "{usage}");
-        assert_eq!(usage["used"].as_u64().unwrap(), ok as u64 * cost);
+        assert_eq!(
+            usage["used"].as_u64().unwrap(),
+            charged(&results),
+            "exactly the reported usage is charged"
+        );
         assert_eq!(usage["reserved"], 0);
     }
 

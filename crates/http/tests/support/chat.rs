@@ -64,6 +64,19 @@ pub async fn say(server: &TestServer, token: &str, message: &str) -> (u16, Value
     (response.status().as_u16(), response.json().await.unwrap())
 }
 
+/// Tokens the answered turns among `results` were charged, by their own usage reports. A turn
+/// that starts after another has finished carries it as history, so turns differ in cost.
+pub fn charged(results: &[(u16, Value)]) -> u64 {
+    results
+        .iter()
+        .filter(|(status, _)| *status == 200)
+        .map(|(_, body)| {
+            body["usage"]["prompt_tokens"].as_u64().unwrap()
+                + body["usage"]["completion_tokens"].as_u64().unwrap()
+        })
+        .sum()
+}
+
 pub async fn usage(server: &TestServer, token: &str) -> Value {
     let me: Value = server.me(token).await.json().await.unwrap();
     me["usage"].clone()
