@@ -31,6 +31,7 @@ macro_rules! store_contract_tests {
             ledger_settle_turn_charges_and_stores_together,
             ledger_reclaims_expired, ledger_periods_are_independent, ledger_topup_adjustments,
             ledger_duplicate_reservation, ledger_concurrent_reservations_never_overspend,
+            ledger_concurrent_turns_are_charged_exactly,
             ledger_counters_in_period, job_leases_exclusive_and_taken_over,
             crisis_counter_is_aggregate, key_values_are_written_once, usage_reports_by_company
         );

@@ -29,7 +29,7 @@ pub enum MysqlSetupError {
 #[derive(Clone)]
 pub struct MysqlStore {
     pool: Pool<AsyncMysqlConnection>,
-    known_rows: std::sync::Arc<persistence_sql::KnownBudgetRows>,
+    ledger: std::sync::Arc<persistence_sql::LocalLedger>,
 }
 
 /// `mysql://user:password@host/db` with the password hidden, for messages and logs.
@@ -60,7 +60,7 @@ impl MysqlStore {
             })?;
         let store = MysqlStore {
             pool,
-            known_rows: Default::default(),
+            ledger: Default::default(),
         };
         store.ping().await.map_err(|e| MysqlSetupError::Connect {
             url: redact(url),
@@ -69,8 +69,8 @@ impl MysqlStore {
         Ok(store)
     }
 
-    fn known_budget_rows(&self) -> &persistence_sql::KnownBudgetRows {
-        &self.known_rows
+    fn local_ledger(&self) -> &persistence_sql::LocalLedger {
+        &self.ledger
     }
 
     async fn conn(&self) -> Result<Object<AsyncMysqlConnection>, StoreError> {

@@ -7,7 +7,7 @@
 //! then its subject's top-up), so two turns never deadlock on them.
 
 use crate::rows::{CounterRow, TopUpRow, to_i64};
-use domain::budget::{Balance, ReservedPart, Subject};
+use domain::budget::{Balance, BudgetLine, ReservationRequest, ReservedPart, Subject, split_line};
 
 /// One subject's counter of one period, and its top-up when `with_topup`.
 #[derive(Debug)]
@@ -19,6 +19,9 @@ struct Entry {
     counter_found: bool,
     topup_found: bool,
     balance: Balance,
+    /// Whether a part held or settled here changed the counter, or the top-up.
+    counter_changed: bool,
+    topup_changed: bool,
 }
 
 /// The balances of a transaction, by subject and period.
@@ -38,6 +41,8 @@ impl BalanceSheet {
                 counter_found: false,
                 topup_found: false,
                 balance: Balance::default(),
+                counter_changed: false,
+                topup_changed: false,
             }),
         }
     }
@@ -86,13 +91,70 @@ impl BalanceSheet {
             .unwrap_or_default()
     }
 
-    /// The balance of `part`'s line, to change in place. Its line must have been asked for
-    /// with [`BalanceSheet::want`] (the ledger asks for every part it changes).
+    /// The balance of `part`'s line, to change in place; the rows the part changes (the counter
+    /// when it holds allowance tokens, the top-up when it holds top-up tokens) are noted for
+    /// [`BalanceSheet::changed`]. Its line must have been asked
+    /// for with [`BalanceSheet::want`] (the ledger asks for every part it changes).
     pub fn of_part(&mut self, part: &ReservedPart) -> &mut Balance {
-        &mut self
+        let entry = self
             .entry_mut(part.subject, part.period_key)
-            .expect("every part's line is on the sheet")
-            .balance
+            .expect("every part's line is on the sheet");
+        entry.counter_changed |= part.from_allowance > 0;
+        entry.topup_changed |= part.from_topup > 0;
+        &mut entry.balance
+    }
+
+    /// Holds `request.amount` on every one of `lines` (rows read and locked): the parts held,
+    /// or the first subject that cannot cover it, in which case nothing is held.
+    pub fn hold(
+        &mut self,
+        request: &ReservationRequest,
+        lines: &[BudgetLine],
+    ) -> Result<Vec<ReservedPart>, Subject> {
+        let mut parts = Vec::with_capacity(lines.len());
+        for line in lines {
+            let balance = self.get(line.subject, line.period.key());
+            let (from_allowance, from_topup) =
+                split_line(line, balance.counter, balance.topup, request.amount)
+                    .ok_or(line.subject)?;
+            parts.push(ReservedPart {
+                subject: line.subject,
+                period_key: line.period.key(),
+                from_allowance,
+                from_topup,
+            });
+        }
+        for part in &parts {
+            part.hold(self.of_part(part));
+        }
+        Ok(parts)
+    }
+
+    /// Whether no subject is on the sheet for two periods. A top-up belongs to its subject, not
+    /// to a period, so two lines of one subject would each hold a copy of it.
+    pub fn one_period_per_subject(&self) -> bool {
+        let mut keys: Vec<&str> = self.0.iter().map(|e| e.key.as_str()).collect();
+        keys.sort_unstable();
+        keys.windows(2).all(|pair| pair[0] != pair[1])
+    }
+
+    /// Each row changed since it was read, with its new amounts: `(subject key, period key,
+    /// counter, top-up)`, `None` for a row left as it was.
+    pub fn changed(
+        &self,
+    ) -> impl Iterator<Item = (&str, i64, Option<RowAmounts>, Option<RowAmounts>)> {
+        self.0
+            .iter()
+            .filter(|e| e.counter_changed || e.topup_changed)
+            .map(|e| {
+                let (counter, topup) = amounts(&e.balance);
+                (
+                    e.key.as_str(),
+                    e.period_key,
+                    e.counter_changed.then_some(counter),
+                    e.topup_changed.then_some(topup),
+                )
+            })
     }
 
     fn entry_mut(&mut self, subject: Subject, period_key: i64) -> Option<&mut Entry> {
@@ -105,23 +167,17 @@ impl BalanceSheet {
 /// New amounts of one row: `(used, reserved)` of a counter, `(balance, reserved)` of a top-up.
 pub type RowAmounts = (i64, i64);
 
-/// The new amounts of the rows `part` changed: the counter when the part holds allowance
-/// tokens, the top-up when it holds top-up tokens.
-pub fn changed_rows(
-    part: &ReservedPart,
-    balance: &Balance,
-) -> (Option<RowAmounts>, Option<RowAmounts>) {
-    let counter = (
-        to_i64(balance.counter.used),
-        to_i64(balance.counter.reserved),
-    );
-    let topup = (
-        to_i64(balance.topup.balance),
-        to_i64(balance.topup.reserved),
-    );
+/// The amounts of a balance's counter row and top-up row.
+fn amounts(balance: &Balance) -> (RowAmounts, RowAmounts) {
     (
-        (part.from_allowance > 0).then_some(counter),
-        (part.from_topup > 0).then_some(topup),
+        (
+            to_i64(balance.counter.used),
+            to_i64(balance.counter.reserved),
+        ),
+        (
+            to_i64(balance.topup.balance),
+            to_i64(balance.topup.reserved),
+        ),
     )
 }
 
@@ -179,5 +235,82 @@ mod tests {
         assert_eq!(sheet.get(person, 10).counter.used, 1);
         assert_eq!(sheet.get(pool, 10).topup.balance, 5);
         assert_eq!(sheet.get(pool, 9), Balance::default());
+    }
+
+    fn month_line(subject: Subject, allowance: u64, may_use_topup: bool) -> BudgetLine {
+        use chrono::TimeZone;
+        let start = chrono::Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+        BudgetLine {
+            subject,
+            period: domain::Period::calendar_month(start),
+            allowance: Some(allowance),
+            may_use_topup,
+        }
+    }
+
+    fn ask(amount: u64, lines: &[BudgetLine]) -> ReservationRequest {
+        ReservationRequest {
+            id: domain::ReservationId(1),
+            amount,
+            lines: lines.to_vec(),
+            expires_at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn holds_change_only_the_rows_they_use_and_a_refusal_changes_nothing() {
+        let person = Subject::User(UserId(1));
+        let pool = Subject::Company(CompanyId(2));
+        let lines = [month_line(pool, 50, true), month_line(person, 1_000, false)];
+        let period = lines[0].period.key();
+        let mut sheet = BalanceSheet::default();
+        for line in &lines {
+            sheet.want(line.subject, period, line.may_use_topup);
+        }
+        let counter = CounterRow {
+            used: 0,
+            reserved: 0,
+        };
+        sheet.set_counter(&pool.key(), period, counter);
+        sheet.set_counter(&person.key(), period, counter);
+        sheet.set_topup(
+            &pool.key(),
+            TopUpRow {
+                balance: 100,
+                reserved: 0,
+            },
+        );
+        assert_eq!(sheet.changed().count(), 0, "nothing changed by reading");
+
+        // 200 fits the person but not the pool (50 + 100): nothing is held anywhere.
+        assert_eq!(sheet.hold(&ask(200, &lines), &lines), Err(pool));
+        assert_eq!(sheet.changed().count(), 0);
+
+        let parts = sheet.hold(&ask(120, &lines), &lines).unwrap();
+        assert_eq!(
+            (parts[0].from_allowance, parts[0].from_topup),
+            (50, 70),
+            "the pool's allowance first, then its top-ups"
+        );
+        let mut changed: Vec<_> = sheet.changed().collect();
+        changed.sort();
+        assert_eq!(
+            changed,
+            vec![
+                (pool.key().as_str(), period, Some((0, 50)), Some((100, 70))),
+                (person.key().as_str(), period, Some((0, 120)), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_subject_in_two_periods_is_noticed() {
+        let person = Subject::User(UserId(1));
+        let mut sheet = BalanceSheet::default();
+        sheet.want(person, 10, false);
+        sheet.want(Subject::Company(CompanyId(2)), 10, true);
+        assert!(sheet.one_period_per_subject());
+        sheet.want(person, 11, true);
+        assert!(!sheet.one_period_per_subject());
     }
 }

@@ -14,8 +14,19 @@ pub mod schema;
 #[doc(hidden)]
 pub mod statements;
 mod stores;
+#[doc(hidden)]
+pub mod turn_queue;
 
 pub use known_rows::KnownBudgetRows;
+
+/// What one instance keeps in memory for its ledger: the budget rows it knows to exist, and the
+/// turns waiting to be applied together ([`turn_queue`]). A store holds one, shared by its
+/// clones.
+#[derive(Debug, Default)]
+pub struct LocalLedger {
+    pub known_rows: KnownBudgetRows,
+    pub turns: turn_queue::TurnQueue,
+}
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use domain::budget::{LedgerError, Subject};
@@ -28,6 +39,9 @@ pub mod reexports {
     pub use diesel_async;
     pub use domain;
     pub use futures;
+    pub use metrics;
+    pub use tokio;
+    pub use tracing;
 }
 
 /// SQLite's stand-in for diesel's `.for_update()`, which it does not have: a write transaction
@@ -58,6 +72,9 @@ pub enum TxError {
     Db(DieselError),
     Store(StoreError),
     Insufficient(Subject),
+    /// A group of turns that must be applied one by one instead (see [`turn_queue`]); rolls
+    /// the group back and never reaches a caller.
+    NotTogether(&'static str),
 }
 
 impl From<DieselError> for TxError {
@@ -78,6 +95,7 @@ impl From<TxError> for StoreError {
             TxError::Db(e) => db_err(e),
             TxError::Store(e) => e,
             TxError::Insufficient(s) => StoreError::Conflict(format!("insufficient budget: {s}")),
+            TxError::NotTogether(why) => StoreError::Unavailable(why.to_string()),
         }
     }
 }

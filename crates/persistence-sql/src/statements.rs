@@ -1,143 +1,218 @@
-//! The writes of a chat turn as statements of fixed text, which the connection keeps prepared.
+//! The writes of a chat turn as statements the connection keeps prepared.
 //!
 //! diesel marks every `UPDATE`, and on MySQL every `INSERT` of an `Insertable`, as unsafe to
 //! cache (their SQL may change with the values), so on MySQL each one costs a prepare, an
-//! execute and a close: three messages to the server instead of one. A turn writes a handful of
-//! rows; these statements have one text each, so diesel prepares them once per connection.
+//! execute and a close: three messages to the server instead of one. [`InsertRows`] and
+//! [`UpsertRows`] write any number of rows of one table with one statement whose text depends
+//! only on how many rows there are, so diesel prepares each shape once per connection: a turn
+//! writes one counter and two messages; a group of turns, a few dozen of each.
 
 use diesel::QueryResult;
 use diesel::backend::Backend;
+use diesel::mysql::Mysql;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, Binary, HasSqlType, Text};
+use diesel::sqlite::Sqlite;
 
-/// How many `?` a statement's text has (checked against its fields at compile time).
-const fn placeholders(sql: &str) -> usize {
-    let bytes = sql.as_bytes();
-    let (mut i, mut n) = (0, 0);
-    while i < bytes.len() {
-        if bytes[i] == b'?' {
-            n += 1;
-        }
-        i += 1;
-    }
-    n
+/// A value of a row to insert, bound to its column's `?`.
+pub enum Value<'a> {
+    Int(&'a i64),
+    Text(&'a str),
+    Bytes(&'a [u8]),
 }
 
-/// A statement of fixed text whose `?` take the fields, in order.
-macro_rules! fixed_statement {
-    ($(#[$doc:meta])* $name:ident = $sql:literal { $($field:ident: $ty:ty as $st:ty),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy)]
-        pub struct $name<'a> {
-            $(pub $field: $ty),+
-        }
+/// A row [`InsertRows`] can insert.
+pub trait InsertableRow {
+    /// `INSERT INTO table (columns…) VALUES `, the text before the rows.
+    const INSERT: &'static str;
+    /// The row's values, in the order of the columns.
+    fn values(&self) -> Vec<Value<'_>>;
+}
 
-        const _: () = assert!(placeholders($sql) == [$(stringify!($field)),+].len());
+/// Rows of one table inserted by one statement.
+#[derive(Debug, Clone, Copy)]
+pub struct InsertRows<'a, R>(pub &'a [R]);
 
-        impl<'a, DB> QueryFragment<DB> for $name<'a>
-        where
-            DB: Backend $(+ HasSqlType<$st>)+,
-            $($ty: ToSql<$st, DB>),+
-        {
-            fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-                let mut text = $sql.split('?');
-                out.push_sql(text.next().unwrap_or_default());
-                $(
-                    out.push_bind_param::<$st, $ty>(&self.$field)?;
-                    out.push_sql(text.next().unwrap_or_default());
-                )+
-                Ok(())
+/// A row [`UpsertRows`] can write: what its columns become when the row is there already, in
+/// each dialect.
+pub trait UpsertableRow: InsertableRow {
+    const ON_DUPLICATE_MYSQL: &'static str;
+    const ON_CONFLICT_SQLITE: &'static str;
+}
+
+/// How a backend says "or update the row that is there".
+pub trait UpsertDialect {
+    fn update_clause<R: UpsertableRow>() -> &'static str;
+}
+
+impl UpsertDialect for Mysql {
+    fn update_clause<R: UpsertableRow>() -> &'static str {
+        R::ON_DUPLICATE_MYSQL
+    }
+}
+
+impl UpsertDialect for Sqlite {
+    fn update_clause<R: UpsertableRow>() -> &'static str {
+        R::ON_CONFLICT_SQLITE
+    }
+}
+
+/// Rows of one table written by one statement: each is inserted, or replaces the row with its
+/// key. The ledger only sets rows it has read under lock, so in practice this sets many rows'
+/// amounts at once, which a plain `UPDATE` can do for one row only.
+#[derive(Debug, Clone, Copy)]
+pub struct UpsertRows<'a, R>(pub &'a [R]);
+
+/// `INSERT INTO … VALUES (…), (…)` with every value bound.
+fn walk_rows<'b, R, DB>(rows: &'b [R], out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>
+where
+    R: InsertableRow,
+    DB: Backend + HasSqlType<BigInt> + HasSqlType<Text> + HasSqlType<Binary>,
+    i64: ToSql<BigInt, DB>,
+    str: ToSql<Text, DB>,
+    [u8]: ToSql<Binary, DB>,
+{
+    out.push_sql(R::INSERT);
+    for (i, row) in rows.iter().enumerate() {
+        out.push_sql(if i == 0 { "(" } else { ", (" });
+        for (j, value) in row.values().into_iter().enumerate() {
+            if j > 0 {
+                out.push_sql(", ");
+            }
+            match value {
+                Value::Int(v) => out.push_bind_param::<BigInt, i64>(v)?,
+                Value::Text(v) => out.push_bind_param::<Text, str>(v)?,
+                Value::Bytes(v) => out.push_bind_param::<Binary, [u8]>(v)?,
             }
         }
-
-        impl<'a> QueryId for $name<'a> {
-            type QueryId = $name<'static>;
-            const HAS_STATIC_QUERY_ID: bool = true;
-        }
-    };
+        out.push_sql(")");
+    }
+    Ok(())
 }
 
-fixed_statement! {
-    /// Sets one usage counter (rows are read under lock first).
-    SetCounter = "UPDATE usage_counters SET used = ?, reserved = ? WHERE subject = ? AND period_key = ?" {
-        used: i64 as BigInt,
-        reserved: i64 as BigInt,
-        subject: &'a str as Text,
-        period_key: i64 as BigInt,
+impl<R, DB> QueryFragment<DB> for InsertRows<'_, R>
+where
+    R: InsertableRow,
+    DB: Backend + HasSqlType<BigInt> + HasSqlType<Text> + HasSqlType<Binary>,
+    i64: ToSql<BigInt, DB>,
+    str: ToSql<Text, DB>,
+    [u8]: ToSql<Binary, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        walk_rows(self.0, &mut out)
     }
 }
 
-fixed_statement! {
-    /// Sets one top-up (rows are read under lock first).
-    SetTopUp = "UPDATE topups SET balance = ?, reserved = ? WHERE subject = ?" {
-        balance: i64 as BigInt,
-        reserved: i64 as BigInt,
-        subject: &'a str as Text,
+impl<R, DB> QueryFragment<DB> for UpsertRows<'_, R>
+where
+    R: UpsertableRow,
+    DB: Backend + UpsertDialect + HasSqlType<BigInt> + HasSqlType<Text> + HasSqlType<Binary>,
+    i64: ToSql<BigInt, DB>,
+    str: ToSql<Text, DB>,
+    [u8]: ToSql<Binary, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        walk_rows(self.0, &mut out)?;
+        out.push_sql(DB::update_clause::<R>());
+        Ok(())
     }
 }
 
-fixed_statement! {
-    /// One part of a reservation.
-    InsertReservation = "INSERT INTO reservations (id, subject, period_key, from_allowance, from_topup, amount, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)" {
-        id: i64 as BigInt,
-        subject: &'a str as Text,
-        period_key: i64 as BigInt,
-        from_allowance: i64 as BigInt,
-        from_topup: i64 as BigInt,
-        amount: i64 as BigInt,
-        expires_at: i64 as BigInt,
+// Not static: the text, and so the prepared statement, changes with the number of rows.
+impl<R> QueryId for InsertRows<'_, R> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<R> QueryId for UpsertRows<'_, R> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+/// The amounts a usage counter is set to.
+#[derive(Debug, Clone, Copy)]
+pub struct CounterAmounts<'a> {
+    pub subject: &'a str,
+    pub period_key: i64,
+    pub used: i64,
+    pub reserved: i64,
+}
+
+impl InsertableRow for CounterAmounts<'_> {
+    const INSERT: &'static str =
+        "INSERT INTO usage_counters (subject, period_key, used, reserved) VALUES ";
+    fn values(&self) -> Vec<Value<'_>> {
+        vec![
+            Value::Text(self.subject),
+            Value::Int(&self.period_key),
+            Value::Int(&self.used),
+            Value::Int(&self.reserved),
+        ]
     }
 }
 
-fixed_statement! {
-    /// A turn's question and reply.
-    InsertExchange = "INSERT INTO messages (id, user_id, author, sealed, created_at, tokens) VALUES (?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?)" {
-        question_id: i64 as BigInt,
-        question_user_id: i64 as BigInt,
-        question_author: &'a str as Text,
-        question_sealed: &'a [u8] as Binary,
-        question_created_at: i64 as BigInt,
-        question_tokens: i64 as BigInt,
-        reply_id: i64 as BigInt,
-        reply_user_id: i64 as BigInt,
-        reply_author: &'a str as Text,
-        reply_sealed: &'a [u8] as Binary,
-        reply_created_at: i64 as BigInt,
-        reply_tokens: i64 as BigInt,
+impl UpsertableRow for CounterAmounts<'_> {
+    const ON_DUPLICATE_MYSQL: &'static str =
+        " ON DUPLICATE KEY UPDATE used = VALUES(used), reserved = VALUES(reserved)";
+    const ON_CONFLICT_SQLITE: &'static str = " ON CONFLICT (subject, period_key) DO UPDATE \
+        SET used = excluded.used, reserved = excluded.reserved";
+}
+
+/// The amounts a top-up is set to.
+#[derive(Debug, Clone, Copy)]
+pub struct TopUpAmounts<'a> {
+    pub subject: &'a str,
+    pub balance: i64,
+    pub reserved: i64,
+}
+
+impl InsertableRow for TopUpAmounts<'_> {
+    const INSERT: &'static str = "INSERT INTO topups (subject, balance, reserved) VALUES ";
+    fn values(&self) -> Vec<Value<'_>> {
+        vec![
+            Value::Text(self.subject),
+            Value::Int(&self.balance),
+            Value::Int(&self.reserved),
+        ]
     }
 }
 
-impl<'a> InsertExchange<'a> {
-    pub fn of(question: &'a crate::rows::MessageRow, reply: &'a crate::rows::MessageRow) -> Self {
-        InsertExchange {
-            question_id: question.id,
-            question_user_id: question.user_id,
-            question_author: &question.author,
-            question_sealed: &question.sealed,
-            question_created_at: question.created_at,
-            question_tokens: question.tokens,
-            reply_id: reply.id,
-            reply_user_id: reply.user_id,
-            reply_author: &reply.author,
-            reply_sealed: &reply.sealed,
-            reply_created_at: reply.created_at,
-            reply_tokens: reply.tokens,
-        }
+impl UpsertableRow for TopUpAmounts<'_> {
+    const ON_DUPLICATE_MYSQL: &'static str =
+        " ON DUPLICATE KEY UPDATE balance = VALUES(balance), reserved = VALUES(reserved)";
+    const ON_CONFLICT_SQLITE: &'static str = " ON CONFLICT (subject) DO UPDATE \
+        SET balance = excluded.balance, reserved = excluded.reserved";
+}
+
+impl InsertableRow for crate::rows::ReservationRow {
+    const INSERT: &'static str = "INSERT INTO reservations (id, subject, period_key, \
+        from_allowance, from_topup, amount, expires_at) VALUES ";
+    fn values(&self) -> Vec<Value<'_>> {
+        vec![
+            Value::Int(&self.id),
+            Value::Text(&self.subject),
+            Value::Int(&self.period_key),
+            Value::Int(&self.from_allowance),
+            Value::Int(&self.from_topup),
+            Value::Int(&self.amount),
+            Value::Int(&self.expires_at),
+        ]
     }
 }
 
-impl<'a> From<&'a crate::rows::ReservationRow> for InsertReservation<'a> {
-    fn from(r: &'a crate::rows::ReservationRow) -> Self {
-        InsertReservation {
-            id: r.id,
-            subject: &r.subject,
-            period_key: r.period_key,
-            from_allowance: r.from_allowance,
-            from_topup: r.from_topup,
-            amount: r.amount,
-            expires_at: r.expires_at,
-        }
+impl InsertableRow for crate::rows::MessageRow {
+    const INSERT: &'static str =
+        "INSERT INTO messages (id, user_id, author, sealed, created_at, tokens) VALUES ";
+    fn values(&self) -> Vec<Value<'_>> {
+        vec![
+            Value::Int(&self.id),
+            Value::Int(&self.user_id),
+            Value::Text(&self.author),
+            Value::Bytes(&self.sealed),
+            Value::Int(&self.created_at),
+            Value::Int(&self.tokens),
+        ]
     }
 }
 
@@ -146,22 +221,57 @@ mod tests {
     use super::*;
 
     #[test]
-    fn placeholders_are_counted() {
-        assert_eq!(placeholders("UPDATE t SET a = ?, b = ? WHERE c = ?"), 3);
-        assert_eq!(placeholders("SELECT 1"), 0);
+    fn rows_are_inserted_by_one_statement() {
+        let row = |id| crate::rows::ReservationRow {
+            id,
+            subject: "u:1".into(),
+            period_key: 2,
+            from_allowance: 3,
+            from_topup: 4,
+            amount: 7,
+            expires_at: 9,
+        };
+        let rows = [row(1), row(5)];
+        let sql = diesel::debug_query::<Sqlite, _>(&InsertRows(&rows)).to_string();
+        assert_eq!(
+            sql,
+            "INSERT INTO reservations (id, subject, period_key, from_allowance, from_topup, \
+             amount, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?) \
+             -- binds: [1, \"u:1\", 2, 3, 4, 7, 9, 5, \"u:1\", 2, 3, 4, 7, 9]"
+        );
     }
 
     #[test]
-    fn binds_land_in_the_placeholders() {
-        let sql = diesel::debug_query::<diesel::sqlite::Sqlite, _>(&SetTopUp {
-            balance: 5,
-            reserved: 2,
-            subject: "c:7",
-        })
-        .to_string();
+    fn upserts_speak_each_dialect() {
+        let rows = [
+            CounterAmounts {
+                subject: "u:1",
+                period_key: 2,
+                used: 3,
+                reserved: 4,
+            },
+            CounterAmounts {
+                subject: "c:5",
+                period_key: 2,
+                used: 6,
+                reserved: 7,
+            },
+        ];
+        let values = "INSERT INTO usage_counters (subject, period_key, used, reserved) \
+                      VALUES (?, ?, ?, ?), (?, ?, ?, ?)";
         assert_eq!(
-            sql,
-            r#"UPDATE topups SET balance = ?, reserved = ? WHERE subject = ? -- binds: [5, 2, "c:7"]"#
+            diesel::debug_query::<Sqlite, _>(&UpsertRows(&rows)).to_string(),
+            format!(
+                "{values} ON CONFLICT (subject, period_key) DO UPDATE SET used = excluded.used, \
+                 reserved = excluded.reserved -- binds: [\"u:1\", 2, 3, 4, \"c:5\", 2, 6, 7]"
+            )
+        );
+        let mysql = diesel::debug_query::<Mysql, _>(&UpsertRows(&rows)).to_string();
+        assert!(
+            mysql.starts_with(&format!(
+                "{values} ON DUPLICATE KEY UPDATE used = VALUES(used), reserved = VALUES(reserved)"
+            )),
+            "{mysql}"
         );
     }
 }

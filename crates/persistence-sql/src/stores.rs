@@ -2,7 +2,8 @@
 //!
 //! The invoking crate passes its store type, which must have an inherent
 //! `async fn conn(&self) -> Result<impl DerefMut<Target = Conn>, StoreError>` and
-//! `fn known_budget_rows(&self) -> &KnownBudgetRows`, the connection type its transactions run
+//! `fn local_ledger(&self) -> &LocalLedger`, and must be `Clone` (a clone applies queued turns
+//! in a task of its own, see [`crate::turn_queue`]); the connection type its transactions run
 //! on, and its backend, `mysql` or `sqlite`, which decides
 //! - how a write transaction opens: `immediate_transaction` on SQLite (takes the write lock up
 //!   front, so two writers never deadlock on a lock upgrade) and `transaction` on MySQL (rows
@@ -27,9 +28,11 @@ macro_rules! impl_sql_stores {
             use domain::library::{Document, LibraryStore, Passage};
             use domain::ports::*;
             use domain::*;
-            use $crate::balances::{BalanceSheet, changed_rows};
+            use $crate::balances::BalanceSheet;
+            use $crate::turn_queue::{DrainerSlot, TurnJob, TurnOutcome, outcome};
+            use $crate::reexports::{metrics, tokio, tracing};
             use $crate::statements::{
-                InsertExchange, InsertReservation, SetCounter, SetTopUp,
+                CounterAmounts, InsertRows, TopUpAmounts, UpsertRows,
             };
             use $crate::reexports::diesel::prelude::*;
             use $crate::reexports::diesel::{self, dsl};
@@ -818,7 +821,7 @@ macro_rules! impl_sql_stores {
                 /// deadlock two transactions that then both want the row exclusively.
                 async fn ensure_budget_rows(&self, lines: &[BudgetLine]) -> StoreResult<()> {
                     // Rows are never deleted: those known to exist need no insert.
-                    let unknown = self.known_budget_rows().unknown(lines);
+                    let unknown = self.local_ledger().known_rows.unknown(lines);
                     if unknown.is_empty() {
                         return Ok(());
                     }
@@ -846,7 +849,276 @@ macro_rules! impl_sql_stores {
                                 .map_err(db_err)?;
                         }
                     }
-                    self.known_budget_rows().remember(&unknown);
+                    self.local_ledger().known_rows.remember(&unknown);
+                    Ok(())
+                }
+
+                async fn reserve_alone(
+                    &self,
+                    request: &ReservationRequest,
+                ) -> Result<Reservation, LedgerError> {
+                    let mut lines = request.lines.clone();
+                    lines.sort_by_key(|l| l.subject);
+                    self.ensure_budget_rows(&lines).await.map_err(ledger_err)?;
+                    let mut attempt = 1;
+                    loop {
+                        match self.try_reserve(request, &lines).await {
+                            Ok(reservation) => return Ok(reservation),
+                            Err(e) if attempt < LEDGER_ATTEMPTS && is_transient(&e) => {
+                                $crate::backoff(attempt).await;
+                                attempt += 1;
+                            }
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
+                }
+
+                async fn settle_turn_alone(
+                    &self,
+                    reservation: &Reservation,
+                    actual: u64,
+                    rows: &[MessageRow; 2],
+                    lines: &[BudgetLine],
+                ) -> Result<SettledTurn, LedgerError> {
+                    let mut attempt = 1;
+                    loop {
+                        let known = Some(reservation.parts.as_slice());
+                        match self.try_settle(reservation.id, known, actual, Some(rows), lines).await {
+                            Ok(done) => return Ok(done),
+                            Err(e) if attempt < LEDGER_ATTEMPTS && is_transient(&e) => {
+                                $crate::backoff(attempt).await;
+                                attempt += 1;
+                            }
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
+                }
+
+                /// Queues a turn's ledger step, and starts a task to apply the queue if fewer
+                /// than its drainers run (see [`crate::turn_queue`]). The task owns a clone of
+                /// the store, so a caller that goes away cannot stop a group half-way.
+                fn queue_turn_job(&self, job: TurnJob) {
+                    if self.local_ledger().turns.push(job) {
+                        let store = self.clone();
+                        tokio::spawn(async move {
+                            let _slot = DrainerSlot(&store.local_ledger().turns);
+                            while let Some(jobs) = store.local_ledger().turns.next_group() {
+                                store.apply_turn_jobs(jobs).await;
+                            }
+                        });
+                    }
+                }
+
+                /// Applies queued jobs: together when there are several and they can be,
+                /// otherwise one by one, each as it would run alone.
+                async fn apply_turn_jobs(&self, jobs: Vec<TurnJob>) {
+                    let together = if jobs.len() > 1 {
+                        self.apply_together(&jobs).await
+                    } else {
+                        None
+                    };
+                    // Operators see how well turns group: steps per group = together / groups.
+                    let applied = if together.is_some() { "together" } else { "alone" };
+                    metrics::counter!("ledger_turn_steps_total", "applied" => applied)
+                        .increment(jobs.len() as u64);
+                    if together.is_some() {
+                        metrics::counter!("ledger_turn_groups_total").increment(1);
+                    }
+                    let outcomes = match together {
+                        Some(outcomes) => outcomes,
+                        None => {
+                            let mut outcomes = Vec::with_capacity(jobs.len());
+                            for job in &jobs {
+                                outcomes.push(self.apply_alone(job).await);
+                            }
+                            outcomes
+                        }
+                    };
+                    for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                        if let Some(orphan) = job.answer(outcome) {
+                            // Its caller left: release it now rather than when its lease ends.
+                            if let Err(e) = self.settle(orphan.id, 0).await {
+                                tracing::warn!(error = %e, "releasing a reservation nobody awaits");
+                            }
+                        }
+                    }
+                }
+
+                async fn apply_alone(&self, job: &TurnJob) -> TurnOutcome {
+                    match job {
+                        TurnJob::Reserve { request, .. } => {
+                            TurnOutcome::Reserved(self.reserve_alone(request).await)
+                        }
+                        TurnJob::Settle { reservation, actual, exchange, lines, .. } => {
+                            TurnOutcome::Settled(
+                                self.settle_turn_alone(reservation, *actual, exchange, lines).await,
+                            )
+                        }
+                    }
+                }
+
+                /// The outcomes of `jobs` applied together in one transaction, or `None` when
+                /// they must be applied one by one.
+                async fn apply_together(&self, jobs: &[TurnJob]) -> Option<Vec<TurnOutcome>> {
+                    let lines: Vec<BudgetLine> = jobs
+                        .iter()
+                        .filter_map(|job| match job {
+                            TurnJob::Reserve { request, .. } => Some(request.lines.iter()),
+                            TurnJob::Settle { .. } => None,
+                        })
+                        .flatten()
+                        .cloned()
+                        .collect();
+                    // Outside the transaction, as for one turn (see `ensure_budget_rows`).
+                    self.ensure_budget_rows(&lines).await.ok()?;
+                    let mut attempt = 1;
+                    loop {
+                        match self.try_together(jobs).await {
+                            Ok(outcomes) => return Some(outcomes),
+                            Err(e) if attempt < LEDGER_ATTEMPTS && is_transient(&e) => {
+                                $crate::backoff(attempt).await;
+                                attempt += 1;
+                            }
+                            Err(TxError::NotTogether(_)) => return None,
+                            Err(e) => {
+                                tracing::warn!(error = %StoreError::from(e), "a group of turns failed; applying them one by one");
+                                return None;
+                            }
+                        }
+                    }
+                }
+
+                /// One transaction for `jobs`, applied in order by the rules of `try_reserve`
+                /// and `try_settle`: all rows locked by one statement, each changed row written
+                /// once, the reservations and the messages inserted by one statement each.
+                async fn try_together(&self, jobs: &[TurnJob]) -> Result<Vec<TurnOutcome>, TxError> {
+                    let mut conn = self.conn().await?;
+                    conn.$begin(async |conn| -> Result<Vec<TurnOutcome>, TxError> {
+                        let mut sheet = BalanceSheet::default();
+                        let mut settled_ids = Vec::new();
+                        let mut settled_rows = 0;
+                        for job in jobs {
+                            match job {
+                                TurnJob::Reserve { request, .. } => {
+                                    for line in &request.lines {
+                                        sheet.want(line.subject, line.period.key(), line.may_use_topup);
+                                    }
+                                }
+                                TurnJob::Settle { reservation, lines, .. } => {
+                                    for part in &reservation.parts {
+                                        sheet.want(part.subject, part.period_key, part.from_topup > 0);
+                                    }
+                                    for line in lines {
+                                        sheet.want(line.subject, line.period.key(), line.may_use_topup);
+                                    }
+                                    settled_ids.push(reservation.id.0);
+                                    settled_rows += reservation.parts.len();
+                                }
+                            }
+                        }
+                        if !sheet.one_period_per_subject() {
+                            return Err(TxError::NotTogether("a subject in two periods"));
+                        }
+                        Self::lock_balances_together(conn, &mut sheet).await?;
+                        if !sheet.all_found() {
+                            return Err(TxError::NotTogether("a budget row is missing"));
+                        }
+                        if !settled_ids.is_empty() {
+                            let deleted = diesel::delete(
+                                reservations::table.filter(reservations::id.eq_any(&settled_ids)),
+                            )
+                            .execute(conn)
+                            .await?;
+                            // Fewer rows means one was settled or reclaimed meanwhile: alone,
+                            // that turn is told so and the others are not held up.
+                            if deleted != settled_rows {
+                                return Err(TxError::NotTogether("a reservation is gone"));
+                            }
+                        }
+                        let mut outcomes = Vec::with_capacity(jobs.len());
+                        let mut reservation_rows = Vec::new();
+                        let mut message_rows = Vec::new();
+                        for job in jobs {
+                            outcomes.push(match job {
+                                TurnJob::Reserve { request, .. } => {
+                                    let mut lines = request.lines.clone();
+                                    lines.sort_by_key(|l| l.subject);
+                                    TurnOutcome::Reserved(match sheet.hold(request, &lines) {
+                                        Ok(parts) => {
+                                            reservation_rows.extend(
+                                                parts.iter().map(|part| ReservationRow::of(request, part)),
+                                            );
+                                            Ok(Reservation {
+                                                id: request.id,
+                                                amount: request.amount,
+                                                parts,
+                                                expires_at: request.expires_at,
+                                            })
+                                        }
+                                        Err(subject) => Err(LedgerError::InsufficientBudget { subject }),
+                                    })
+                                }
+                                TurnJob::Settle { reservation, actual, exchange, lines, .. } => {
+                                    for part in &reservation.parts {
+                                        part.settle(*actual, sheet.of_part(part));
+                                    }
+                                    message_rows.extend(exchange.iter().cloned());
+                                    TurnOutcome::Settled(Ok(SettledTurn {
+                                        settled: !reservation.parts.is_empty(),
+                                        balances: lines
+                                            .iter()
+                                            .map(|l| sheet.get(l.subject, l.period.key()))
+                                            .collect(),
+                                    }))
+                                }
+                            });
+                        }
+                        Self::write_changed(conn, &sheet).await?;
+                        if !reservation_rows.is_empty() {
+                            InsertRows(&reservation_rows).execute(conn).await?;
+                        }
+                        if !message_rows.is_empty() {
+                            InsertRows(&message_rows).execute(conn).await?;
+                        }
+                        Ok(outcomes)
+                    })
+                    .await
+                }
+
+                /// Reads (and on MySQL locks) every row of `sheet` with one statement, in the
+                /// order `lock_balances` takes them: by key and period, a counter and then its
+                /// subject's top-up. Rows of a wanted subject in another wanted period come too,
+                /// and are ignored.
+                async fn lock_balances_together(
+                    conn: &mut $conn,
+                    sheet: &mut BalanceSheet,
+                ) -> Result<(), TxError> {
+                    let lines = sheet.lines();
+                    let mut keys: Vec<&str> = lines.iter().map(|(key, _, _)| key.as_str()).collect();
+                    let mut periods: Vec<i64> = lines.iter().map(|(_, period, _)| *period).collect();
+                    keys.dedup();
+                    periods.sort_unstable();
+                    periods.dedup();
+                    let rows: Vec<(String, i64, CounterRow, Option<TopUpRow>)> = usage_counters::table
+                        .left_join(topups::table.on(topups::subject.eq(usage_counters::subject)))
+                        .filter(usage_counters::subject.eq_any(&keys))
+                        .filter(usage_counters::period_key.eq_any(&periods))
+                        .order((usage_counters::subject, usage_counters::period_key))
+                        .select((
+                            usage_counters::subject,
+                            usage_counters::period_key,
+                            CounterRow::as_select(),
+                            Option::<TopUpRow>::as_select(),
+                        ))
+                        .$lock()
+                        .load(conn)
+                        .await?;
+                    for (key, period_key, counter, topup) in rows {
+                        sheet.set_counter(&key, period_key, counter);
+                        if let Some(topup) = topup {
+                            sheet.set_topup(&key, topup);
+                        }
+                    }
                     Ok(())
                 }
 
@@ -890,32 +1162,26 @@ macro_rules! impl_sql_stores {
                     Ok(())
                 }
 
-                /// Writes back the rows `part` changed in `balance`.
-                async fn write_balance(
+                /// Writes back every row of `sheet` that a hold or a settlement changed: the
+                /// counters with one statement, the top-ups with another.
+                async fn write_changed(
                     conn: &mut $conn,
-                    part: &ReservedPart,
-                    balance: &Balance,
+                    sheet: &BalanceSheet,
                 ) -> Result<(), TxError> {
-                    let subject = part.subject.key();
-                    let (counter, topup) = changed_rows(part, balance);
-                    if let Some((used, reserved)) = counter {
-                        SetCounter {
-                            used,
-                            reserved,
-                            subject: &subject,
-                            period_key: part.period_key,
+                    let (mut counters, mut topups) = (Vec::new(), Vec::new());
+                    for (subject, period_key, counter, topup) in sheet.changed() {
+                        if let Some((used, reserved)) = counter {
+                            counters.push(CounterAmounts { subject, period_key, used, reserved });
                         }
-                        .execute(conn)
-                        .await?;
+                        if let Some((balance, reserved)) = topup {
+                            topups.push(TopUpAmounts { subject, balance, reserved });
+                        }
                     }
-                    if let Some((left, reserved)) = topup {
-                        SetTopUp {
-                            balance: left,
-                            reserved,
-                            subject: &subject,
-                        }
-                        .execute(conn)
-                        .await?;
+                    if !counters.is_empty() {
+                        UpsertRows(&counters).execute(conn).await?;
+                    }
+                    if !topups.is_empty() {
+                        UpsertRows(&topups).execute(conn).await?;
                     }
                     Ok(())
                 }
@@ -936,30 +1202,12 @@ macro_rules! impl_sql_stores {
                             // `ensure_budget_rows` made them: a missing one is a broken database.
                             return Err(TxError::Db(diesel::result::Error::NotFound));
                         }
-                        let mut parts = Vec::with_capacity(lines.len());
-                        for line in lines {
-                            let balance = sheet.get(line.subject, line.period.key());
-                            let Some((from_allowance, from_topup)) =
-                                split_line(line, balance.counter, balance.topup, request.amount)
-                            else {
-                                return Err(TxError::Insufficient(line.subject));
-                            };
-                            parts.push(ReservedPart {
-                                subject: line.subject,
-                                period_key: line.period.key(),
-                                from_allowance,
-                                from_topup,
-                            });
-                        }
-                        let mut rows = Vec::with_capacity(parts.len());
-                        for part in &parts {
-                            let balance = sheet.of_part(part);
-                            part.hold(balance);
-                            Self::write_balance(conn, part, balance).await?;
-                            rows.push(ReservationRow::of(request, part));
-                        }
-                        for row in &rows {
-                            InsertReservation::from(row).execute(conn).await?;
+                        let parts = sheet.hold(request, lines).map_err(TxError::Insufficient)?;
+                        Self::write_changed(conn, &sheet).await?;
+                        let rows: Vec<ReservationRow> =
+                            parts.iter().map(|part| ReservationRow::of(request, part)).collect();
+                        if !rows.is_empty() {
+                            InsertRows(&rows).execute(conn).await?;
                         }
                         Ok(Reservation {
                             id: request.id,
@@ -1012,12 +1260,11 @@ macro_rules! impl_sql_stores {
                                 .await?;
                         let settled = !parts.is_empty() && deleted == parts.len();
                         for part in parts.iter().filter(|_| settled) {
-                            let balance = sheet.of_part(part);
-                            part.settle(actual, balance);
-                            Self::write_balance(conn, part, balance).await?;
+                            part.settle(actual, sheet.of_part(part));
                         }
-                        if let Some([question, reply]) = exchange {
-                            InsertExchange::of(question, reply).execute(conn).await?;
+                        Self::write_changed(conn, &sheet).await?;
+                        if let Some(exchange) = exchange {
+                            InsertRows(exchange).execute(conn).await?;
                         }
                         let balances = lines
                             .iter()
@@ -1034,20 +1281,9 @@ macro_rules! impl_sql_stores {
                     &self,
                     request: ReservationRequest,
                 ) -> Result<Reservation, LedgerError> {
-                    let mut lines = request.lines.clone();
-                    lines.sort_by_key(|l| l.subject);
-                    self.ensure_budget_rows(&lines).await.map_err(ledger_err)?;
-                    let mut attempt = 1;
-                    loop {
-                        match self.try_reserve(&request, &lines).await {
-                            Ok(reservation) => return Ok(reservation),
-                            Err(e) if attempt < LEDGER_ATTEMPTS && is_transient(&e) => {
-                                $crate::backoff(attempt).await;
-                                attempt += 1;
-                            }
-                            Err(e) => return Err(e.into()),
-                        }
-                    }
+                    let (job, answer) = TurnJob::reserve(request);
+                    self.queue_turn_job(job);
+                    outcome(answer).await
                 }
 
                 async fn settle(
@@ -1075,19 +1311,14 @@ macro_rules! impl_sql_stores {
                     exchange: &[SealedMessage; 2],
                     lines: &[BudgetLine],
                 ) -> Result<SettledTurn, LedgerError> {
-                    let rows = exchange.each_ref().map(MessageRow::from);
-                    let mut attempt = 1;
-                    loop {
-                        let known = Some(reservation.parts.as_slice());
-                        match self.try_settle(reservation.id, known, actual, Some(&rows), lines).await {
-                            Ok(done) => return Ok(done),
-                            Err(e) if attempt < LEDGER_ATTEMPTS && is_transient(&e) => {
-                                $crate::backoff(attempt).await;
-                                attempt += 1;
-                            }
-                            Err(e) => return Err(e.into()),
-                        }
-                    }
+                    let (job, answer) = TurnJob::settle(
+                        reservation.clone(),
+                        actual,
+                        exchange.each_ref().map(MessageRow::from),
+                        lines.to_vec(),
+                    );
+                    self.queue_turn_job(job);
+                    outcome(answer).await
                 }
 
                 async fn reclaim_expired(

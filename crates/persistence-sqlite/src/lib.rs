@@ -45,7 +45,7 @@ pub enum SqliteSetupError {
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: Pool<Conn>,
-    known_rows: std::sync::Arc<persistence_sql::KnownBudgetRows>,
+    ledger: std::sync::Arc<persistence_sql::LocalLedger>,
 }
 
 /// Turns `sqlite://path`, `sqlite:path` or a plain path into a file path.
@@ -101,7 +101,7 @@ impl SqliteStore {
                 })?;
         let store = SqliteStore {
             pool,
-            known_rows: Default::default(),
+            ledger: Default::default(),
         };
         store.ping().await.map_err(|e| SqliteSetupError::Open {
             path,
@@ -110,8 +110,8 @@ impl SqliteStore {
         Ok(store)
     }
 
-    fn known_budget_rows(&self) -> &persistence_sql::KnownBudgetRows {
-        &self.known_rows
+    fn local_ledger(&self) -> &persistence_sql::LocalLedger {
+        &self.ledger
     }
 
     async fn conn(&self) -> Result<Object<Conn>, StoreError> {
