@@ -387,23 +387,10 @@ impl UsageLedger for MemoryStore {
         if s.reservations.contains_key(&request.id) {
             return Err(LedgerError::DuplicateReservation);
         }
-        let mut parts = Vec::new();
-        // Decide every line before touching any: all or nothing.
-        for line in &request.lines {
-            let balance = s.balance(line.subject, line.period.key(), line.may_use_topup);
-            let (from_allowance, from_topup) =
-                split_line(line, balance.counter, balance.topup, request.amount).ok_or(
-                    LedgerError::InsufficientBudget {
-                        subject: line.subject,
-                    },
-                )?;
-            parts.push(ReservedPart {
-                subject: line.subject,
-                period_key: line.period.key(),
-                from_allowance,
-                from_topup,
-            });
-        }
+        let parts = plan_parts(request.amount, &request.lines, |line| {
+            s.balance(line.subject, line.period.key(), line.may_use_topup)
+        })
+        .map_err(|subject| LedgerError::InsufficientBudget { subject })?;
         for part in &parts {
             let with_topup = part.from_topup > 0;
             let mut balance = s.balance(part.subject, part.period_key, with_topup);

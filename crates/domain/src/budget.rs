@@ -175,6 +175,30 @@ pub fn split_line(
     (line.may_use_topup && topup_free >= from_topup).then_some((from_allowance, from_topup))
 }
 
+/// How `amount` is covered on each of `lines` (each line's balance given by `balance_of`): the
+/// parts to hold, or the first subject that cannot cover it. Every line is decided before any
+/// is held, so a reservation takes all its lines or none.
+pub fn plan_parts(
+    amount: u64,
+    lines: &[BudgetLine],
+    mut balance_of: impl FnMut(&BudgetLine) -> Balance,
+) -> Result<Vec<ReservedPart>, Subject> {
+    lines
+        .iter()
+        .map(|line| {
+            let balance = balance_of(line);
+            let (from_allowance, from_topup) =
+                split_line(line, balance.counter, balance.topup, amount).ok_or(line.subject)?;
+            Ok(ReservedPart {
+                subject: line.subject,
+                period_key: line.period.key(),
+                from_allowance,
+                from_topup,
+            })
+        })
+        .collect()
+}
+
 /// How a settled part is charged: allowance first, then top-ups, never more than was reserved.
 pub fn charge_part(part: &ReservedPart, actual: u64) -> (u64, u64) {
     let charge = actual.min(part.from_allowance + part.from_topup);

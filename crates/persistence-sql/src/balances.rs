@@ -7,7 +7,7 @@
 //! then its subject's top-up), so two turns never deadlock on them.
 
 use crate::rows::{CounterRow, TopUpRow, to_i64};
-use domain::budget::{Balance, BudgetLine, ReservationRequest, ReservedPart, Subject, split_line};
+use domain::budget::{Balance, BudgetLine, ReservationRequest, ReservedPart, Subject, plan_parts};
 
 /// One subject's counter of one period, and its top-up when `with_topup`.
 #[derive(Debug)]
@@ -111,19 +111,9 @@ impl BalanceSheet {
         request: &ReservationRequest,
         lines: &[BudgetLine],
     ) -> Result<Vec<ReservedPart>, Subject> {
-        let mut parts = Vec::with_capacity(lines.len());
-        for line in lines {
-            let balance = self.get(line.subject, line.period.key());
-            let (from_allowance, from_topup) =
-                split_line(line, balance.counter, balance.topup, request.amount)
-                    .ok_or(line.subject)?;
-            parts.push(ReservedPart {
-                subject: line.subject,
-                period_key: line.period.key(),
-                from_allowance,
-                from_topup,
-            });
-        }
+        let parts = plan_parts(request.amount, lines, |line| {
+            self.get(line.subject, line.period.key())
+        })?;
         for part in &parts {
             part.hold(self.of_part(part));
         }

@@ -130,7 +130,7 @@ macro_rules! impl_billing_store {
             use $crate::reexports::domain;
             use $crate::rows::{millis, to_i64};
             use $crate::schema::{companies, topups, users};
-            use $crate::{LEDGER_ATTEMPTS, TxError, backoff, db_err, is_transient};
+            use $crate::{TxError, db_err, is_transient, retry_when};
 
             fn marker(e: &TxError, text: &str) -> bool {
         matches!(e, TxError::Store(StoreError::Conflict(m)) if m == text)
@@ -429,22 +429,11 @@ macro_rules! impl_billing_store {
                     event: &BillingEvent,
                     effect: &BillingEffect,
                 ) -> StoreResult<ApplyOutcome> {
-                    let mut attempt = 0;
-                    loop {
-                        attempt += 1;
-                        match self.billing_attempt(event, effect).await {
-                            Ok(outcome) => return Ok(outcome),
-                            Err(e) if marker(&e, DUPLICATE_EVENT) => {
-                                return Ok(ApplyOutcome::Duplicate);
-                            }
-                            Err(e)
-                                if attempt < LEDGER_ATTEMPTS
-                                    && (is_transient(&e) || marker(&e, RETRY)) =>
-                            {
-                                backoff(attempt).await;
-                            }
-                            Err(e) => return Err(StoreError::from(e)),
-                        }
+                    let worth_retrying = |e: &TxError| is_transient(e) || marker(e, RETRY);
+                    match retry_when(worth_retrying, || self.billing_attempt(event, effect)).await {
+                        Ok(outcome) => Ok(outcome),
+                        Err(e) if marker(&e, DUPLICATE_EVENT) => Ok(ApplyOutcome::Duplicate),
+                        Err(e) => Err(StoreError::from(e)),
                     }
                 }
 

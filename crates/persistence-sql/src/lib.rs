@@ -133,13 +133,39 @@ pub fn is_transient(e: &TxError) -> bool {
     }
 }
 
-/// How many times a ledger transaction is retried on transient errors before giving up.
-pub const LEDGER_ATTEMPTS: usize = 5;
+/// How many times a ledger transaction is tried before a transient error is given up on.
+const LEDGER_ATTEMPTS: usize = 5;
 
-/// A short, growing pause before retrying a transaction that lost a lock race.
-pub async fn backoff(attempt: usize) {
-    let millis = 2_u64.saturating_pow(attempt as u32).min(100);
-    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+/// Runs a ledger transaction, and runs it again after a short, growing pause while it fails
+/// transiently ([`is_transient`]: it lost a lock race), at most [`LEDGER_ATTEMPTS`] times.
+pub async fn retry_transient<T, F, Fut>(run: F) -> Result<T, TxError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, TxError>>,
+{
+    retry_when(is_transient, run).await
+}
+
+/// [`retry_transient`] for the errors `worth_retrying` picks.
+pub async fn retry_when<T, F, Fut>(
+    worth_retrying: impl Fn(&TxError) -> bool,
+    mut run: F,
+) -> Result<T, TxError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, TxError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match run().await {
+            Err(e) if attempt < LEDGER_ATTEMPTS && worth_retrying(&e) => {
+                let millis = 2_u64.saturating_pow(attempt as u32).min(100);
+                tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+                attempt += 1;
+            }
+            done => return done,
+        }
+    }
 }
 
 /// SQL `LIKE` pattern matching `needle` anywhere, with wildcards in the needle escaped.

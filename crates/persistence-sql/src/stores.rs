@@ -40,7 +40,7 @@ macro_rules! impl_sql_stores {
             use $crate::reexports::domain;
             use $crate::rows::*;
             use $crate::schema::*;
-            use $crate::{LEDGER_ATTEMPTS, TxError, db_err, is_transient, ledger_err};
+            use $crate::{TxError, db_err, ledger_err, retry_transient};
             // SQLite's `$lock` (MySQL's is diesel's `for_update`).
             #[allow(unused_imports)]
             use $crate::WholeDatabaseLock as _;
@@ -860,17 +860,7 @@ macro_rules! impl_sql_stores {
                     let mut lines = request.lines.clone();
                     lines.sort_by_key(|l| l.subject);
                     self.ensure_budget_rows(&lines).await.map_err(ledger_err)?;
-                    let mut attempt = 1;
-                    loop {
-                        match self.try_reserve(request, &lines).await {
-                            Ok(reservation) => return Ok(reservation),
-                            Err(e) if attempt < LEDGER_ATTEMPTS && is_transient(&e) => {
-                                $crate::backoff(attempt).await;
-                                attempt += 1;
-                            }
-                            Err(e) => return Err(e.into()),
-                        }
-                    }
+                    Ok(retry_transient(|| self.try_reserve(request, &lines)).await?)
                 }
 
                 async fn settle_turn_alone(
@@ -880,18 +870,11 @@ macro_rules! impl_sql_stores {
                     rows: &[MessageRow; 2],
                     lines: &[BudgetLine],
                 ) -> Result<SettledTurn, LedgerError> {
-                    let mut attempt = 1;
-                    loop {
-                        let known = Some(reservation.parts.as_slice());
-                        match self.try_settle(reservation.id, known, actual, Some(rows), lines).await {
-                            Ok(done) => return Ok(done),
-                            Err(e) if attempt < LEDGER_ATTEMPTS && is_transient(&e) => {
-                                $crate::backoff(attempt).await;
-                                attempt += 1;
-                            }
-                            Err(e) => return Err(e.into()),
-                        }
-                    }
+                    let known = Some(reservation.parts.as_slice());
+                    Ok(retry_transient(|| {
+                        self.try_settle(reservation.id, known, actual, Some(rows), lines)
+                    })
+                    .await?)
                 }
 
                 /// Queues a turn's ledger step, and starts a task to apply the queue if fewer
@@ -971,19 +954,12 @@ macro_rules! impl_sql_stores {
                         .collect();
                     // Outside the transaction, as for one turn (see `ensure_budget_rows`).
                     self.ensure_budget_rows(&lines).await.ok()?;
-                    let mut attempt = 1;
-                    loop {
-                        match self.try_together(jobs).await {
-                            Ok(outcomes) => return Some(outcomes),
-                            Err(e) if attempt < LEDGER_ATTEMPTS && is_transient(&e) => {
-                                $crate::backoff(attempt).await;
-                                attempt += 1;
-                            }
-                            Err(TxError::NotTogether(_)) => return None,
-                            Err(e) => {
-                                tracing::warn!(error = %StoreError::from(e), "a group of turns failed; applying them one by one");
-                                return None;
-                            }
+                    match retry_transient(|| self.try_together(jobs)).await {
+                        Ok(outcomes) => Some(outcomes),
+                        Err(TxError::NotTogether(_)) => None,
+                        Err(e) => {
+                            tracing::warn!(error = %StoreError::from(e), "a group of turns failed; applying them one by one");
+                            None
                         }
                     }
                 }
@@ -1291,17 +1267,8 @@ macro_rules! impl_sql_stores {
                     id: ReservationId,
                     actual: u64,
                 ) -> Result<bool, LedgerError> {
-                    let mut attempt = 1;
-                    loop {
-                        match self.try_settle(id, None, actual, None, &[]).await {
-                            Ok(done) => return Ok(done.settled),
-                            Err(e) if attempt < LEDGER_ATTEMPTS && is_transient(&e) => {
-                                $crate::backoff(attempt).await;
-                                attempt += 1;
-                            }
-                            Err(e) => return Err(e.into()),
-                        }
-                    }
+                    let done = retry_transient(|| self.try_settle(id, None, actual, None, &[])).await?;
+                    Ok(done.settled)
                 }
 
                 async fn settle_turn(
