@@ -884,8 +884,8 @@ macro_rules! impl_sql_stores {
                     if self.local_ledger().turns.push(job) {
                         let store = self.clone();
                         tokio::spawn(async move {
-                            let _slot = DrainerSlot(&store.local_ledger().turns);
-                            while let Some(jobs) = store.local_ledger().turns.next_group() {
+                            let mut slot = DrainerSlot::new(&store.local_ledger().turns);
+                            while let Some(jobs) = slot.next_group() {
                                 store.apply_turn_jobs(jobs).await;
                             }
                         });

@@ -119,8 +119,8 @@ impl TurnQueue {
     }
 
     /// Queues `job`. Returns `true` when the caller must start a drainer task, because fewer
-    /// than [`Self::DRAINERS`] are running; that task then calls [`Self::next_group`] until it
-    /// returns `None`, and holds a [`DrainerSlot`] meanwhile.
+    /// than [`Self::DRAINERS`] are running; that task takes a [`DrainerSlot`] and applies the
+    /// groups it hands out until there are none.
     pub fn push(&self, job: TurnJob) -> bool {
         let mut state = self.state();
         state.waiting.push(job);
@@ -133,7 +133,7 @@ impl TurnQueue {
 
     /// The next jobs to apply together, oldest first, or `None` when none wait; the drainer
     /// asking then stops, and a later [`Self::push`] starts another.
-    pub fn next_group(&self) -> Option<Vec<TurnJob>> {
+    fn next_group(&self) -> Option<Vec<TurnJob>> {
         let mut state = self.state();
         if state.waiting.is_empty() {
             state.drainers -= 1;
@@ -144,14 +144,34 @@ impl TurnQueue {
     }
 }
 
-/// Held by a drainer task while it runs. Should the task panic, the slot is given back, so the
-/// queue does not wait forever for a drainer that is gone.
-pub struct DrainerSlot<'a>(pub &'a TurnQueue);
+/// A drainer task's place among the queue's [`TurnQueue::DRAINERS`]. Should the task end before
+/// the queue is empty (a panic, or its runtime shutting down), dropping the slot gives the place
+/// back, so jobs queued later still find a drainer.
+pub struct DrainerSlot<'a> {
+    queue: &'a TurnQueue,
+    stopped: bool,
+}
+
+impl<'a> DrainerSlot<'a> {
+    pub fn new(queue: &'a TurnQueue) -> Self {
+        DrainerSlot {
+            queue,
+            stopped: false,
+        }
+    }
+
+    /// The next group to apply, or `None` when none waits (the slot is then given back).
+    pub fn next_group(&mut self) -> Option<Vec<TurnJob>> {
+        let group = self.queue.next_group();
+        self.stopped = group.is_none();
+        group
+    }
+}
 
 impl Drop for DrainerSlot<'_> {
     fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.0.state().drainers -= 1;
+        if !self.stopped {
+            self.queue.state().drainers -= 1;
         }
     }
 }
@@ -188,22 +208,25 @@ mod tests {
             started += usize::from(queue.push(job));
         }
         assert_eq!(started, TurnQueue::DRAINERS, "only two drainers at a time");
-        let first = queue.next_group().unwrap();
-        assert_eq!(first.len(), TurnQueue::MAX_GROUP);
+        let (mut first, mut second) = (DrainerSlot::new(&queue), DrainerSlot::new(&queue));
+        let group = first.next_group().unwrap();
+        assert_eq!(group.len(), TurnQueue::MAX_GROUP);
         assert_eq!(
-            first.iter().map(id_of).collect::<Vec<_>>(),
+            group.iter().map(id_of).collect::<Vec<_>>(),
             (0..64).collect::<Vec<_>>()
         );
-        let rest = queue.next_group().unwrap();
+        let rest = second.next_group().unwrap();
         assert_eq!(
             rest.iter().map(id_of).collect::<Vec<_>>(),
             (64..70).collect::<Vec<_>>()
         );
-        assert!(queue.next_group().is_none());
-        assert!(queue.next_group().is_none());
-        // Both drainers stopped: the next job starts one again.
-        let (job, _answer) = reserve(70);
-        assert!(queue.push(job));
+        assert!(first.next_group().is_none());
+        assert!(second.next_group().is_none());
+        drop((first, second));
+        // Both drainers stopped, and gave their places back once: the next jobs start two again.
+        assert!(queue.push(reserve(70).0));
+        assert!(queue.push(reserve(71).0));
+        assert!(!queue.push(reserve(72).0));
     }
 
     #[test]
@@ -224,18 +247,22 @@ mod tests {
     }
 
     #[test]
-    fn a_panicking_drainer_gives_its_slot_back() {
+    fn a_drainer_that_ends_early_gives_its_place_back() {
         let queue = std::sync::Arc::new(TurnQueue::default());
         for id in 0..2 {
             assert!(queue.push(reserve(id).0));
         }
         let in_task = queue.clone();
         let panicked = std::thread::spawn(move || {
-            let _slot = DrainerSlot(&in_task);
+            let mut slot = DrainerSlot::new(&in_task);
+            let _group = slot.next_group();
             panic!("a drainer fails");
         })
         .join();
         assert!(panicked.is_err());
-        assert!(queue.push(reserve(3).0), "the slot came back");
+        // A drainer cancelled with its runtime drops its slot the same way.
+        drop(DrainerSlot::new(&queue));
+        assert!(queue.push(reserve(3).0), "the places came back");
+        assert!(queue.push(reserve(4).0));
     }
 }
