@@ -11,7 +11,8 @@
 //! - how a select locks the rows it reads for the rest of the transaction: `for_update` on
 //!   MySQL, `already_locked` ([`crate::WholeDatabaseLock`]) on SQLite.
 //!
-//! A turn's writes use the fixed statements of [`crate::statements`], which stay prepared.
+//! A turn's writes use the statements of [`crate::statements`], which stay prepared; the ledger
+//! steps of concurrent turns are applied together ([`crate::turn_queue`]).
 
 #[macro_export]
 macro_rules! impl_sql_stores {
