@@ -908,22 +908,27 @@ macro_rules! impl_sql_stores {
                     if together.is_some() {
                         metrics::counter!("ledger_turn_groups_total").increment(1);
                     }
-                    let outcomes = match together {
-                        Some(outcomes) => outcomes,
-                        None => {
-                            let mut outcomes = Vec::with_capacity(jobs.len());
-                            for job in &jobs {
-                                outcomes.push(self.apply_alone(job).await);
+                    match together {
+                        Some(outcomes) => {
+                            for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                                self.answer_turn_job(job, outcome).await;
                             }
-                            outcomes
                         }
-                    };
-                    for (job, outcome) in jobs.into_iter().zip(outcomes) {
-                        if let Some(orphan) = job.answer(outcome) {
-                            // Its caller left: release it now rather than when its lease ends.
-                            if let Err(e) = self.settle(orphan.id, 0).await {
-                                tracing::warn!(error = %e, "releasing a reservation nobody awaits");
+                        // Each caller hears as soon as its own job is done, not after the rest.
+                        None => {
+                            for job in jobs {
+                                let outcome = self.apply_alone(&job).await;
+                                self.answer_turn_job(job, outcome).await;
                             }
+                        }
+                    }
+                }
+
+                async fn answer_turn_job(&self, job: TurnJob, outcome: TurnOutcome) {
+                    if let Some(orphan) = job.answer(outcome) {
+                        // Its caller left: release it now rather than when its lease ends.
+                        if let Err(e) = self.settle(orphan.id, 0).await {
+                            tracing::warn!(error = %e, "releasing a reservation nobody awaits");
                         }
                     }
                 }
