@@ -38,7 +38,25 @@ pub type Chat<S> = ChatService<
 /// Billing as wired in the server: Stripe when a secret key is configured.
 pub type Billing<S> = BillingService<S, StripeGateway, SystemEnv>;
 
-pub struct AppState<S> {
+/// What every handler can reach. axum clones it for every request and middleware, so it is
+/// one `Arc`: a clone costs one reference count rather than one for each part of each service.
+pub struct AppState<S>(Arc<Services<S>>);
+
+impl<S> Clone for AppState<S> {
+    fn clone(&self) -> Self {
+        AppState(self.0.clone())
+    }
+}
+
+impl<S> std::ops::Deref for AppState<S> {
+    type Target = Services<S>;
+
+    fn deref(&self) -> &Services<S> {
+        &self.0
+    }
+}
+
+pub struct Services<S> {
     pub store: Arc<S>,
     pub env: Arc<SystemEnv>,
     pub settings: Arc<Settings>,
@@ -53,26 +71,6 @@ pub struct AppState<S> {
     pub billing: Billing<S>,
     /// The usage reports the scheduler writes under the data directory.
     pub reports: ReportService<FileReports, S, S, SystemEnv>,
-}
-
-impl<S> Clone for AppState<S> {
-    fn clone(&self) -> Self {
-        AppState {
-            store: self.store.clone(),
-            env: self.env.clone(),
-            settings: self.settings.clone(),
-            catalog: self.catalog.clone(),
-            limiter: self.limiter.clone(),
-            cipher: self.cipher.clone(),
-            mailer: self.mailer.clone(),
-            accounts: self.accounts.clone(),
-            companies: self.companies.clone(),
-            library: self.library.clone(),
-            chat: self.chat.clone(),
-            billing: self.billing.clone(),
-            reports: self.reports.clone(),
-        }
-    }
 }
 
 impl<S: Persistence> AppState<S> {
@@ -122,7 +120,7 @@ impl<S: Persistence> AppState<S> {
             env: env.clone(),
         };
         let settings = Arc::new(settings);
-        Ok(AppState {
+        Ok(AppState(Arc::new(Services {
             billing,
             reports,
             accounts: AccountService {
@@ -170,6 +168,6 @@ impl<S: Persistence> AppState<S> {
             limiter,
             cipher,
             mailer,
-        })
+        })))
     }
 }

@@ -33,7 +33,7 @@ macro_rules! impl_sql_stores {
             use $crate::turn_queue::{DrainerSlot, TurnJob, TurnOutcome, outcome};
             use $crate::reexports::{metrics, tokio, tracing};
             use $crate::statements::{
-                CounterAmounts, InsertRows, TopUpAmounts, UpsertRows,
+                CounterAmounts, InsertRows, TopUpAmounts, UpsertRows, in_list,
             };
             use $crate::reexports::diesel::prelude::*;
             use $crate::reexports::diesel::{self, dsl};
@@ -1007,7 +1007,8 @@ macro_rules! impl_sql_stores {
                         }
                         if !settled_ids.is_empty() {
                             let deleted = diesel::delete(
-                                reservations::table.filter(reservations::id.eq_any(&settled_ids)),
+                                reservations::table
+                                    .filter(in_list(reservations::id, &settled_ids)),
                             )
                             .execute(conn)
                             .await?;
@@ -1083,8 +1084,8 @@ macro_rules! impl_sql_stores {
                     periods.dedup();
                     let rows: Vec<(String, i64, CounterRow, Option<TopUpRow>)> = usage_counters::table
                         .left_join(topups::table.on(topups::subject.eq(usage_counters::subject)))
-                        .filter(usage_counters::subject.eq_any(&keys))
-                        .filter(usage_counters::period_key.eq_any(&periods))
+                        .filter(in_list(usage_counters::subject, keys))
+                        .filter(in_list(usage_counters::period_key, &periods))
                         .order((usage_counters::subject, usage_counters::period_key))
                         .select((
                             usage_counters::subject,
@@ -1109,8 +1110,8 @@ macro_rules! impl_sql_stores {
                     conn: &mut $conn,
                     sheet: &mut BalanceSheet,
                 ) -> Result<(), TxError> {
-                    // One statement a line rather than `IN (…)`, which diesel cannot keep
-                    // prepared; a line's counter and top-up come in the same statement.
+                    // One statement a line (a lone turn has one or two, and may settle in a
+                    // period that has since rolled over); a line's counter and top-up together.
                     for (key, period_key, with_topup) in sheet.lines() {
                         let counter = usage_counters::table.find((&key, period_key));
                         if with_topup {
