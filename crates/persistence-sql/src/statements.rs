@@ -315,18 +315,18 @@ mod tests {
             .select(reservations::id);
         assert_eq!(
             diesel::debug_query::<Sqlite, _>(&query).to_string(),
-            "SELECT `reservations`.`id` FROM `reservations` WHERE (`reservations`.`id` IN \
-             (?, ?, ?, ?)) -- binds: [4, 8, 15, 15]"
+            "SELECT `reservations`.`id` FROM `reservations` WHERE `reservations`.`id` IN \
+             (?, ?, ?, ?) -- binds: [4, 8, 15, 15]"
         );
         // Unlike `eq_any`, which asks for a new prepared statement every time.
-        assert!(query.is_safe_to_cache_prepared(&Sqlite).unwrap());
+        assert!(QueryFragment::<Sqlite>::is_safe_to_cache_prepared(&query, &Sqlite).unwrap());
         let none: [i64; 0] = [];
         let query = reservations::table
             .filter(in_list(reservations::id, &none))
             .select(reservations::id);
         assert_eq!(
             diesel::debug_query::<Sqlite, _>(&query).to_string(),
-            "SELECT `reservations`.`id` FROM `reservations` WHERE (1 = 0) -- binds: []"
+            "SELECT `reservations`.`id` FROM `reservations` WHERE 1 = 0 -- binds: []"
         );
     }
 
