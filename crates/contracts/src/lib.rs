@@ -25,7 +25,7 @@ macro_rules! store_contract_tests {
         $crate::store_contract_tests!(@cases $make;
             users_round_trip, duplicate_email_conflicts, update_and_delete_users, user_search,
             companies_round_trip, delete_company_cascades, invitations_accept_once,
-            sessions_lifecycle, audit_newest_first, conversations_page_and_delete,
+            sessions_lifecycle, sessions_with_recent_messages, audit_newest_first, conversations_page_and_delete,
             library_replace_is_whole, ledger_reserve_and_settle, ledger_insufficient_changes_nothing,
             ledger_all_lines_or_nothing, ledger_topups_after_allowance, ledger_settle_once,
             ledger_settle_turn_charges_and_stores_together,

@@ -268,6 +268,18 @@ impl SessionStore for MemoryStore {
         }))
     }
 
+    async fn session_with_recent_messages(
+        &self,
+        token_hash: &str,
+        limit: u64,
+    ) -> StoreResult<Option<(Session, User, Vec<SealedMessage>)>> {
+        let Some((session, user)) = self.session_with_user(token_hash).await? else {
+            return Ok(None);
+        };
+        let recent = self.messages_page(user.id, None, limit).await?;
+        Ok(Some((session, user, recent)))
+    }
+
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
         self.state().sessions.remove(token_hash);
         Ok(())

@@ -241,6 +241,59 @@ pub async fn sessions_lifecycle<S: AllStores>(s: S) {
     assert_eq!(s.session_with_user(&b.token_hash).await.unwrap(), None);
 }
 
+pub async fn sessions_with_recent_messages<S: AllStores>(s: S) {
+    let person = user(&format!("r{}@x.test", id()), Role::Individual, None);
+    let neighbour = user(&format!("n{}@x.test", id()), Role::Individual, None);
+    for u in [&person, &neighbour] {
+        s.insert_user(u).await.unwrap();
+    }
+    let mine = session(person.id, 60);
+    let theirs = session(neighbour.id, 60);
+    for x in [&mine, &theirs] {
+        s.insert_session(x).await.unwrap();
+    }
+    // No messages yet: the session and the person still come, with an empty history.
+    assert_eq!(
+        s.session_with_recent_messages(&mine.token_hash, 3)
+            .await
+            .unwrap(),
+        Some((mine.clone(), person.clone(), Vec::new()))
+    );
+    for i in 0..5u8 {
+        let author = [Author::User, Author::Assistant][usize::from(i % 2)];
+        s.insert_messages(&[message(person.id, author, &[i, 7])])
+            .await
+            .unwrap();
+        s.insert_messages(&[message(neighbour.id, author, &[i, 9])])
+            .await
+            .unwrap();
+    }
+    let (session, found, recent) = s
+        .session_with_recent_messages(&mine.token_hash, 3)
+        .await
+        .unwrap()
+        .expect("a live session");
+    assert_eq!((session, found), (mine.clone(), person.clone()));
+    assert_eq!(
+        recent,
+        s.messages_page(person.id, None, 3).await.unwrap(),
+        "the same three newest messages, newest first, and only the person's own"
+    );
+    assert_eq!(recent.len(), 3);
+    assert_eq!(
+        s.session_with_recent_messages("unknown", 3).await.unwrap(),
+        None
+    );
+    s.delete_session(&mine.token_hash).await.unwrap();
+    assert_eq!(
+        s.session_with_recent_messages(&mine.token_hash, 3)
+            .await
+            .unwrap(),
+        None,
+        "signed out: no messages either"
+    );
+}
+
 pub async fn audit_newest_first<S: AllStores>(s: S) {
     for minutes in [1, 3, 2] {
         s.record(&AuditEntry {

@@ -3,6 +3,7 @@
 
 use crate::account::User;
 use crate::company::{Company, Invitation};
+use crate::conversation::SealedMessage;
 use crate::{AuditId, CompanyId, Email, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -195,6 +196,14 @@ pub trait SessionStore: Send + Sync + 'static {
         &self,
         token_hash: &str,
     ) -> impl Future<Output = StoreResult<Option<(Session, User)>>> + Send;
+    /// [`session_with_user`](Self::session_with_user) and the person's `limit` newest messages,
+    /// newest first, in one round trip where the store can: a chat turn needs all three, and
+    /// at hundreds of turns a second a round trip less is a good part of the database's work.
+    fn session_with_recent_messages(
+        &self,
+        token_hash: &str,
+        limit: u64,
+    ) -> impl Future<Output = StoreResult<Option<(Session, User, Vec<SealedMessage>)>>> + Send;
     fn delete_session(&self, token_hash: &str) -> impl Future<Output = StoreResult<()>> + Send;
     /// Signs a person out everywhere (password change, disabling, role change).
     fn delete_user_sessions(&self, user: UserId) -> impl Future<Output = StoreResult<u64>> + Send;

@@ -10,7 +10,9 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum_extra::extract::cookie::CookieJar;
+use domain::conversation::SealedMessage;
 use domain::ports::{Persistence, Session};
+use domain::services::chat::HISTORY_MESSAGES;
 use domain::{Actor, User};
 use std::net::SocketAddr;
 
@@ -73,38 +75,77 @@ fn changes_state(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
+/// The caller's token and how it came.
+fn credential(parts: &Parts) -> Result<(String, Credential), ApiError> {
+    if let Some(token) = bearer(parts) {
+        return Ok((token.to_string(), Credential::Bearer));
+    }
+    match CookieJar::from_headers(&parts.headers).get(SESSION_COOKIE) {
+        Some(cookie) => Ok((cookie.value().to_string(), Credential::Cookie)),
+        None => Err(ApiError::unauthenticated()),
+    }
+}
+
+/// Lets in the person of a valid session, once a cookie-authenticated request that changes
+/// state has shown the session's CSRF token.
+fn admit(
+    parts: &Parts,
+    user: User,
+    session: Session,
+    credential: Credential,
+) -> Result<Authenticated, ApiError> {
+    if credential == Credential::Cookie && changes_state(&parts.method) {
+        let header = parts
+            .headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !verify_csrf(&session, header) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "missing or invalid CSRF token",
+            ));
+        }
+    }
+    let actor = Actor::of(&user, client_ip(parts));
+    Ok(Authenticated {
+        user,
+        session,
+        actor,
+        credential,
+    })
+}
+
 impl<S: Persistence> FromRequestParts<AppState<S>> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState<S>) -> Result<Self, ApiError> {
-        let jar = CookieJar::from_headers(&parts.headers);
-        let (token, credential) = match bearer(parts) {
-            Some(token) => (token.to_string(), Credential::Bearer),
-            None => match jar.get(SESSION_COOKIE) {
-                Some(cookie) => (cookie.value().to_string(), Credential::Cookie),
-                None => return Err(ApiError::unauthenticated()),
-            },
-        };
+        let (token, credential) = credential(parts)?;
         let (user, session) = state.accounts.authenticate(&token).await?;
-        if credential == Credential::Cookie && changes_state(&parts.method) {
-            let header = parts
-                .headers
-                .get(CSRF_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            if !verify_csrf(&session, header) {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "missing or invalid CSRF token",
-                ));
-            }
-        }
-        let actor = Actor::of(&user, client_ip(parts));
-        Ok(Authenticated {
-            user,
-            session,
-            actor,
-            credential,
+        admit(parts, user, session, credential)
+    }
+}
+
+/// [`Authenticated`], with the person's newest messages read in the same round trip as the
+/// session: what a chat turn starts from.
+pub struct AuthenticatedWithRecent {
+    pub auth: Authenticated,
+    /// Newest first, at most [`HISTORY_MESSAGES`].
+    pub recent: Vec<SealedMessage>,
+}
+
+impl<S: Persistence> FromRequestParts<AppState<S>> for AuthenticatedWithRecent {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState<S>) -> Result<Self, ApiError> {
+        let (token, credential) = credential(parts)?;
+        let (user, session, recent) = state
+            .accounts
+            .authenticate_with_recent_messages(&token, HISTORY_MESSAGES)
+            .await?;
+        Ok(AuthenticatedWithRecent {
+            auth: admit(parts, user, session, credential)?,
+            recent,
         })
     }
 }

@@ -136,6 +136,26 @@ async fn a_model_server_streams_and_exactly_the_reported_usage_is_charged() {
     assert_eq!(usage["used"].as_u64().unwrap(), first + second);
     assert_eq!(usage["reserved"], 0);
     assert_eq!(done["remaining"].as_u64().unwrap(), 20_000 - first - second);
+    // The first exchange, read with the session, went to the model before the new message.
+    let sent = stub.last_request().unwrap();
+    let said: Vec<(&str, &str)> = sent["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .skip(1)
+        .map(|m| (m["role"].as_str().unwrap(), m["content"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            ("user", "Estou cansada e sem sono"),
+            (
+                "assistant",
+                "Respire fundo. Que tal contar mais sobre isso?"
+            ),
+            ("user", "E como dormir melhor?"),
+        ]
+    );
     server.stop().await;
 }
 
@@ -376,6 +396,12 @@ async fn history_pages_exports_and_is_deleted_for_real_and_never_stored_in_plain
         .await;
     assert_eq!(deleted["deleted"], 6);
     assert_eq!(history(&server, &token, "").await["messages"], json!([]));
+    // Nothing of the deleted history goes to the model any more: only the system message and
+    // the new one.
+    assert_eq!(say(&server, &token, "Recomeçando").await.0, 200);
+    let sent = stub.last_request().unwrap();
+    assert_eq!(sent["messages"].as_array().unwrap().len(), 2, "{sent}");
+    assert_eq!(sent["messages"][1]["content"], "Recomeçando");
     server.stop().await;
 }
 

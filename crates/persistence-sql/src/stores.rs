@@ -374,6 +374,45 @@ macro_rules! impl_sql_stores {
                         .transpose()
                 }
 
+                async fn session_with_recent_messages(
+                    &self,
+                    token_hash: &str,
+                    limit: u64,
+                ) -> StoreResult<Option<(Session, User, Vec<SealedMessage>)>> {
+                    let mut conn = self.conn().await?;
+                    // An inner join, which both databases answer by reading the newest rows of
+                    // `messages_user` backwards and stopping at `limit`; with a left join (to
+                    // keep the session of a person without messages) MariaDB reads and sorts
+                    // the person's whole history. So that case, rare, takes a second query.
+                    let rows: Vec<(SessionRow, UserRow, MessageRow)> = sessions::table
+                        .inner_join(users::table.on(users::id.eq(sessions::user_id)))
+                        .inner_join(messages::table.on(messages::user_id.eq(sessions::user_id)))
+                        .filter(sessions::token_hash.eq(token_hash))
+                        .order(messages::id.desc())
+                        .limit(to_i64(limit.max(1)))
+                        .select((
+                            SessionRow::as_select(),
+                            UserRow::as_select(),
+                            MessageRow::as_select(),
+                        ))
+                        .load(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    drop(conn);
+                    let mut rows = rows.into_iter();
+                    let Some((session, user, newest)) = rows.next() else {
+                        return Ok(self
+                            .session_with_user(token_hash)
+                            .await?
+                            .map(|(session, user)| (session, user, Vec::new())));
+                    };
+                    let recent = std::iter::once(newest)
+                        .chain(rows.map(|(_, _, message)| message))
+                        .map(SealedMessage::try_from)
+                        .collect::<StoreResult<Vec<_>>>()?;
+                    Ok(Some((session.try_into()?, user.try_into()?, recent)))
+                }
+
                 async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
                     let mut conn = self.conn().await?;
                     diesel::delete(sessions::table.find(token_hash))

@@ -2,6 +2,7 @@
 
 use super::{Env, audit};
 use crate::account::check_password_strength;
+use crate::conversation::SealedMessage;
 use crate::plan::{PlanAudience, PlanCatalog};
 use crate::ports::{
     AuditLog, CompanyStore, PasswordHasher, Session, SessionKind, SessionStore, StoreError,
@@ -234,13 +235,38 @@ where
     /// Resolves a cookie or bearer secret to its live session and enabled user.
     pub async fn authenticate(&self, token: &str) -> Result<(User, Session), AccountError> {
         let hash = self.env.digest(token);
-        let (session, user) = self
+        let found = self.store.session_with_user(&hash).await?;
+        let (session, user) = found.ok_or(AccountError::Unauthenticated)?;
+        self.admit(&hash, session, user).await
+    }
+
+    /// [`authenticate`](Self::authenticate), and the person's `limit` newest messages read with
+    /// the session (a chat turn's first step).
+    pub async fn authenticate_with_recent_messages(
+        &self,
+        token: &str,
+        limit: u64,
+    ) -> Result<(User, Session, Vec<SealedMessage>), AccountError> {
+        let hash = self.env.digest(token);
+        let found = self
             .store
-            .session_with_user(&hash)
-            .await?
-            .ok_or(AccountError::Unauthenticated)?;
+            .session_with_recent_messages(&hash, limit)
+            .await?;
+        let (session, user, recent) = found.ok_or(AccountError::Unauthenticated)?;
+        let (user, session) = self.admit(&hash, session, user).await?;
+        Ok((user, session, recent))
+    }
+
+    /// A session found by its token's hash lets its person in while it lasts and they are not
+    /// disabled; an expired one is deleted.
+    async fn admit(
+        &self,
+        hash: &str,
+        session: Session,
+        user: User,
+    ) -> Result<(User, Session), AccountError> {
         if session.expires_at <= self.env.now() {
-            self.store.delete_session(&hash).await?;
+            self.store.delete_session(hash).await?;
             return Err(AccountError::Unauthenticated);
         }
         if user.disabled {

@@ -31,7 +31,7 @@ pub const MAX_MESSAGE_CHARS: usize = 4_000;
 /// The default of [`ChatLimits::per_minute`]: turns per person per minute.
 pub const CHAT_PER_MINUTE: u32 = 20;
 /// Recent messages offered to the model as context.
-const HISTORY_MESSAGES: u64 = 12;
+pub const HISTORY_MESSAGES: u64 = 12;
 /// Token budgets within the prompt.
 const HISTORY_TOKENS: u64 = 1_500;
 const SOURCES_TOKENS: u64 = 1_200;
@@ -200,6 +200,23 @@ where
         message: &str,
         sink: &mut impl TurnSink,
     ) -> Result<TurnOutcome, ChatError> {
+        let recent = self
+            .store
+            .messages_page(user.id, None, HISTORY_MESSAGES)
+            .await?;
+        self.turn_with_recent(user, recent, message, sink).await
+    }
+
+    /// [`turn`](Self::turn) when the caller has read the person's [`HISTORY_MESSAGES`] newest
+    /// messages (newest first) already, with their session
+    /// (`AccountService::authenticate_with_recent_messages`): a round trip less.
+    pub async fn turn_with_recent(
+        &self,
+        user: &User,
+        recent: Vec<SealedMessage>,
+        message: &str,
+        sink: &mut impl TurnSink,
+    ) -> Result<TurnOutcome, ChatError> {
         let message = message.trim();
         if message.is_empty() {
             return Err(ChatError::Empty);
@@ -235,7 +252,7 @@ where
             .and_then(|c| c.system_prompt.clone())
             .unwrap_or_else(|| default_system_prompt(user.locale).to_string());
         let sources = self.sources_for(message);
-        let (history, history_tokens) = self.recent_history(user.id).await?;
+        let (history, history_tokens) = self.fit_history(user.id, recent);
         let system = system_message_parts(&prompt, &sources, user.locale);
         // Each history message was counted once while fitting the history; only the system
         // message (prompt and sources, piece by piece: see `system_message_parts`) and the new
@@ -392,12 +409,9 @@ where
             .collect()
     }
 
-    /// The latest messages that fit the history budget, oldest first, with each one's tokens.
-    async fn recent_history(&self, user: UserId) -> Result<(Vec<Message>, Vec<u64>), ChatError> {
-        let sealed = self
-            .store
-            .messages_page(user, None, HISTORY_MESSAGES)
-            .await?;
+    /// The latest of `sealed` (newest first) that fit the history budget, oldest first, with
+    /// each one's tokens.
+    fn fit_history(&self, user: UserId, sealed: Vec<SealedMessage>) -> (Vec<Message>, Vec<u64>) {
         let mut budget = HISTORY_TOKENS;
         let mut kept = Vec::new();
         let mut costs = Vec::new();
@@ -422,7 +436,7 @@ where
         }
         kept.reverse();
         costs.reverse();
-        Ok((kept, costs))
+        (kept, costs)
     }
 
     fn request(

@@ -33,6 +33,7 @@ mockall::mock! {
     impl SessionStore for Store {
         fn insert_session(&self, session: &Session) -> impl Future<Output = StoreResult<()>> + Send;
         fn session_with_user(&self, token_hash: &str) -> impl Future<Output = StoreResult<Option<(Session, User)>>> + Send;
+        fn session_with_recent_messages(&self, token_hash: &str, limit: u64) -> impl Future<Output = StoreResult<Option<(Session, User, Vec<crate::conversation::SealedMessage>)>>> + Send;
         fn delete_session(&self, token_hash: &str) -> impl Future<Output = StoreResult<()>> + Send;
         fn delete_user_sessions(&self, user: UserId) -> impl Future<Output = StoreResult<u64>> + Send;
         fn purge_expired_sessions(&self, now: DateTime<Utc>) -> impl Future<Output = StoreResult<u64>> + Send;

@@ -5,7 +5,7 @@
 //! caller goes away, the task sees it at the next piece of the reply, stops the model and
 //! releases what it reserved (a failed or abandoned turn costs nothing).
 
-use crate::auth::Authenticated;
+use crate::auth::{Authenticated, AuthenticatedWithRecent};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::openapi::ErrorBody;
 use crate::state::AppState;
@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::WithRejection;
-use domain::conversation::{Author, Message};
+use domain::conversation::{Author, Message, SealedMessage};
 use domain::ports::Persistence;
 use domain::prompt::Source;
 use domain::services::chat::{ChatError, TurnOutcome, TurnSink, export_markdown};
@@ -97,18 +97,31 @@ impl From<TurnOutcome> for ChatResponse {
 pub async fn chat<S: Persistence>(
     State(state): State<AppState<S>>,
     headers: HeaderMap,
-    auth: Authenticated,
+    caller: AuthenticatedWithRecent,
     WithRejection(Json(body), _): WithRejection<Json<ChatRequest>, ApiError>,
 ) -> Response {
     let streaming = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/event-stream"));
+    let turn = Turn {
+        user: caller.auth.user,
+        recent: caller.recent,
+        message: body.message,
+    };
     if streaming {
-        stream_turn(state, auth.user, body.message).await
+        stream_turn(state, turn).await
     } else {
-        json_turn(state, auth.user, body.message).await
+        json_turn(state, turn).await
     }
+}
+
+/// What a turn starts from: the person, their newest messages (read with the session) and what
+/// they said.
+struct Turn {
+    user: User,
+    recent: Vec<SealedMessage>,
+    message: String,
 }
 
 /// Tells the turn that its caller left once the handler is dropped.
@@ -128,12 +141,13 @@ impl TurnSink for UntilCancelled {
     }
 }
 
-async fn json_turn<S: Persistence>(state: AppState<S>, user: User, message: String) -> Response {
+async fn json_turn<S: Persistence>(state: AppState<S>, turn: Turn) -> Response {
     let cancelled = Arc::new(AtomicBool::new(false));
     let _guard = CancelOnDrop(cancelled.clone());
     let chat = state.chat.clone();
     let turn = tokio::spawn(async move {
-        chat.turn(&user, &message, &mut UntilCancelled(cancelled))
+        let sink = &mut UntilCancelled(cancelled);
+        chat.turn_with_recent(&turn.user, turn.recent, &turn.message, sink)
             .await
     });
     match turn.await {
@@ -158,12 +172,15 @@ impl TurnSink for ToChannel {
     }
 }
 
-async fn stream_turn<S: Persistence>(state: AppState<S>, user: User, message: String) -> Response {
+async fn stream_turn<S: Persistence>(state: AppState<S>, turn: Turn) -> Response {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let chat = state.chat.clone();
     tokio::spawn(async move {
         let mut sink = ToChannel(tx.clone());
-        let event = match chat.turn(&user, &message, &mut sink).await {
+        let outcome = chat
+            .turn_with_recent(&turn.user, turn.recent, &turn.message, &mut sink)
+            .await;
+        let event = match outcome {
             Ok(outcome) => TurnEvent::Done(Box::new(outcome.into())),
             Err(e) => TurnEvent::Failed(e.into()),
         };
