@@ -232,7 +232,9 @@ async fn chat(
     target: Arc<Target>,
     watch: &cpu::Watch,
 ) -> BenchResult<Vec<LoadResult>> {
-    // One turn each, then a warm-up that fills everyone's history to its bound.
+    // One turn each, then a warm-up that fills everyone's history to its bound, at the most
+    // connections measured: the steps then see the steady state, with every pooled connection
+    // holding the statements that groups of that size use, prepared once per connection.
     let check = load::run(target.clone(), o.people, Duration::from_millis(1)).await;
     if check.ok == 0 {
         return Err(format!(
@@ -242,7 +244,7 @@ async fn chat(
     }
     let warm = load::run(
         target.clone(),
-        16,
+        o.connections.iter().copied().max().unwrap_or(16),
         o.step()
             .clamp(Duration::from_secs(2), Duration::from_secs(5)),
     )

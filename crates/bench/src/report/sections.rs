@@ -89,8 +89,10 @@ fn chat(o: &Options, outcome: &Outcome, head: &str) -> (String, Vec<String>) {
          plans get 10⁹ tokens a month. Connection *i* speaks as person *i* mod {people}, so up \
          to {people} connections no person has two turns at once. Closed loop: each connection \
          sends a turn (`POST /api/v1/chat`, JSON answer), reads the whole answer, then sends the \
-         next. Each step lasts {secs} s, after a warm-up that fills every history to its bound \
-         (12 messages), so prompts have their full size. The baseline replays, with the same \
+         next. Each step lasts {secs} s, after a warm-up at the most connections measured that \
+         fills every history to its bound (12 messages), so prompts have their full size and \
+         the database connections have prepared the statements groups of turns use (once per \
+         connection, as on a server that has run a while). The baseline replays, with the same \
          load, the last request our server sent the model (same prompt, `stream: true`) \
          straight to the model server. Load generator, model server and our server share the \
          same cores, so every number includes the load generator's own cost.\n\n\
