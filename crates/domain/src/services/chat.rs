@@ -191,26 +191,11 @@ where
             .ok_or(ChatError::Unauthenticated)
     }
 
-    /// One turn of conversation of `user`, the person the caller has just authenticated (their
-    /// row as read then: reading it again would cost a query per turn for nothing); the reply
-    /// streams into `sink` as it arrives.
+    /// One turn of conversation of `user`, the person the caller has just authenticated, given
+    /// their [`HISTORY_MESSAGES`] newest messages (newest first) as read with their session
+    /// (`AccountService::authenticate_with_recent_messages`): neither is read again, which would
+    /// cost a round trip per turn for nothing. The reply streams into `sink` as it arrives.
     pub async fn turn(
-        &self,
-        user: &User,
-        message: &str,
-        sink: &mut impl TurnSink,
-    ) -> Result<TurnOutcome, ChatError> {
-        let recent = self
-            .store
-            .messages_page(user.id, None, HISTORY_MESSAGES)
-            .await?;
-        self.turn_with_recent(user, recent, message, sink).await
-    }
-
-    /// [`turn`](Self::turn) when the caller has read the person's [`HISTORY_MESSAGES`] newest
-    /// messages (newest first) already, with their session
-    /// (`AccountService::authenticate_with_recent_messages`): a round trip less.
-    pub async fn turn_with_recent(
         &self,
         user: &User,
         recent: Vec<SealedMessage>,

@@ -44,9 +44,6 @@ fn ports(risky: bool) -> Ports {
     store
         .expect_topup()
         .returning(|_| ready(Ok(TopUp::default())));
-    store
-        .expect_messages_page()
-        .returning(|_, _, _| ready(Ok(Vec::new())));
     let mut screen = MockCrisisScreen::new();
     screen.expect_shows_risk().return_const(risky);
     screen
@@ -143,8 +140,13 @@ fn crisis_is_answered_at_once_free_and_without_limits() {
         .expect_insert_messages()
         .times(1)
         .returning(|_| ready(Ok(())));
-    let outcome =
-        block_on(service(p).turn(&me(), "não aguento mais, quero morrer", &mut Collect)).unwrap();
+    let outcome = block_on(service(p).turn(
+        &me(),
+        Vec::new(),
+        "não aguento mais, quero morrer",
+        &mut Collect,
+    ))
+    .unwrap();
     assert!(outcome.crisis);
     assert_eq!(outcome.charged, 0);
     assert!(outcome.reply.contains("188"));
@@ -159,7 +161,8 @@ fn crisis_answer_survives_a_database_outage() {
     p.store
         .expect_insert_messages()
         .returning(|_| ready(Err(crate::ports::StoreError::Unavailable("down".into()))));
-    let outcome = block_on(service(p).turn(&me(), "quero me matar", &mut Collect)).unwrap();
+    let outcome =
+        block_on(service(p).turn(&me(), Vec::new(), "quero me matar", &mut Collect)).unwrap();
     assert!(outcome.crisis && outcome.reply.contains("188"));
 }
 
@@ -174,7 +177,8 @@ fn over_budget_never_reaches_the_model() {
     });
     p.model.expect_stream().never();
     p.store.expect_insert_messages().never();
-    let err = block_on(service(p).turn(&me(), "Como dormir melhor?", &mut Collect)).unwrap_err();
+    let err = block_on(service(p).turn(&me(), Vec::new(), "Como dormir melhor?", &mut Collect))
+        .unwrap_err();
     assert!(matches!(err, ChatError::OverBudget { .. }), "{err:?}");
 }
 
@@ -187,7 +191,7 @@ fn rate_limited_turns_reserve_nothing() {
         }))
     });
     p.store.expect_reserve().never();
-    let err = block_on(service(p).turn(&me(), "oi", &mut Collect)).unwrap_err();
+    let err = block_on(service(p).turn(&me(), Vec::new(), "oi", &mut Collect)).unwrap_err();
     assert_eq!(
         err,
         ChatError::RateLimited {
@@ -210,7 +214,7 @@ fn a_failed_model_call_costs_nothing() {
         .times(1)
         .returning(|_, _| ready(Ok(true)));
     p.store.expect_insert_messages().never();
-    let err = block_on(service(p).turn(&me(), "oi", &mut Collect)).unwrap_err();
+    let err = block_on(service(p).turn(&me(), Vec::new(), "oi", &mut Collect)).unwrap_err();
     assert!(matches!(err, ChatError::Model(_)));
 }
 
@@ -231,7 +235,7 @@ fn a_stream_that_breaks_midway_costs_nothing() {
         .times(1)
         .returning(|_, _| ready(Ok(true)));
     p.store.expect_insert_messages().never();
-    assert!(block_on(service(p).turn(&me(), "oi", &mut Collect)).is_err());
+    assert!(block_on(service(p).turn(&me(), Vec::new(), "oi", &mut Collect)).is_err());
 }
 
 #[test]
@@ -250,7 +254,7 @@ fn a_person_who_leaves_is_not_charged() {
         .withf(|_, actual| *actual == 0)
         .times(1)
         .returning(|_, _| ready(Ok(true)));
-    let err = block_on(service(p).turn(&me(), "oi", &mut Gone)).unwrap_err();
+    let err = block_on(service(p).turn(&me(), Vec::new(), "oi", &mut Gone)).unwrap_err();
     assert_eq!(err, ChatError::Cancelled);
 }
 
@@ -298,7 +302,7 @@ fn success_charges_the_reported_usage_and_stores_sealed_messages() {
         });
     p.store.expect_settle().never();
     p.store.expect_insert_messages().never();
-    let outcome = block_on(service(p).turn(&me(), "oi", &mut Collect)).unwrap();
+    let outcome = block_on(service(p).turn(&me(), Vec::new(), "oi", &mut Collect)).unwrap();
     assert_eq!(outcome.reply, "Olá, respire.");
     assert_eq!(outcome.charged, 95);
     // What is left comes from the balances the settlement read, not from further queries.
@@ -312,12 +316,12 @@ fn empty_and_oversized_messages_are_refused_up_front() {
     let p = ports(false);
     let s = service(p);
     assert_eq!(
-        block_on(s.turn(&me(), "   ", &mut Collect)).unwrap_err(),
+        block_on(s.turn(&me(), Vec::new(), "   ", &mut Collect)).unwrap_err(),
         ChatError::Empty
     );
     let long = "a".repeat(MAX_MESSAGE_CHARS + 1);
     assert_eq!(
-        block_on(s.turn(&me(), &long, &mut Collect)).unwrap_err(),
+        block_on(s.turn(&me(), Vec::new(), &long, &mut Collect)).unwrap_err(),
         ChatError::TooLong
     );
 }

@@ -147,7 +147,7 @@ async fn json_turn<S: Persistence>(state: AppState<S>, turn: Turn) -> Response {
     let chat = state.chat.clone();
     let turn = tokio::spawn(async move {
         let sink = &mut UntilCancelled(cancelled);
-        chat.turn_with_recent(&turn.user, turn.recent, &turn.message, sink)
+        chat.turn(&turn.user, turn.recent, &turn.message, sink)
             .await
     });
     match turn.await {
@@ -178,7 +178,7 @@ async fn stream_turn<S: Persistence>(state: AppState<S>, turn: Turn) -> Response
     tokio::spawn(async move {
         let mut sink = ToChannel(tx.clone());
         let outcome = chat
-            .turn_with_recent(&turn.user, turn.recent, &turn.message, &mut sink)
+            .turn(&turn.user, turn.recent, &turn.message, &mut sink)
             .await;
         let event = match outcome {
             Ok(outcome) => TurnEvent::Done(Box::new(outcome.into())),
