@@ -3,7 +3,7 @@
 
 use crate::offline::OfflineResponder;
 use crate::settings::{RedisFallback, Settings};
-use domain::model::{ChatModel, ModelError, ModelRequest, ModelStream};
+use domain::model::{ChatModel, ModelError, ModelRequest, ModelStream, RiskQuestion, RiskVerdict};
 use domain::ratelimit::{Decision, LimiterError, Quota, RateLimiter};
 use model_openai::{OpenAiConfig, OpenAiModel};
 use ratelimit_governor::GovernorLimiter;
@@ -49,6 +49,13 @@ impl ChatModel for Model {
         match self {
             Model::Remote(model) => model.name(),
             Model::Offline(model) => model.name(),
+        }
+    }
+
+    async fn classify_risk(&self, question: &RiskQuestion) -> Result<RiskVerdict, ModelError> {
+        match self {
+            Model::Remote(model) => model.classify_risk(question).await,
+            Model::Offline(model) => model.classify_risk(question).await,
         }
     }
 }

@@ -3,7 +3,10 @@
 //! language model is configured, so a fresh install can be tried end to end.
 
 use domain::Locale;
-use domain::model::{ChatModel, ChatRole, ModelError, ModelEvent, ModelRequest, ModelStream};
+use domain::model::{
+    ChatModel, ChatRole, ModelError, ModelEvent, ModelRequest, ModelStream, RiskQuestion,
+    RiskVerdict,
+};
 use domain::prompt::Source;
 use domain::text::fold_words;
 
@@ -74,6 +77,13 @@ impl ChatModel for OfflineResponder {
 
     fn name(&self) -> String {
         "offline".into()
+    }
+
+    /// No model, no second opinion: the crisis screen's rules decide alone.
+    async fn classify_risk(&self, _: &RiskQuestion) -> Result<RiskVerdict, ModelError> {
+        Err(ModelError::Unavailable(
+            "no language model is configured".into(),
+        ))
     }
 }
 

@@ -23,6 +23,7 @@ pub mod prompt;
 pub mod ratelimit;
 pub mod retrieval;
 pub mod safety;
+pub mod safety_plan;
 pub mod services;
 pub mod text;
 

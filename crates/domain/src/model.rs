@@ -84,4 +84,69 @@ pub trait ChatModel: Send + Sync + 'static {
 
     /// A short name for pages and logs (e.g. the model id, or "offline").
     fn name(&self) -> String;
+
+    /// The crisis screen's second opinion on an ambiguous message: one short call with
+    /// structured output (see [`risk_classifier_messages`]), answered within the adapter's
+    /// classification timeout (2 s by default) or failed. Its tokens are the platform's cost,
+    /// never a person's: adapters count them in the metrics. Without a model (offline) it fails
+    /// at once with [`ModelError::Unavailable`] and the rules decide alone.
+    fn classify_risk(
+        &self,
+        question: &RiskQuestion,
+    ) -> impl Future<Output = Result<RiskVerdict, ModelError>> + Send;
+}
+
+/// A second opinion on a message the crisis screen's rules found ambiguous (distress without
+/// explicit risk): the person's recent messages for context, oldest first, and the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskQuestion {
+    pub recent: Vec<String>,
+    pub message: String,
+}
+
+/// The model's answer to a [`RiskQuestion`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RiskVerdict {
+    /// The person may be at risk of suicide or self-harm.
+    pub risk: bool,
+    /// An act in progress or minutes away.
+    pub imminent: bool,
+}
+
+/// Instructions of the classification call. The reply must be JSON matching
+/// [`RISK_CLASSIFIER_SCHEMA`]; adapters send it as `response_format` (structured output).
+pub const RISK_CLASSIFIER_PROMPT: &str = "You screen messages sent to a mental-health support \
+assistant for risk of suicide or self-harm, as a clinician using the Columbia Suicide Severity \
+Rating Scale screener would. Messages are in Brazilian Portuguese or English, often informal. \
+Judge only the LAST message, using the earlier ones as context. risk = true when the writer \
+themself may be at risk: a wish to be dead or not to exist, thoughts of suicide, a method, intent \
+or plan, preparations, a past attempt, self-injury, feeling a burden or trapped with no way out, \
+or asking about means (doses, heights) after distress. risk = false for worry about someone else, \
+news, education, fiction, idioms and ordinary sadness or stress. imminent = true only when an act \
+is in progress or minutes away. When unsure, answer risk = true. Answer with JSON only.";
+
+/// JSON schema of the classification reply.
+pub const RISK_CLASSIFIER_SCHEMA: &str = r#"{"type":"object","properties":{"risk":{"type":"boolean"},"imminent":{"type":"boolean"}},"required":["risk","imminent"],"additionalProperties":false}"#;
+
+/// The messages of a classification call: the instructions, then the conversation as one user
+/// message (so the model judges it rather than answering it).
+pub fn risk_classifier_messages(question: &RiskQuestion) -> Vec<ChatTurn> {
+    let mut transcript = String::new();
+    for earlier in &question.recent {
+        transcript.push_str("Earlier message: ");
+        transcript.push_str(earlier);
+        transcript.push('\n');
+    }
+    transcript.push_str("LAST message: ");
+    transcript.push_str(&question.message);
+    vec![
+        ChatTurn {
+            role: ChatRole::System,
+            content: RISK_CLASSIFIER_PROMPT.to_string(),
+        },
+        ChatTurn {
+            role: ChatRole::User,
+            content: transcript,
+        },
+    ]
 }

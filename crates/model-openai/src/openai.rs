@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::model::{ChatModel, ModelError, ModelRequest, ModelStream};
+use domain::model::{ChatModel, ModelError, ModelRequest, ModelStream, RiskQuestion, RiskVerdict};
 use futures::stream::{self, StreamExt};
 use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{Response, StatusCode, Url};
@@ -214,6 +214,13 @@ impl ChatModel for OpenAiModel {
 
     fn name(&self) -> String {
         self.config.model.clone()
+    }
+
+    async fn classify_risk(&self, _question: &RiskQuestion) -> Result<RiskVerdict, ModelError> {
+        // Replaced by the classification call (issue #16, item 3).
+        Err(ModelError::Unavailable(
+            "classification not wired yet".into(),
+        ))
     }
 }
 
