@@ -21,6 +21,7 @@ use crate::plan::PlanCatalog;
 use crate::ports::{CompanyStore, SafetyCounter, StoreError, TokenCounter, UserStore};
 use crate::prompt::{Source, default_system_prompt, system_message_parts};
 use crate::ratelimit::{Decision, Quota, RateLimiter};
+use crate::safety::{Assessment, Concern, CrisisDetector, crisis_reply};
 use crate::{Actor, Locale, MessageId, ReservationId, Role, User, UserId};
 use chrono::Duration;
 use futures::StreamExt;
@@ -71,11 +72,17 @@ pub trait Retriever: Send + Sync + 'static {
     fn retrieve(&self, query: &str, k: usize) -> Vec<Source>;
 }
 
-/// Recognises messages showing risk of suicide or self-harm, and says what to answer.
+/// Recognises messages showing risk of suicide or self-harm, in the context of the person's
+/// recent messages (oldest first).
 #[cfg_attr(test, mockall::automock)]
 pub trait CrisisScreen: Send + Sync + 'static {
-    fn shows_risk(&self, text: &str) -> bool;
-    fn crisis_reply(&self, locale: Locale) -> String;
+    fn assess<'a>(&self, message: &str, earlier: &[&'a str]) -> Assessment;
+}
+
+impl CrisisScreen for CrisisDetector {
+    fn assess<'a>(&self, message: &str, earlier: &[&'a str]) -> Assessment {
+        CrisisDetector::assess(self, message, earlier)
+    }
 }
 
 /// Where the reply goes while it streams. `false` means the person left: stop and release.
@@ -212,8 +219,9 @@ where
         if user.disabled {
             return Err(ChatError::Unauthenticated);
         }
-        if self.screen.shows_risk(message) {
-            return self.crisis_turn(user, message, sink).await;
+        let assessment = self.screen.assess(message, &[]);
+        if assessment.is_crisis() {
+            return self.crisis_turn(user, &assessment, message, sink).await;
         }
         match self
             .limiter
@@ -321,10 +329,12 @@ where
     async fn crisis_turn(
         &self,
         user: &User,
+        assessment: &Assessment,
         message: &str,
         sink: &mut impl TurnSink,
     ) -> Result<TurnOutcome, ChatError> {
-        let reply = self.screen.crisis_reply(user.locale);
+        let locale = assessment.language.unwrap_or(user.locale);
+        let reply = crisis_reply(locale, assessment.concern == Concern::Imminent, false);
         sink.delta(&reply);
         let day = self.env.now().timestamp().div_euclid(86_400);
         // The answer matters more than the bookkeeping: it is given even if the database is

@@ -1,0 +1,247 @@
+//! From a message as people type it to the words the patterns are written in: sentences of
+//! lower-case, accent-free tokens, with informal spellings, leetspeak ("m4t4r"), stretched
+//! letters ("queroooo"), contractions ("don't") and a few emoji turned into standard words.
+
+use super::phrase::Token;
+use crate::text::fold_words;
+
+/// Informal spellings and coded words, rewritten to what the patterns use. Both languages share
+/// one table because people mix them.
+const SPELLINGS: &[(&str, &str)] = &[
+    // pt-BR chat spelling
+    ("qro", "quero"),
+    ("kero", "quero"),
+    ("qero", "quero"),
+    ("keru", "quero"),
+    ("qria", "queria"),
+    ("keria", "queria"),
+    ("n", "nao"),
+    ("naum", "nao"),
+    ("nn", "nao"),
+    ("pra", "para"),
+    ("pro", "para o"),
+    ("p", "para"),
+    ("vc", "voce"),
+    ("vcs", "voces"),
+    ("q", "que"),
+    ("oq", "o que"),
+    ("pq", "porque"),
+    ("mt", "muito"),
+    ("mto", "muito"),
+    ("mta", "muita"),
+    ("msm", "mesmo"),
+    ("tb", "tambem"),
+    ("tbm", "tambem"),
+    ("hj", "hoje"),
+    ("dps", "depois"),
+    ("td", "tudo"),
+    ("tds", "todos"),
+    ("ngm", "ninguem"),
+    ("nd", "nada"),
+    ("cmg", "comigo"),
+    ("sdd", "saudade"),
+    ("sdds", "saudades"),
+    ("vdd", "verdade"),
+    ("agr", "agora"),
+    ("qnd", "quando"),
+    ("qdo", "quando"),
+    ("tava", "estava"),
+    ("tou", "estou"),
+    ("ta", "esta"),
+    ("rmd", "remedio"),
+    ("rmds", "remedios"),
+    // English chat spelling and contractions (apostrophes are removed first)
+    ("dont", "do not"),
+    ("doesnt", "does not"),
+    ("didnt", "did not"),
+    ("cant", "can not"),
+    ("cannot", "can not"),
+    ("couldnt", "could not"),
+    ("wont", "will not"),
+    ("wouldnt", "would not"),
+    ("isnt", "is not"),
+    ("arent", "are not"),
+    ("wasnt", "was not"),
+    ("im", "i am"),
+    ("ive", "i have"),
+    ("id", "i would"),
+    ("youre", "you are"),
+    ("theyd", "they would"),
+    ("theyre", "they are"),
+    ("itd", "it would"),
+    ("wanna", "want to"),
+    ("gonna", "going to"),
+    ("gotta", "got to"),
+    ("u", "you"),
+    ("ur", "your"),
+    ("r", "are"),
+    ("rn", "right now"),
+    ("tn", "tonight"),
+    ("tonite", "tonight"),
+    ("2nite", "tonight"),
+    ("pls", "please"),
+    ("bc", "because"),
+    ("cuz", "because"),
+    ("abt", "about"),
+    ("smth", "something"),
+    ("every1", "everyone"),
+    ("noone", "no one"),
+    ("nobody", "no one"),
+    // coded words for suicide and self-harm
+    ("kms", "kill myself"),
+    ("kmsl", "kill myself"),
+    ("ctb", "suicide"),
+    ("unalive", "kill"),
+    ("unaliving", "killing"),
+    ("unalived", "killed"),
+    ("sewerslide", "suicide"),
+    ("selfharm", "self harm"),
+    ("selfharming", "self harming"),
+    ("od", "overdose"),
+    ("oding", "overdosing"),
+    ("oded", "overdosed"),
+];
+
+/// Emoji that people use for the means or for death, as words.
+const EMOJI: &[(char, &str)] = &[
+    ('💊', " pills "),
+    ('🔪', " knife "),
+    ('🪢', " rope "),
+    ('🩸', " blood "),
+    ('🔫', " gun "),
+    ('🪦', " die "),
+    ('⚰', " die "),
+];
+
+/// Digits and symbols that stand for letters inside a word ("m4t4r", "su!c!d!o", "d13").
+fn unleet(c: char) -> Option<char> {
+    Some(match c {
+        '4' | '@' => 'a',
+        '3' => 'e',
+        '1' | '!' => 'i',
+        '0' => 'o',
+        '5' | '$' => 's',
+        '7' => 't',
+        _ => return None,
+    })
+}
+
+/// Units after a number: "50mg" and "10x" are amounts, not leetspeak.
+const UNITS: &[&str] = &[
+    "mg", "g", "ml", "kg", "m", "km", "h", "min", "x", "am", "pm", "st", "nd", "rd", "th", "mcg",
+];
+
+/// The message as sentences of tokens. Sentences end at `.`, `!`, `?`, `;` and line breaks,
+/// so a negation or a person named in one sentence does not reach into the next.
+pub fn sentences(text: &str) -> Vec<Vec<Token>> {
+    let mut prepared = String::with_capacity(text.len() + 16);
+    let chars: Vec<char> = text.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let inside_word = |j: usize| chars.get(j).is_some_and(|c| c.is_alphanumeric());
+        match c {
+            '\'' | '’' | '`' => {}
+            '@' | '$' | '!' if i > 0 && inside_word(i - 1) && inside_word(i + 1) => {
+                prepared.push(unleet(c).unwrap_or(c));
+            }
+            '.' | '!' | '?' | ';' | '\n' | '…' => prepared.push('\n'),
+            c => match EMOJI.iter().find(|(e, _)| *e == c) {
+                Some((_, word)) => prepared.push_str(word),
+                None => prepared.push(c),
+            },
+        }
+    }
+    prepared
+        .split('\n')
+        .map(|sentence| {
+            fold_words(sentence)
+                .into_iter()
+                .flat_map(|word| respell(&word))
+                .collect::<Vec<Token>>()
+        })
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// One folded word as tokens: leetspeak undone, stretched letters shortened, informal spellings
+/// rewritten (some become two words: "kms" → "kill myself").
+fn respell(word: &str) -> Vec<Token> {
+    let word = decode_leet(word);
+    let once = squeeze(&word, 1);
+    let twice = squeeze(&word, 2);
+    if let Some((_, standard)) = SPELLINGS.iter().find(|(informal, _)| *informal == once) {
+        return standard.split(' ').map(Token::new).collect();
+    }
+    let mut forms = vec![once];
+    if twice != forms[0] {
+        forms.push(twice);
+    }
+    vec![Token { forms }]
+}
+
+fn decode_leet(word: &str) -> String {
+    let has_letter = word.chars().any(|c| c.is_alphabetic());
+    let has_digit = word.chars().any(|c| c.is_ascii_digit());
+    if !has_letter || !has_digit {
+        return word.to_string();
+    }
+    let digits_end = word.find(|c: char| !c.is_ascii_digit()).unwrap_or(0);
+    if digits_end > 0 && UNITS.contains(&&word[digits_end..]) {
+        return word.to_string();
+    }
+    word.chars().map(|c| unleet(c).unwrap_or(c)).collect()
+}
+
+/// Runs of three or more of the same letter shrink to `keep`: people stretch words for emphasis.
+fn squeeze(word: &str, keep: usize) -> String {
+    let chars: Vec<char> = word.chars().collect();
+    let mut out = String::with_capacity(word.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let run = chars[i..].iter().take_while(|&&c| c == chars[i]).count();
+        let kept = if run >= 3 { keep } else { run };
+        out.extend(std::iter::repeat_n(chars[i], kept));
+        i += run;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn main_forms(text: &str) -> Vec<Vec<String>> {
+        sentences(text)
+            .into_iter()
+            .map(|s| s.iter().map(|t| t.main().to_string()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn informal_spelling_leetspeak_and_stretched_letters() {
+        assert_eq!(main_forms("Qro m0rr3r!!!"), [["quero", "morrer"]]);
+        assert_eq!(main_forms("vou me m4t4r"), [["vou", "me", "matar"]]);
+        assert_eq!(main_forms("su!c!d!o"), [["suicidio"]]);
+        assert_eq!(main_forms("I don't wanna"), [["i", "do", "not", "want", "to"]]);
+        assert_eq!(main_forms("queroooo"), [["quero"]]);
+        assert_eq!(main_forms("i want to kms"), [["i", "want", "to", "kill", "myself"]]);
+    }
+
+    #[test]
+    fn amounts_are_not_leetspeak_and_emoji_become_words() {
+        assert_eq!(main_forms("50mg"), [["50mg"]]);
+        assert_eq!(main_forms("a cartela 💊"), [["a", "cartela", "pills"]]);
+    }
+
+    #[test]
+    fn sentences_split_at_punctuation_and_line_breaks() {
+        assert_eq!(main_forms("não. quero\nmorrer?").len(), 3);
+    }
+
+    #[test]
+    fn stretched_letters_keep_a_doubled_form() {
+        let t = &sentences("killll")[0][0];
+        assert!(t.is("kil") && t.is("kill"));
+        assert_eq!(squeeze("morrerrr", 1), "morrer");
+        assert_eq!(squeeze("aaa", 1), "a");
+    }
+}
