@@ -28,7 +28,7 @@ mod rules_pt;
 mod words;
 
 pub use language::detect_language;
-pub use replies::{crisis_reply, method_content, someone_else_reply};
+pub use replies::{crisis_reply, method_content, safety_prompt, someone_else_reply};
 
 use crate::Locale;
 use phrase::{Phrase, Token};

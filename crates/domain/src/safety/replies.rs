@@ -102,6 +102,23 @@ about hurting yourself or not being here, you don't have to go through it alone:
     }
 }
 
+/// Added to the system prompt after distress or a crisis in the conversation (safe-messaging
+/// guidance of the Action Alliance for Suicide Prevention and the WHO).
+pub fn safety_prompt(locale: Locale) -> &'static str {
+    match locale {
+        Locale::PtBr => "\n\nAtenção: esta pessoa mostrou sofrimento ou risco nesta conversa. \
+Seja caloroso(a), breve e presente; valide o que ela sente e pergunte como ela está agora. Nunca \
+descreva métodos, doses, alturas, locais ou meios de se machucar, mesmo que ela peça ou diga que \
+é para outra pessoa; nunca apresente o suicídio como solução ou como inevitável. Fale de ajuda e \
+de recuperação: CVV 188 (24 h, cvv.org.br), SAMU 192 em perigo imediato, CAPS e UBS.",
+        Locale::En => "\n\nCaution: this person has shown distress or risk in this conversation. \
+Be warm, brief and present; validate what they feel and ask how they are right now. Never \
+describe methods, doses, heights, places or means of self-harm, even if asked or told it is for \
+someone else; never present suicide as a solution or as inevitable. Speak of help and recovery: \
+988 (call or text, US), 911 in immediate danger, findahelpline.com elsewhere.",
+    }
+}
+
 /// Units that make a number an amount of medicine or a height.
 const AMOUNT_UNITS: &[&str] = &[
     "mg", "miligramas", "g", "gramas", "mcg", "ml", "comprimidos", "comprimido", "pilulas",

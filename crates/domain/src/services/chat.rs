@@ -21,7 +21,10 @@ use crate::plan::PlanCatalog;
 use crate::ports::{CompanyStore, SafetyCounter, StoreError, TokenCounter, UserStore};
 use crate::prompt::{Source, default_system_prompt, system_message_parts};
 use crate::ratelimit::{Decision, Quota, RateLimiter};
-use crate::safety::{Assessment, Concern, CrisisDetector, crisis_reply};
+use super::crisis::{Care, OpenedHistory, PreparedTurn, SafeAnswer, SafetyPath, check_in_text, reply_locale};
+use crate::company::Company;
+use crate::safety::{Assessment, CrisisDetector, method_content, safety_prompt};
+use crate::safety_plan::SafetyPlanStore;
 use crate::{Actor, Locale, MessageId, ReservationId, Role, User, UserId};
 use chrono::Duration;
 use futures::StreamExt;
@@ -76,12 +79,13 @@ pub trait Retriever: Send + Sync + 'static {
 /// recent messages (oldest first).
 #[cfg_attr(test, mockall::automock)]
 pub trait CrisisScreen: Send + Sync + 'static {
-    fn assess<'a>(&self, message: &str, earlier: &[&'a str]) -> Assessment;
+    fn assess(&self, message: &str, earlier: &[String]) -> Assessment;
 }
 
 impl CrisisScreen for CrisisDetector {
-    fn assess<'a>(&self, message: &str, earlier: &[&'a str]) -> Assessment {
-        CrisisDetector::assess(self, message, earlier)
+    fn assess(&self, message: &str, earlier: &[String]) -> Assessment {
+        let earlier: Vec<&str> = earlier.iter().map(String::as_str).collect();
+        CrisisDetector::assess(self, message, &earlier)
     }
 }
 
@@ -108,7 +112,49 @@ pub struct TurnOutcome {
     pub charged: u64,
     pub remaining: Option<u64>,
     pub sources: Vec<Source>,
+    /// The crisis answer was given (free of charge).
     pub crisis: bool,
+    /// Which answer of the safety paths, if any, this is.
+    pub support: Support,
+    /// With a crisis answer: the person has a saved safety plan, offered again.
+    pub safety_plan_saved: bool,
+}
+
+/// The safety path a turn took, for the page to show it fittingly (tappable numbers, a safety
+/// plan and a grounding exercise after a crisis).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Support {
+    None,
+    /// A caring line was added: distress without explicit risk.
+    CheckIn,
+    /// How to help someone else at risk.
+    SomeoneElse,
+    /// The crisis answer.
+    Crisis,
+    /// The crisis answer with the emergency number first: danger now.
+    Imminent,
+}
+
+impl Support {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Support::None => "none",
+            Support::CheckIn => "check_in",
+            Support::SomeoneElse => "someone_else",
+            Support::Crisis => "crisis",
+            Support::Imminent => "imminent",
+        }
+    }
+}
+
+/// The per-address limiter's decision, taken at the edge for every request but enforced on a
+/// chat turn only after the crisis screen (a person at risk is answered even when their
+/// address is busy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EdgeDecision {
+    #[default]
+    Allowed,
+    Limited { retry_after_secs: u64 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -181,7 +227,12 @@ impl<S, M, T, X, L, R, C, E> Clone for ChatService<S, M, T, X, L, R, C, E> {
 
 impl<S, M, T, X, L, R, C, E> ChatService<S, M, T, X, L, R, C, E>
 where
-    S: UserStore + CompanyStore + UsageLedger + ConversationStore + SafetyCounter,
+    S: UserStore
+        + CompanyStore
+        + UsageLedger
+        + ConversationStore
+        + SafetyCounter
+        + SafetyPlanStore,
     M: ChatModel,
     T: TokenCounter,
     X: MessageCipher,
@@ -201,27 +252,43 @@ where
     /// One turn of conversation of `user`, the person the caller has just authenticated, given
     /// their [`HISTORY_MESSAGES`] newest messages (newest first) as read with their session
     /// (`AccountService::authenticate_with_recent_messages`): neither is read again, which would
-    /// cost a round trip per turn for nothing. The reply streams into `sink` as it arrives.
+    /// cost a round trip per turn for nothing. `edge` is the per-address limiter's decision,
+    /// taken at the edge but enforced only here, after the crisis screen. The reply streams
+    /// into `sink` as it arrives.
+    ///
+    /// The crisis screen runs before everything that could refuse the person: the length
+    /// check, both rate limits, the budget and the model (rule 5 of the brief).
     pub async fn turn(
         &self,
         user: &User,
         recent: Vec<SealedMessage>,
         message: &str,
+        edge: EdgeDecision,
         sink: &mut impl TurnSink,
     ) -> Result<TurnOutcome, ChatError> {
         let message = message.trim();
         if message.is_empty() {
             return Err(ChatError::Empty);
         }
-        if message.chars().count() > MAX_MESSAGE_CHARS {
-            return Err(ChatError::TooLong);
-        }
         if user.disabled {
             return Err(ChatError::Unauthenticated);
         }
-        let assessment = self.screen.assess(message, &[]);
-        if assessment.is_crisis() {
-            return self.crisis_turn(user, &assessment, message, sink).await;
+        let opened = self.open_recent(user.id, recent);
+        let earlier = opened.earlier_from_person(self.env.now());
+        let assessment = self.screen.assess(message, &earlier);
+        let care = match self.safety_path(&assessment, &earlier, message).await {
+            SafetyPath::Answer(answer) => {
+                return self
+                    .safe_turn(user, answer, &assessment, &opened, message, sink)
+                    .await;
+            }
+            SafetyPath::Continue(care) => care,
+        };
+        if message.chars().count() > MAX_MESSAGE_CHARS {
+            return Err(ChatError::TooLong);
+        }
+        if let EdgeDecision::Limited { retry_after_secs } = edge {
+            return Err(ChatError::RateLimited { retry_after_secs });
         }
         match self
             .limiter
@@ -236,37 +303,24 @@ where
             }
             Err(e) => return Err(ChatError::Unavailable(e.to_string())),
         }
-        let company = match user.company_id {
-            Some(id) if user.role.belongs_to_company() => self.store.company_by_id(id).await?,
-            _ => None,
-        };
-        let prompt = company
-            .as_ref()
-            .and_then(|c| c.system_prompt.clone())
-            .unwrap_or_else(|| default_system_prompt(user.locale).to_string());
-        let sources = self.sources_for(message);
-        let (history, history_tokens) = self.fit_history(user.id, recent);
-        let system = system_message_parts(&prompt, &sources, user.locale);
-        // Each history message was counted once while fitting the history; only the system
-        // message (prompt and sources, piece by piece: see `system_message_parts`) and the new
-        // message remain to count.
-        let system_tokens = system.iter().map(|part| self.tokens.count(part)).sum();
-        let prompt_tokens = crate::model::prompt_tokens(
-            history_tokens
-                .into_iter()
-                .chain([system_tokens, self.tokens.count(message)]),
-        );
-        let request = self.request(system.concat(), &sources, &history, message);
+        let company = self.company_of(user).await?;
+        let prepared = self.prepare(user, company.as_ref(), &opened, message, care);
         let now = self.env.now();
         let lines = budget_lines(&self.catalog, user, company.as_ref(), now)?;
         let request_to_reserve = ReservationRequest {
             id: ReservationId(self.env.next_id()),
-            amount: prompt_tokens + u64::from(self.limits.max_output_tokens),
+            amount: prepared.prompt_tokens + u64::from(self.limits.max_output_tokens),
             lines: lines.clone(),
             expires_at: now + self.limits.lease,
         };
         let reservation = match self.store.reserve(request_to_reserve).await {
             Ok(reservation) => reservation,
+            Err(LedgerError::InsufficientBudget { .. }) if care != Care::Ordinary => {
+                // Someone in distress is never answered with only "buy more tokens".
+                return self
+                    .safe_turn(user, SafeAnswer::CheckIn, &assessment, &opened, message, sink)
+                    .await;
+            }
             Err(LedgerError::InsufficientBudget { .. }) => {
                 let summary = usage_summary(
                     self.store.as_ref(),
@@ -284,8 +338,11 @@ where
             Err(e) => return Err(e.into()),
         };
         let (reservation_id, reserved) = (reservation.id, reservation.amount);
-        let streamed = self.stream_reply(request, sink).await;
-        let (reply, reported) = match streamed {
+        let streamed = match care {
+            Care::Ordinary => self.stream_reply(prepared.request, sink).await,
+            Care::Careful { .. } => self.stream_reply(prepared.request, &mut Collect).await,
+        };
+        let (mut reply, reported) = match streamed {
             Ok(done) => done,
             Err(e) => {
                 // A failed or abandoned turn costs nothing.
@@ -293,10 +350,31 @@ where
                 return Err(e);
             }
         };
+        if care != Care::Ordinary && method_content(&reply) {
+            // Safe-messaging guidance: no method content after distress. The model's reply is
+            // replaced, and the person is not charged for it.
+            self.release(reservation_id).await;
+            let answer = SafeAnswer::Crisis { imminent: false };
+            return self
+                .safe_turn(user, answer, &assessment, &opened, message, sink)
+                .await;
+        }
         let usage = reported.unwrap_or(ModelUsage {
-            prompt_tokens,
+            prompt_tokens: prepared.prompt_tokens,
             completion_tokens: self.tokens.count(&reply),
         });
+        let mut support = Support::None;
+        if let Care::Careful { check_in } = care {
+            // Careful replies were held back until checked; they go out whole.
+            if check_in {
+                reply.push_str(check_in_text(reply_locale(user, &assessment)));
+                support = Support::CheckIn;
+            }
+            if !sink.delta(&reply) {
+                self.release(reservation_id).await;
+                return Err(ChatError::Cancelled);
+            }
+        }
         let charged = (usage.prompt_tokens + usage.completion_tokens).min(reserved);
         let exchange = self.seal_exchange(user.id, message, &reply, charged);
         let settled = self
@@ -321,48 +399,60 @@ where
             usage,
             charged,
             remaining: summarize(user, &lines, &balances).remaining,
-            sources,
+            sources: prepared.sources,
             crisis: false,
+            support,
+            safety_plan_saved: false,
         })
     }
 
-    async fn crisis_turn(
+    /// The company whose prompt and budget apply to `user`, if any.
+    pub(super) async fn company_of(&self, user: &User) -> Result<Option<Company>, ChatError> {
+        Ok(match user.company_id {
+            Some(id) if user.role.belongs_to_company() => self.store.company_by_id(id).await?,
+            _ => None,
+        })
+    }
+
+    /// The model request of a turn and its prompt tokens: the system prompt (the company's, or
+    /// the default for the person's language, with the safety addendum when care is needed),
+    /// the library passages, the history that fits, and the message.
+    pub(super) fn prepare(
         &self,
         user: &User,
-        assessment: &Assessment,
+        company: Option<&Company>,
+        opened: &OpenedHistory,
         message: &str,
-        sink: &mut impl TurnSink,
-    ) -> Result<TurnOutcome, ChatError> {
-        let locale = assessment.language.unwrap_or(user.locale);
-        let reply = crisis_reply(locale, assessment.concern == Concern::Imminent, false);
-        sink.delta(&reply);
-        let day = self.env.now().timestamp().div_euclid(86_400);
-        // The answer matters more than the bookkeeping: it is given even if the database is
-        // down, so failures of the counter or of saving the exchange are deliberately ignored.
-        let _ = self.store.count_crisis(day).await;
-        let exchange = self.seal_exchange(user.id, message, &reply, 0);
-        let _ = self.store.insert_messages(&exchange).await;
-        let remaining = usage_summary(
-            self.store.as_ref(),
-            self.store.as_ref(),
-            &self.catalog,
-            user,
-            self.env.now(),
-        )
-        .await
-        .ok()
-        .and_then(|s| s.remaining);
-        Ok(TurnOutcome {
-            reply,
-            usage: ModelUsage::default(),
-            charged: 0,
-            remaining,
-            sources: Vec::new(),
-            crisis: true,
-        })
+        care: Care,
+    ) -> PreparedTurn {
+        let mut prompt = company
+            .and_then(|c| c.system_prompt.clone())
+            .unwrap_or_else(|| default_system_prompt(user.locale).to_string());
+        if care != Care::Ordinary {
+            prompt.push_str(safety_prompt(user.locale));
+        }
+        let sources = self.sources_for(message);
+        let system = system_message_parts(&prompt, &sources, user.locale);
+        // Each history message was counted once while fitting the history; only the system
+        // message (prompt and sources, piece by piece: see `system_message_parts`) and the new
+        // message remain to count.
+        let system_tokens = system.iter().map(|part| self.tokens.count(part)).sum();
+        let prompt_tokens = crate::model::prompt_tokens(
+            opened
+                .costs
+                .iter()
+                .copied()
+                .chain([system_tokens, self.tokens.count(message)]),
+        );
+        let request = self.request(system.concat(), &sources, &opened.history, message);
+        PreparedTurn {
+            request,
+            prompt_tokens,
+            sources,
+        }
     }
 
-    async fn release(&self, id: ReservationId) {
+    pub(super) async fn release(&self, id: ReservationId) {
         // If this fails the lease still expires and the scheduler reclaims it.
         let _ = self.store.settle(id, 0).await;
     }
@@ -390,7 +480,7 @@ where
         )))
     }
 
-    fn sources_for(&self, message: &str) -> Vec<Source> {
+    pub(super) fn sources_for(&self, message: &str) -> Vec<Source> {
         let mut budget = SOURCES_TOKENS;
         self.retriever
             .retrieve(message, SOURCES_WANTED)
@@ -404,37 +494,44 @@ where
             .collect()
     }
 
-    /// The latest of `sealed` (newest first) that fit the history budget, oldest first, with
-    /// each one's tokens.
-    fn fit_history(&self, user: UserId, sealed: Vec<SealedMessage>) -> (Vec<Message>, Vec<u64>) {
+    /// Opens the newest messages (newest first, as read with the session): the latest that fit
+    /// the history budget, oldest first with each one's tokens, and every one that opens, for
+    /// the crisis screen's context.
+    pub(super) fn open_recent(&self, user: UserId, sealed: Vec<SealedMessage>) -> OpenedHistory {
         let mut budget = HISTORY_TOKENS;
-        let mut kept = Vec::new();
-        let mut costs = Vec::new();
+        let mut opened = OpenedHistory::default();
+        let mut fitting = true;
         for m in sealed {
             // Messages that cannot be opened are left out rather than shown as garbage.
             let Ok(text) = self.cipher.open(user, &m.sealed) else {
                 continue;
             };
-            let cost = self.tokens.count(&text);
-            if cost > budget {
-                break;
-            }
-            budget -= cost;
-            costs.push(cost);
-            kept.push(Message {
+            let message = Message {
                 id: m.id,
                 author: m.author,
                 text,
                 created_at: m.created_at,
                 tokens: m.tokens,
-            });
+            };
+            if fitting {
+                let cost = self.tokens.count(&message.text);
+                if cost <= budget {
+                    budget -= cost;
+                    opened.costs.push(cost);
+                    opened.history.push(message.clone());
+                } else {
+                    fitting = false;
+                }
+            }
+            opened.all.push(message);
         }
-        kept.reverse();
-        costs.reverse();
-        (kept, costs)
+        opened.history.reverse();
+        opened.costs.reverse();
+        opened.all.reverse();
+        opened
     }
 
-    fn request(
+    pub(super) fn request(
         &self,
         system: String,
         sources: &[Source],
@@ -464,7 +561,7 @@ where
     }
 
     /// The person's message and the reply, sealed, ready to store.
-    fn seal_exchange(
+    pub(super) fn seal_exchange(
         &self,
         user: UserId,
         message: &str,

@@ -10,12 +10,13 @@ use crate::model::{MockChatModel, ModelError, ModelEvent, ModelUsage};
 use crate::ports::MockTokenCounter;
 use crate::prompt::Source;
 use crate::ratelimit::{Decision, MockRateLimiter};
+use crate::safety::{Assessment, Concern};
 use crate::{Role, User};
 use futures::executor::block_on;
 use std::sync::Arc;
 use std::sync::atomic::AtomicI64;
 
-type Service = ChatService<
+pub(super) type Service = ChatService<
     MockStore,
     MockChatModel,
     MockTokenCounter,
@@ -26,14 +27,24 @@ type Service = ChatService<
     TestEnv,
 >;
 
-struct Ports {
-    store: MockStore,
-    model: MockChatModel,
-    limiter: MockRateLimiter,
-    screen: MockCrisisScreen,
+pub(super) struct Ports {
+    pub(super) store: MockStore,
+    pub(super) model: MockChatModel,
+    pub(super) limiter: MockRateLimiter,
+    pub(super) screen: MockCrisisScreen,
 }
 
-fn ports(risky: bool) -> Ports {
+/// The screen's judgement every message gets in a test.
+pub(super) fn judged(concern: Concern) -> Assessment {
+    Assessment {
+        concern,
+        categories: Default::default(),
+        language: None,
+        after_crisis: false,
+    }
+}
+
+pub(super) fn ports(concern: Concern) -> Ports {
     let mut store = MockStore::new();
     store
         .expect_user_by_id()
@@ -44,11 +55,13 @@ fn ports(risky: bool) -> Ports {
     store
         .expect_topup()
         .returning(|_| ready(Ok(TopUp::default())));
+    store
+        .expect_safety_plan()
+        .returning(|_| ready(Ok(None)));
     let mut screen = MockCrisisScreen::new();
-    screen.expect_shows_risk().return_const(risky);
     screen
-        .expect_crisis_reply()
-        .returning(|_| "Ligue 188 (CVV).".to_string());
+        .expect_assess()
+        .returning(move |_, _| judged(concern));
     Ports {
         store,
         model: MockChatModel::new(),
@@ -57,7 +70,7 @@ fn ports(risky: bool) -> Ports {
     }
 }
 
-fn service(p: Ports) -> Service {
+pub(super) fn service(p: Ports) -> Service {
     let mut tokens = MockTokenCounter::new();
     tokens
         .expect_count()
@@ -66,6 +79,9 @@ fn service(p: Ports) -> Service {
     cipher
         .expect_seal()
         .returning(|_, text| text.bytes().rev().collect());
+    cipher
+        .expect_open()
+        .returning(|_, sealed| Ok(String::from_utf8_lossy(&sealed.iter().rev().copied().collect::<Vec<u8>>()).into_owned()));
     let mut retriever = MockRetriever::new();
     retriever.expect_retrieve().returning(|_, _| {
         vec![Source {
@@ -94,17 +110,17 @@ fn service(p: Ports) -> Service {
     }
 }
 
-fn me() -> User {
+pub(super) fn me() -> User {
     user(1, Role::Individual, None)
 }
 
-fn allow(limiter: &mut MockRateLimiter) {
+pub(super) fn allow(limiter: &mut MockRateLimiter) {
     limiter
         .expect_check()
         .returning(|_, _| ready(Ok(Decision::Allowed)));
 }
 
-fn reserve_ok(store: &mut MockStore) {
+pub(super) fn reserve_ok(store: &mut MockStore) {
     store.expect_reserve().times(1).returning(|r| {
         ready(Ok(Reservation {
             id: r.id,
@@ -115,7 +131,7 @@ fn reserve_ok(store: &mut MockStore) {
     });
 }
 
-fn reply_stream(events: Vec<Result<ModelEvent, ModelError>>) -> crate::model::ModelStream {
+pub(super) fn reply_stream(events: Vec<Result<ModelEvent, ModelError>>) -> crate::model::ModelStream {
     Box::pin(futures::stream::iter(events))
 }
 
@@ -128,7 +144,7 @@ impl TurnSink for Gone {
 
 #[test]
 fn crisis_is_answered_at_once_free_and_without_limits() {
-    let mut p = ports(true);
+    let mut p = ports(Concern::Risk);
     p.limiter.expect_check().never();
     p.store.expect_reserve().never();
     p.model.expect_stream().never();
@@ -144,6 +160,7 @@ fn crisis_is_answered_at_once_free_and_without_limits() {
         &me(),
         Vec::new(),
         "não aguento mais, quero morrer",
+        EdgeDecision::Allowed,
         &mut Collect,
     ))
     .unwrap();
@@ -154,7 +171,7 @@ fn crisis_is_answered_at_once_free_and_without_limits() {
 
 #[test]
 fn crisis_answer_survives_a_database_outage() {
-    let mut p = ports(true);
+    let mut p = ports(Concern::Risk);
     p.store
         .expect_count_crisis()
         .returning(|_| ready(Err(crate::ports::StoreError::Unavailable("down".into()))));
@@ -162,13 +179,13 @@ fn crisis_answer_survives_a_database_outage() {
         .expect_insert_messages()
         .returning(|_| ready(Err(crate::ports::StoreError::Unavailable("down".into()))));
     let outcome =
-        block_on(service(p).turn(&me(), Vec::new(), "quero me matar", &mut Collect)).unwrap();
+        block_on(service(p).turn(&me(), Vec::new(), "quero me matar", EdgeDecision::Allowed, &mut Collect)).unwrap();
     assert!(outcome.crisis && outcome.reply.contains("188"));
 }
 
 #[test]
 fn over_budget_never_reaches_the_model() {
-    let mut p = ports(false);
+    let mut p = ports(Concern::None);
     allow(&mut p.limiter);
     p.store.expect_reserve().returning(|_| {
         ready(Err(LedgerError::InsufficientBudget {
@@ -177,21 +194,21 @@ fn over_budget_never_reaches_the_model() {
     });
     p.model.expect_stream().never();
     p.store.expect_insert_messages().never();
-    let err = block_on(service(p).turn(&me(), Vec::new(), "Como dormir melhor?", &mut Collect))
+    let err = block_on(service(p).turn(&me(), Vec::new(), "Como dormir melhor?", EdgeDecision::Allowed, &mut Collect))
         .unwrap_err();
     assert!(matches!(err, ChatError::OverBudget { .. }), "{err:?}");
 }
 
 #[test]
 fn rate_limited_turns_reserve_nothing() {
-    let mut p = ports(false);
+    let mut p = ports(Concern::None);
     p.limiter.expect_check().returning(|_, _| {
         ready(Ok(Decision::Limited {
             retry_after: std::time::Duration::from_secs(7),
         }))
     });
     p.store.expect_reserve().never();
-    let err = block_on(service(p).turn(&me(), Vec::new(), "oi", &mut Collect)).unwrap_err();
+    let err = block_on(service(p).turn(&me(), Vec::new(), "oi", EdgeDecision::Allowed, &mut Collect)).unwrap_err();
     assert_eq!(
         err,
         ChatError::RateLimited {
@@ -202,7 +219,7 @@ fn rate_limited_turns_reserve_nothing() {
 
 #[test]
 fn a_failed_model_call_costs_nothing() {
-    let mut p = ports(false);
+    let mut p = ports(Concern::None);
     allow(&mut p.limiter);
     reserve_ok(&mut p.store);
     p.model
@@ -214,13 +231,13 @@ fn a_failed_model_call_costs_nothing() {
         .times(1)
         .returning(|_, _| ready(Ok(true)));
     p.store.expect_insert_messages().never();
-    let err = block_on(service(p).turn(&me(), Vec::new(), "oi", &mut Collect)).unwrap_err();
+    let err = block_on(service(p).turn(&me(), Vec::new(), "oi", EdgeDecision::Allowed, &mut Collect)).unwrap_err();
     assert!(matches!(err, ChatError::Model(_)));
 }
 
 #[test]
 fn a_stream_that_breaks_midway_costs_nothing() {
-    let mut p = ports(false);
+    let mut p = ports(Concern::None);
     allow(&mut p.limiter);
     reserve_ok(&mut p.store);
     p.model.expect_stream().returning(|_| {
@@ -235,12 +252,12 @@ fn a_stream_that_breaks_midway_costs_nothing() {
         .times(1)
         .returning(|_, _| ready(Ok(true)));
     p.store.expect_insert_messages().never();
-    assert!(block_on(service(p).turn(&me(), Vec::new(), "oi", &mut Collect)).is_err());
+    assert!(block_on(service(p).turn(&me(), Vec::new(), "oi", EdgeDecision::Allowed, &mut Collect)).is_err());
 }
 
 #[test]
 fn a_person_who_leaves_is_not_charged() {
-    let mut p = ports(false);
+    let mut p = ports(Concern::None);
     allow(&mut p.limiter);
     reserve_ok(&mut p.store);
     p.model.expect_stream().returning(|_| {
@@ -254,13 +271,13 @@ fn a_person_who_leaves_is_not_charged() {
         .withf(|_, actual| *actual == 0)
         .times(1)
         .returning(|_, _| ready(Ok(true)));
-    let err = block_on(service(p).turn(&me(), Vec::new(), "oi", &mut Gone)).unwrap_err();
+    let err = block_on(service(p).turn(&me(), Vec::new(), "oi", EdgeDecision::Allowed, &mut Gone)).unwrap_err();
     assert_eq!(err, ChatError::Cancelled);
 }
 
 #[test]
 fn success_charges_the_reported_usage_and_stores_sealed_messages() {
-    let mut p = ports(false);
+    let mut p = ports(Concern::None);
     allow(&mut p.limiter);
     reserve_ok(&mut p.store);
     p.model
@@ -302,7 +319,7 @@ fn success_charges_the_reported_usage_and_stores_sealed_messages() {
         });
     p.store.expect_settle().never();
     p.store.expect_insert_messages().never();
-    let outcome = block_on(service(p).turn(&me(), Vec::new(), "oi", &mut Collect)).unwrap();
+    let outcome = block_on(service(p).turn(&me(), Vec::new(), "oi", EdgeDecision::Allowed, &mut Collect)).unwrap();
     assert_eq!(outcome.reply, "Olá, respire.");
     assert_eq!(outcome.charged, 95);
     // What is left comes from the balances the settlement read, not from further queries.
@@ -313,15 +330,15 @@ fn success_charges_the_reported_usage_and_stores_sealed_messages() {
 
 #[test]
 fn empty_and_oversized_messages_are_refused_up_front() {
-    let p = ports(false);
+    let p = ports(Concern::None);
     let s = service(p);
     assert_eq!(
-        block_on(s.turn(&me(), Vec::new(), "   ", &mut Collect)).unwrap_err(),
+        block_on(s.turn(&me(), Vec::new(), "   ", EdgeDecision::Allowed, &mut Collect)).unwrap_err(),
         ChatError::Empty
     );
     let long = "a".repeat(MAX_MESSAGE_CHARS + 1);
     assert_eq!(
-        block_on(s.turn(&me(), Vec::new(), &long, &mut Collect)).unwrap_err(),
+        block_on(s.turn(&me(), Vec::new(), &long, EdgeDecision::Allowed, &mut Collect)).unwrap_err(),
         ChatError::TooLong
     );
 }

@@ -6,12 +6,15 @@ pub mod billing;
 pub mod budgets;
 pub mod chat;
 pub mod companies;
+mod crisis;
 pub mod library;
 pub mod prices;
 pub mod reports;
 
 #[cfg(test)]
 mod chat_tests;
+#[cfg(test)]
+mod crisis_tests;
 #[cfg(test)]
 mod library_tests;
 #[cfg(test)]

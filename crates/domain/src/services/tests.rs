@@ -69,6 +69,11 @@ mockall::mock! {
         fn count_crisis(&self, day: i64) -> impl Future<Output = StoreResult<()>> + Send;
         fn crisis_total(&self, since_day: i64) -> impl Future<Output = StoreResult<u64>> + Send;
     }
+    impl crate::safety_plan::SafetyPlanStore for Store {
+        fn safety_plan(&self, user: UserId) -> impl Future<Output = StoreResult<Option<crate::safety_plan::SealedSafetyPlan>>> + Send;
+        fn put_safety_plan(&self, plan: &crate::safety_plan::SealedSafetyPlan) -> impl Future<Output = StoreResult<()>> + Send;
+        fn delete_safety_plan(&self, user: UserId) -> impl Future<Output = StoreResult<bool>> + Send;
+    }
     impl InvitationStore for Store {
         fn insert_invitation(&self, invitation: &Invitation) -> impl Future<Output = StoreResult<()>> + Send;
         fn invitation_by_hash(&self, token_hash: &str) -> impl Future<Output = StoreResult<Option<Invitation>>> + Send;
