@@ -9,11 +9,14 @@ pub mod companies;
 pub mod library;
 pub mod prices;
 pub mod reports;
+pub mod safety_plan;
 
 #[cfg(test)]
 mod chat_tests;
 #[cfg(test)]
 mod library_tests;
+#[cfg(test)]
+mod safety_plan_tests;
 #[cfg(test)]
 mod tests;
 
