@@ -11,6 +11,7 @@ pub mod billing;
 pub mod ledger;
 pub mod limiter;
 pub mod memory;
+pub mod safety_plans;
 pub mod stores;
 
 /// Builds the fixtures the suites share.
@@ -33,7 +34,8 @@ macro_rules! store_contract_tests {
             ledger_duplicate_reservation, ledger_concurrent_reservations_never_overspend,
             ledger_concurrent_turns_are_charged_exactly,
             ledger_counters_in_period, job_leases_exclusive_and_taken_over,
-            crisis_counter_is_aggregate, key_values_are_written_once, usage_reports_by_company
+            crisis_counter_is_aggregate, key_values_are_written_once, usage_reports_by_company,
+            safety_plans_are_each_persons_own
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {

@@ -12,6 +12,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 #[path = "billing_memory.rs"]
 mod billing;
+#[path = "safety_plan_memory.rs"]
+mod safety_plan;
 
 #[derive(Default)]
 struct State {
@@ -30,6 +32,7 @@ struct State {
     crisis: BTreeMap<i64, u64>,
     values: HashMap<String, Vec<u8>>,
     billing: billing::BillingState,
+    safety_plans: HashMap<UserId, domain::safety_plan::SealedSafetyPlan>,
 }
 
 #[derive(Clone, Default)]
@@ -104,6 +107,7 @@ impl UserStore for MemoryStore {
         s.users.remove(&id).ok_or(StoreError::NotFound)?;
         s.sessions.retain(|_, v| v.user_id != id);
         s.messages.retain(|_, m| m.user_id != id);
+        s.safety_plans.remove(&id);
         Ok(())
     }
 
@@ -183,6 +187,7 @@ impl CompanyStore for MemoryStore {
         s.users.retain(|_, u| u.company_id != Some(id));
         s.sessions.retain(|_, v| !members.contains(&v.user_id));
         s.messages.retain(|_, m| !members.contains(&m.user_id));
+        s.safety_plans.retain(|user, _| !members.contains(user));
         s.invitations.retain(|_, i| i.company_id != id);
         Ok(())
     }

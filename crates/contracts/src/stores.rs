@@ -9,6 +9,7 @@ use domain::*;
 use std::collections::HashMap;
 
 pub use crate::ledger::*;
+pub use crate::safety_plans::*;
 
 /// A full persistence adapter that can be shared between tasks.
 pub trait AllStores: Persistence + Clone {}

@@ -303,6 +303,7 @@ pub trait Persistence:
     + SafetyCounter
     + KeyValue
     + crate::billing::BillingStore
+    + crate::safety_plan::SafetyPlanStore
 {
 }
 
@@ -320,6 +321,7 @@ impl<T> Persistence for T where
         + SafetyCounter
         + KeyValue
         + crate::billing::BillingStore
+        + crate::safety_plan::SafetyPlanStore
 {
 }
 

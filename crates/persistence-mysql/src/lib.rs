@@ -103,6 +103,7 @@ pub async fn run_migrations(url: &str) -> Result<usize, MysqlSetupError> {
 
 persistence_sql::impl_sql_stores!(MysqlStore, AsyncMysqlConnection, mysql);
 persistence_sql::impl_billing_store!(MysqlStore, transaction, AsyncMysqlConnection);
+persistence_sql::impl_safety_plan_store!(MysqlStore);
 
 #[cfg(test)]
 mod tests {

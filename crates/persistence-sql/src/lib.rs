@@ -2,14 +2,18 @@
 //!
 //! The part of persistence that SQLite and MySQL share: the diesel [`schema`], the [`rows`] and
 //! their conversions, and [`impl_sql_stores!`], which implements every store port and the usage
-//! ledger once for any diesel-async connection. `persistence-sqlite` and `persistence-mysql`
-//! only bring a pool, migrations and the transaction flavour of their backend.
+//! ledger once for any diesel-async connection ([`impl_billing_store!`] and
+//! [`impl_safety_plan_store!`] add the billing and safety-plan stores). `persistence-sqlite`
+//! and `persistence-mysql` only bring a pool, migrations and the transaction flavour of their
+//! backend.
 
 #[doc(hidden)]
 pub mod balances;
 pub mod billing;
 mod known_rows;
 pub mod rows;
+#[doc(hidden)]
+pub mod safety_plans;
 pub mod schema;
 #[doc(hidden)]
 pub mod statements;

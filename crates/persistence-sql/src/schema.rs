@@ -156,3 +156,12 @@ diesel::table! {
         value -> Binary,
     }
 }
+
+diesel::table! {
+    /// One sealed plan per person; goes with the person (`ON DELETE CASCADE`).
+    safety_plans (user_id) {
+        user_id -> BigInt,
+        sealed -> Binary,
+        updated_at -> BigInt,
+    }
+}

@@ -150,3 +150,4 @@ pub async fn run_migrations(path: &str) -> Result<usize, SqliteSetupError> {
 
 persistence_sql::impl_sql_stores!(SqliteStore, Conn, sqlite);
 persistence_sql::impl_billing_store!(SqliteStore, immediate_transaction, Conn);
+persistence_sql::impl_safety_plan_store!(SqliteStore);

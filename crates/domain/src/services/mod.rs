@@ -10,6 +10,7 @@ mod crisis;
 pub mod library;
 pub mod prices;
 pub mod reports;
+pub mod safety_plan;
 
 #[cfg(test)]
 mod chat_tests;
@@ -17,6 +18,8 @@ mod chat_tests;
 mod crisis_tests;
 #[cfg(test)]
 mod library_tests;
+#[cfg(test)]
+mod safety_plan_tests;
 #[cfg(test)]
 mod tests;
 
