@@ -31,6 +31,9 @@ impl Model {
         config.first_token_timeout = Duration::from_millis(settings.llm_first_token_timeout_ms);
         config.idle_timeout = Duration::from_millis(settings.llm_idle_timeout_ms);
         config.max_retries = settings.llm_max_retries;
+        config.classification_timeout = Duration::from_millis(settings.llm_classifier_timeout_ms);
+        let classifier = settings.llm_classifier_model.trim();
+        config.classifier_model = (!classifier.is_empty()).then(|| classifier.to_string());
         OpenAiModel::new(config)
             .map(Model::Remote)
             .map_err(|e| ModelSetupError(e.to_string()))
@@ -94,5 +97,34 @@ impl RateLimiter for Limiter {
             Limiter::Local(limiter) => limiter.check(quota, key).await,
             Limiter::Shared(limiter) => limiter.check(quota, key).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remote(toml: &str) -> String {
+        let settings = Settings::with_overrides(&format!(
+            "llm_base_url = \"http://127.0.0.1:9/v1\"\nllm_model = \"chat\"\n{toml}"
+        ))
+        .unwrap();
+        let Model::Remote(model) = Model::from_settings(&settings).unwrap() else {
+            panic!("a base URL selects the remote model");
+        };
+        format!("{model:?}")
+    }
+
+    #[test]
+    fn classifier_settings_reach_the_model() {
+        let shown = remote("");
+        assert!(shown.contains("classification_timeout: 2s"), "{shown}");
+        assert!(shown.contains("classifier_model: None"), "{shown}");
+        let shown = remote("llm_classifier_timeout_ms = 500\nllm_classifier_model = \" small \"");
+        assert!(shown.contains("classification_timeout: 500ms"), "{shown}");
+        assert!(
+            shown.contains("classifier_model: Some(\"small\")"),
+            "{shown}"
+        );
     }
 }

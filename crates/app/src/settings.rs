@@ -39,6 +39,8 @@ const ENV_KEYS: &[&str] = &[
     "llm_first_token_timeout_ms",
     "llm_idle_timeout_ms",
     "llm_max_retries",
+    "llm_classifier_timeout_ms",
+    "llm_classifier_model",
     "max_output_tokens",
     "chat_messages_per_minute",
     "ip_requests_per_minute",
@@ -132,6 +134,8 @@ pub struct Settings {
     pub llm_first_token_timeout_ms: u64,
     pub llm_idle_timeout_ms: u64,
     pub llm_max_retries: u32,
+    pub llm_classifier_timeout_ms: u64,
+    pub llm_classifier_model: String,
     pub max_output_tokens: u32,
     pub chat_messages_per_minute: u32,
     pub ip_requests_per_minute: u32,
@@ -247,6 +251,13 @@ impl Settings {
             return Err(bad(
                 "LLM_BASE_URL",
                 "must start with http:// or https:// (or be empty)",
+            ));
+        }
+        // A person in distress waits for this call: it must be short, and zero would fail them all.
+        if !(1..=10_000).contains(&self.llm_classifier_timeout_ms) {
+            return Err(bad(
+                "LLM_CLASSIFIER_TIMEOUT_MS",
+                "must be between 1 and 10000",
             ));
         }
         if self.mysql_pool_size == 0 {
@@ -454,5 +465,22 @@ mod tests {
             .to_string();
         assert!(err.contains("IP_REQUESTS_PER_MINUTE"), "{err}");
         assert!(with("ip_requests_per_minute = 60000000").is_ok());
+        for timeout in [0, 10_001] {
+            let err = with(&format!("llm_classifier_timeout_ms = {timeout}"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("LLM_CLASSIFIER_TIMEOUT_MS"), "{err}");
+        }
+    }
+
+    #[test]
+    fn every_top_level_setting_can_come_from_the_environment() {
+        let defaults: std::collections::BTreeMap<String, figment::value::Value> =
+            Figment::from(Toml::string(DEFAULTS)).extract().unwrap();
+        for (key, value) in defaults {
+            if !matches!(value, figment::value::Value::Dict(..)) {
+                assert!(ENV_KEYS.contains(&key.as_str()), "{key} is not in ENV_KEYS");
+            }
+        }
     }
 }

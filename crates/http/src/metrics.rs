@@ -1,5 +1,6 @@
 //! Prometheus metrics at `/metrics`: request counts and latency by route and status, rate-limiter
-//! decisions, and the process's CPU and memory. Served only to the addresses in `METRICS_ALLOW`
+//! decisions, the crisis screen's model calls (`model_openai::describe_metrics`), and the
+//! process's CPU and memory. Served only to the addresses in `METRICS_ALLOW`
 //! or to requests bearing `METRICS_TOKEN`, since route names and volumes are operational detail.
 
 use crate::auth::{client_ip, tokens_match};
@@ -23,6 +24,7 @@ fn handle() -> Option<&'static PrometheusHandle> {
             match metrics::set_global_recorder(recorder) {
                 Ok(()) => {
                     metrics_process::Collector::default().describe();
+                    model_openai::describe_metrics();
                     Some(handle)
                 }
                 Err(e) => {

@@ -45,6 +45,11 @@ pub struct OpenAiConfig {
     /// No wait between attempts is longer than this, even if the server's `Retry-After` asks
     /// for more: a person is waiting for the reply.
     pub max_retry_delay: Duration,
+    /// The whole risk classification call (connect, send, read); it is never retried, since
+    /// the crisis screen falls back to its rules rather than keep a person waiting.
+    pub classification_timeout: Duration,
+    /// The model that classifies risk; `None` means `model`.
+    pub classifier_model: Option<String>,
 }
 
 impl OpenAiConfig {
@@ -61,7 +66,14 @@ impl OpenAiConfig {
             max_retries: 2,
             retry_base_delay: Duration::from_millis(500),
             max_retry_delay: Duration::from_secs(8),
+            classification_timeout: Duration::from_secs(2),
+            classifier_model: None,
         }
+    }
+
+    /// The model id sent with classification calls.
+    pub(crate) fn classifier_model(&self) -> &str {
+        self.classifier_model.as_deref().unwrap_or(&self.model)
     }
 }
 
@@ -79,6 +91,8 @@ impl fmt::Debug for OpenAiConfig {
             .field("max_retries", &self.max_retries)
             .field("retry_base_delay", &self.retry_base_delay)
             .field("max_retry_delay", &self.max_retry_delay)
+            .field("classification_timeout", &self.classification_timeout)
+            .field("classifier_model", &self.classifier_model)
             .finish()
     }
 }

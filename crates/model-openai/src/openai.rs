@@ -1,5 +1,6 @@
 //! The `ChatModel` adapter: one streamed chat completion, with bounded retries before the first
-//! token and timeouts all the way through.
+//! token and timeouts all the way through; and the risk classification call, bounded by one
+//! timeout and never retried.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +11,7 @@ use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{Response, StatusCode, Url};
 use serde_json::Value;
 
+use crate::classify;
 use crate::config::OpenAiConfig;
 use crate::reply::{self, ReplyReader};
 use crate::wire;
@@ -85,22 +87,7 @@ impl OpenAiModel {
 
     /// One request, up to its first event. Runs under the first-token timeout.
     async fn attempt(&self, body: &Value) -> Result<ModelStream, Failure> {
-        let mut request = self.client.post(self.endpoint.clone()).json(body);
-        if let Some(key) = &self.config.api_key {
-            request = request.bearer_auth(key);
-        }
-        let response = request.send().await.map_err(|error| {
-            tracing::warn!(error = %error, "model server unreachable");
-            if error.is_builder() {
-                Failure::fatal(ModelError::Protocol(
-                    "the request could not be built".into(),
-                ))
-            } else {
-                Failure::transient(ModelError::Unavailable(
-                    "the model server could not be reached".into(),
-                ))
-            }
-        })?;
+        let response = self.send(body).await?;
         if !response.status().is_success() {
             return Err(self.refusal(response).await);
         }
@@ -126,6 +113,38 @@ impl OpenAiModel {
                 "the reply was empty".into(),
             ))),
         }
+    }
+
+    /// Posts `body` to the endpoint, with the API key.
+    async fn send(&self, body: &Value) -> Result<Response, Failure> {
+        let mut request = self.client.post(self.endpoint.clone()).json(body);
+        if let Some(key) = &self.config.api_key {
+            request = request.bearer_auth(key);
+        }
+        request.send().await.map_err(|error| {
+            tracing::warn!(error = %error, "model server unreachable");
+            if error.is_builder() {
+                Failure::fatal(ModelError::Protocol(
+                    "the request could not be built".into(),
+                ))
+            } else {
+                Failure::transient(ModelError::Unavailable(
+                    "the model server could not be reached".into(),
+                ))
+            }
+        })
+    }
+
+    /// One classification request and its answer; no retries, the caller has its rules.
+    async fn classify(&self, body: &Value) -> Result<RiskVerdict, ModelError> {
+        let response = self.send(body).await.map_err(|failure| failure.error)?;
+        if !response.status().is_success() {
+            return Err(self.refusal(response).await.error);
+        }
+        let body = response.bytes().await.map_err(|_| {
+            ModelError::Unavailable("the connection was lost during the reply".into())
+        })?;
+        classify::read_answer(&body)
     }
 
     /// Classifies a non-2xx answer. The body only goes to the logs, redacted.
@@ -216,11 +235,18 @@ impl ChatModel for OpenAiModel {
         self.config.model.clone()
     }
 
-    async fn classify_risk(&self, _question: &RiskQuestion) -> Result<RiskVerdict, ModelError> {
-        // Replaced by the classification call (issue #16, item 3).
-        Err(ModelError::Unavailable(
-            "classification not wired yet".into(),
-        ))
+    async fn classify_risk(&self, question: &RiskQuestion) -> Result<RiskVerdict, ModelError> {
+        let body = classify::request_body(&self.config, question);
+        let timeout = self.config.classification_timeout;
+        let result = tokio::time::timeout(timeout, self.classify(&body))
+            .await
+            .unwrap_or(Err(ModelError::Timeout));
+        if let Err(error) = &result {
+            let model = self.config.classifier_model();
+            tracing::warn!(%model, %error, "risk classification failed; the rules decide");
+        }
+        classify::count_call(&result);
+        result
     }
 }
 

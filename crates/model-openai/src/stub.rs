@@ -19,6 +19,23 @@
 //!
 //! The i-th request gets the i-th reply of the script; once the script runs out its last reply
 //! repeats. A reply without delays answers at once (what benchmarks want).
+//!
+//! Risk classification requests (those with a `response_format`) follow a script of their own,
+//! [`Behaviour::classifications`], and are counted apart ([`StubServer::classifications`]), so
+//! they never shift the chat script; each gets one JSON `chat.completion`, by default the verdict
+//! "no risk".
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use model_openai::stub::{Behaviour, Reply, StubServer};
+//! use std::time::Duration;
+//! let server = StubServer::start(
+//!     Behaviour::from(Reply::text("Estou aqui com você."))
+//!         .classifications(vec![Reply::verdict(true, false).delay_first(Duration::from_secs(3))]),
+//! )
+//! .await;
+//! # }
+//! ```
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -32,7 +49,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::serve::ListenerExt;
-use domain::model::ChatTurn;
+use domain::model::{ChatTurn, RiskVerdict};
 use domain::ports::TokenCounter;
 use futures::stream;
 use serde_json::{Value, json};
@@ -90,6 +107,12 @@ impl Reply {
         Self::new(Kind::Json(text.into()))
     }
 
+    /// A classification answer: a JSON `chat.completion` whose content is this verdict.
+    pub fn verdict(risk: bool, imminent: bool) -> Self {
+        let verdict = RiskVerdict { risk, imminent };
+        Self::json(serde_json::to_string(&verdict).expect("a verdict serializes"))
+    }
+
     /// Answers with this HTTP status and an OpenAI-style error body that echoes the bearer
     /// token, as careless servers do, so tests can check that the key never leaks further.
     pub fn status(code: u16) -> Self {
@@ -144,12 +167,28 @@ impl Reply {
 #[derive(Debug, Clone)]
 pub struct Behaviour {
     replies: Vec<Reply>,
+    classifications: Vec<Reply>,
+}
+
+impl Behaviour {
+    /// The script of classification requests, one reply per request like the chat script: a
+    /// [`Reply::verdict`], a [`Reply::status`], or any other text (a malformed verdict), each
+    /// with [`Reply::delay_first`] if wanted. An empty script answers "no risk".
+    pub fn classifications(mut self, replies: Vec<Reply>) -> Self {
+        self.classifications = if replies.is_empty() {
+            vec![Reply::verdict(false, false)]
+        } else {
+            replies
+        };
+        self
+    }
 }
 
 impl From<Reply> for Behaviour {
     fn from(reply: Reply) -> Self {
         Self {
             replies: vec![reply],
+            classifications: vec![Reply::verdict(false, false)],
         }
     }
 }
@@ -160,14 +199,53 @@ impl From<Vec<Reply>> for Behaviour {
         if replies.is_empty() {
             return Reply::text("ok").into();
         }
-        Self { replies }
+        Self {
+            replies,
+            ..Reply::text("ok").into()
+        }
+    }
+}
+
+/// One script of replies, with how many requests it served and the latest one.
+struct Script {
+    replies: Vec<Reply>,
+    served: AtomicUsize,
+    last: Mutex<Option<Value>>,
+}
+
+impl Script {
+    fn new(replies: Vec<Reply>) -> Self {
+        Self {
+            replies,
+            served: AtomicUsize::new(0),
+            last: Mutex::new(None),
+        }
+    }
+
+    /// The reply for the next request.
+    fn next(&self) -> Reply {
+        let n = self.served.fetch_add(1, Ordering::SeqCst);
+        self.replies[n.min(self.replies.len() - 1)].clone()
+    }
+
+    fn served(&self) -> usize {
+        self.served.load(Ordering::SeqCst)
+    }
+
+    fn keep(&self, request: &Value) {
+        if let Ok(mut last) = self.last.lock() {
+            *last = Some(request.clone());
+        }
+    }
+
+    fn last(&self) -> Option<Value> {
+        self.last.lock().ok()?.clone()
     }
 }
 
 struct Shared {
-    replies: Vec<Reply>,
-    requests: AtomicUsize,
-    last_request: Mutex<Option<Value>>,
+    chat: Script,
+    classifier: Script,
     // Cached: the same history and sources come back with every turn, and the stub shares the
     // cores with the server it stands in front of (a benchmark's numbers include its cost).
     counter: CachedTokenCounter,
@@ -187,10 +265,10 @@ impl StubServer {
     /// # Panics
     /// If no local port can be bound: a test setup failure.
     pub async fn start(behaviour: impl Into<Behaviour>) -> Self {
+        let behaviour = behaviour.into();
         let shared = Arc::new(Shared {
-            replies: behaviour.into().replies,
-            requests: AtomicUsize::new(0),
-            last_request: Mutex::new(None),
+            chat: Script::new(behaviour.replies),
+            classifier: Script::new(behaviour.classifications),
             counter: CachedTokenCounter::new(),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -214,14 +292,24 @@ impl StubServer {
         }
     }
 
-    /// How many requests reached the stub so far.
+    /// How many chat requests reached the stub so far (classification requests not included).
     pub fn requests(&self) -> usize {
-        self.shared.requests.load(Ordering::SeqCst)
+        self.shared.chat.served()
     }
 
-    /// The JSON body of the latest request, if any arrived.
+    /// The JSON body of the latest chat request, if any arrived.
     pub fn last_request(&self) -> Option<Value> {
-        self.shared.last_request.lock().ok()?.clone()
+        self.shared.chat.last()
+    }
+
+    /// How many classification requests (with a `response_format`) reached the stub so far.
+    pub fn classifications(&self) -> usize {
+        self.shared.classifier.served()
+    }
+
+    /// The JSON body of the latest classification request, if any arrived.
+    pub fn last_classification(&self) -> Option<Value> {
+        self.shared.classifier.last()
     }
 }
 
@@ -232,14 +320,20 @@ impl Drop for StubServer {
 }
 
 async fn answer(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let n = shared.requests.fetch_add(1, Ordering::SeqCst);
-    let reply = shared.replies[n.min(shared.replies.len() - 1)].clone();
-    let Ok(request) = serde_json::from_slice::<Value>(&body) else {
+    let request = serde_json::from_slice::<Value>(&body);
+    let classifying = request
+        .as_ref()
+        .is_ok_and(|r| !r["response_format"].is_null());
+    let script = if classifying {
+        &shared.classifier
+    } else {
+        &shared.chat
+    };
+    let reply = script.next();
+    let Ok(request) = request else {
         return (StatusCode::BAD_REQUEST, "the body is not JSON").into_response();
     };
-    if let Ok(mut last) = shared.last_request.lock() {
-        *last = Some(request.clone());
-    }
+    script.keep(&request);
     let Ok(messages) = serde_json::from_value::<Vec<ChatTurn>>(request["messages"].clone()) else {
         return (StatusCode::BAD_REQUEST, "messages are missing or malformed").into_response();
     };
@@ -260,7 +354,7 @@ async fn answer(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
         "total_tokens": prompt + completion,
     });
     let usage = if reply.usage { usage } else { Value::Null };
-    if matches!(reply.kind, Kind::Json(_)) || request["stream"] != true {
+    if classifying || matches!(reply.kind, Kind::Json(_)) || request["stream"] != true {
         tokio::time::sleep(reply.first_delay).await;
         return whole(&text, usage);
     }

@@ -1,7 +1,7 @@
 //! The stub server itself, as other crates' tests will rely on it.
 
 use futures::StreamExt;
-use model_openai::stub::{Reply, StubServer};
+use model_openai::stub::{Behaviour, Reply, StubServer};
 use serde_json::{Value, json};
 
 fn body(stream: bool) -> Value {
@@ -75,4 +75,31 @@ async fn fragmented_replies_arrive_in_many_reads() {
     assert!(reads.len() > 10, "only {} reads", reads.len());
     assert!(whole.ends_with("data: [DONE]\n\n"));
     assert!(whole.contains("\"usage\":{"));
+}
+
+#[tokio::test]
+async fn classification_requests_get_a_verdict_and_are_counted_apart() {
+    let server = StubServer::start(
+        Behaviour::from(Reply::status(503)).classifications(vec![Reply::verdict(true, true)]),
+    )
+    .await;
+    let mut classification = body(true);
+    classification["response_format"] = json!({ "type": "json_schema" });
+    let response = post(&server, &classification).await;
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(
+        answer["choices"][0]["message"]["content"],
+        r#"{"risk":true,"imminent":true}"#
+    );
+    assert!(answer["usage"]["prompt_tokens"].as_u64().unwrap() > 0);
+    assert_eq!(server.classifications(), 1);
+    assert_eq!(server.requests(), 0);
+    assert!(server.last_request().is_none());
+    assert_eq!(post(&server, &body(true)).await.status(), 503);
+    assert_eq!(server.requests(), 1);
+    assert_eq!(
+        server.last_classification().unwrap()["response_format"]["type"],
+        "json_schema"
+    );
 }
