@@ -50,6 +50,37 @@ const KEY_LEN: usize = 32;
 const NONCE_LEN: usize = 24;
 /// First byte of every sealed message, so the format can change without guessing.
 const FORMAT_V1: u8 = 1;
+/// Version 2 pads the text before sealing: a 4-byte length, the text, zeros up to a bucket.
+const FORMAT_V2: u8 = 2;
+/// The smallest bucket; buckets double up to [`LARGEST_DOUBLING`], then grow by it.
+const SMALLEST_BUCKET: usize = 256;
+const LARGEST_DOUBLING: usize = 16 * 1024;
+
+/// The padded size of a text of `len` bytes (with its length prefix): sealed sizes fall into a
+/// few buckets, so a message's size tells little about what it says (a crisis answer has the
+/// size of many ordinary replies).
+fn bucket(len: usize) -> usize {
+    let needed = len + 4;
+    if needed <= LARGEST_DOUBLING {
+        needed.next_power_of_two().max(SMALLEST_BUCKET)
+    } else {
+        needed.div_ceil(LARGEST_DOUBLING) * LARGEST_DOUBLING
+    }
+}
+
+fn pad(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut padded = Vec::with_capacity(bucket(bytes.len()));
+    padded.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+    padded.extend_from_slice(bytes);
+    padded.resize(bucket(bytes.len()), 0);
+    padded
+}
+
+fn unpad(padded: &[u8]) -> Option<&[u8]> {
+    let (len, rest) = padded.split_first_chunk::<4>()?;
+    rest.get(..u32::from_be_bytes(*len) as usize)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -168,20 +199,21 @@ impl MessageCipher for AeadCipher {
             .encrypt(
                 XNonce::from_slice(&nonce),
                 Payload {
-                    msg: plaintext.as_bytes(),
+                    msg: &pad(plaintext),
                     aad: &aad,
                 },
             )
             .unwrap_or_default(); // only fails for messages over 256 GiB
         let mut out = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());
-        out.push(FORMAT_V1);
+        out.push(FORMAT_V2);
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ciphertext);
         out
     }
 
     fn open(&self, owner: UserId, sealed: &[u8]) -> Result<String, CipherError> {
-        if sealed.len() < 1 + NONCE_LEN || sealed[0] != FORMAT_V1 {
+        let format = sealed.first().copied();
+        if sealed.len() < 1 + NONCE_LEN || !matches!(format, Some(FORMAT_V1 | FORMAT_V2)) {
             return Err(CipherError::Undecryptable);
         }
         let (nonce, ciphertext) = sealed[1..].split_at(NONCE_LEN);
@@ -196,7 +228,12 @@ impl MessageCipher for AeadCipher {
                 },
             )
             .map_err(|_| CipherError::Undecryptable)?;
-        String::from_utf8(plaintext).map_err(|_| CipherError::Undecryptable)
+        // Messages sealed before padding existed (version 1) are the text itself.
+        let text = match format {
+            Some(FORMAT_V2) => unpad(&plaintext).ok_or(CipherError::Undecryptable)?,
+            _ => &plaintext,
+        };
+        String::from_utf8(text.to_vec()).map_err(|_| CipherError::Undecryptable)
     }
 }
 
@@ -263,6 +300,36 @@ mod tests {
         }
         let b = AeadCipher::load("", dir.path()).unwrap();
         assert_eq!(b.open(UserId(3), &sealed).unwrap(), "oi");
+    }
+
+    #[test]
+    fn sealed_sizes_fall_into_buckets_and_old_messages_still_open() {
+        let cipher = AeadCipher::from_key(&[3u8; 32]).unwrap();
+        let short = cipher.seal(UserId(1), "oi");
+        let longer = cipher.seal(UserId(1), &"a".repeat(200));
+        assert_eq!(short.len(), longer.len(), "both in the 256-byte bucket");
+        let big = cipher.seal(UserId(1), &"b".repeat(300));
+        assert!(big.len() > short.len());
+        assert_eq!(cipher.open(UserId(1), &big).unwrap(), "b".repeat(300));
+        assert_eq!(cipher.open(UserId(1), &short).unwrap(), "oi");
+        assert_eq!(bucket(0), 256);
+        assert_eq!(bucket(300), 512);
+        assert_eq!(bucket(40_000), 48 * 1024);
+        // Version 1: the text sealed without padding.
+        let mut nonce = [9u8; NONCE_LEN];
+        nonce[0] = 1;
+        let v1_body = cipher
+            .cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: "antiga".as_bytes(),
+                    aad: &associated_data(UserId(1)),
+                },
+            )
+            .unwrap();
+        let v1 = [&[FORMAT_V1][..], &nonce, &v1_body].concat();
+        assert_eq!(cipher.open(UserId(1), &v1).unwrap(), "antiga");
     }
 
     #[test]

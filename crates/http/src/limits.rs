@@ -10,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use domain::ports::Persistence;
 use domain::ratelimit::{Decision, Quota, RateLimiter};
+use domain::services::chat::EdgeDecision;
 use std::net::{IpAddr, SocketAddr};
 
 /// Sign-in attempts, per client IP and per account: 5 at once, then one a minute, so no minute
@@ -65,6 +66,11 @@ pub async fn sign_in_attempt<S: Persistence>(
     by_ip.and(by_account)
 }
 
+/// `POST /api/v1/chat`: the one request whose refusal waits for the crisis screen.
+fn is_chat_turn(request: &Request) -> bool {
+    request.method() == axum::http::Method::POST && request.uri().path() == "/api/v1/chat"
+}
+
 /// Middleware: every request counts against its client IP's quota.
 pub async fn per_ip<S: Persistence>(
     State(state): State<AppState<S>>,
@@ -75,12 +81,26 @@ pub async fn per_ip<S: Persistence>(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip());
+    let mut request = request;
     if let Some(ip) = ip {
         let quota = Quota::per_minute("ip", state.settings.ip_requests_per_minute.max(1));
-        if let Err(e) = check(&state, quota, &ip.to_string()).await {
-            let response = e.into_response();
-            crate::metrics::refused_before_routing(request.method().as_str(), response.status());
-            return response;
+        match check(&state, quota, &ip.to_string()).await {
+            Ok(()) => {}
+            // A chat turn is screened for crisis first; the turn enforces this refusal after.
+            Err(e) if is_chat_turn(&request) && e.status == StatusCode::TOO_MANY_REQUESTS => {
+                let retry_after_secs = e.retry_after.unwrap_or(60);
+                request
+                    .extensions_mut()
+                    .insert(EdgeDecision::Limited { retry_after_secs });
+            }
+            Err(e) => {
+                let response = e.into_response();
+                crate::metrics::refused_before_routing(
+                    request.method().as_str(),
+                    response.status(),
+                );
+                return response;
+            }
         }
     }
     next.run(request).await

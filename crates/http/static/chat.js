@@ -25,6 +25,44 @@
     return { div, p };
   }
 
+  // Help-line numbers and addresses in the assistant's words become links a phone can tap; the
+  // text is still only ever inserted as text.
+  const LINKABLE = /\b(188|192|193|911|988)\b|\b(cvv\.org\.br|988lifeline\.org|findahelpline\.com)\b|(\/safety-plan|\/grounding)\b/g;
+
+  function linkify(p, text) {
+    p.textContent = "";
+    let last = 0;
+    for (const match of text.matchAll(LINKABLE)) {
+      p.append(text.slice(last, match.index));
+      const a = document.createElement("a");
+      a.textContent = match[0];
+      a.href = match[1] ? "tel:" + match[1] : match[2] ? "https://" + match[2] : match[3];
+      if (match[2]) a.rel = "noopener";
+      p.append(a);
+      last = match.index + match[0].length;
+    }
+    p.append(text.slice(last));
+  }
+
+  // After a crisis answer: the card stands out, and offers the safety plan and grounding.
+  function showSupport(reply, data) {
+    if (data.support !== "crisis" && data.support !== "imminent") return;
+    reply.div.classList.add("crisis-card");
+    if (data.support === "imminent") reply.div.classList.add("imminent");
+    const actions = document.createElement("div");
+    actions.className = "crisis-actions";
+    const plan = document.createElement("a");
+    plan.href = "/safety-plan";
+    plan.textContent = data.safety_plan_saved ? list.dataset.planOpen : list.dataset.planMake;
+    const grounding = document.createElement("a");
+    grounding.href = "/grounding";
+    grounding.textContent = list.dataset.grounding;
+    actions.append(plan, grounding);
+    reply.div.append(actions);
+  }
+
+  for (const p of list.querySelectorAll(".message.theirs p")) linkify(p, p.textContent);
+
   function showSources(div, sources) {
     if (!sources || sources.length === 0) return;
     const box = document.createElement("div");
@@ -83,7 +121,8 @@
           text += data.text;
           reply.p.textContent = text;
         } else if (name === "done") {
-          reply.p.textContent = data.reply;
+          linkify(reply.p, data.reply);
+          showSupport(reply, data);
           showSources(reply.div, data.sources);
           if (remaining && data.remaining !== null && data.remaining !== undefined) {
             remaining.textContent = String(data.remaining);

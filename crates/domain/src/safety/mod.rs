@@ -286,7 +286,8 @@ impl CrisisDetector {
             for start in 0..sentence.len() {
                 for (i, (signal, phrase)) in self.rules.iter().enumerate() {
                     if let Some(end) = phrase.match_at(&sentence, start) {
-                        let said: Vec<&str> = sentence[start..end].iter().map(Token::main).collect();
+                        let said: Vec<&str> =
+                            sentence[start..end].iter().map(Token::main).collect();
                         out.push(format!(
                             "{signal:?} {:?} negated={} «{}» ← {}",
                             markers::subject(&sentence, start, end),

@@ -258,11 +258,23 @@ mod tests {
         assert!(matches("kill + [my] self|myself", "kill myself"));
         assert!(matches("kill + [my] self|myself", "kill my self"));
         assert!(!matches("quero morrer", "quero muito morrer"));
-        assert!(matches("quero|queria … morrer|estar morto + [agora]", "queria muito estar morto agora"));
-        assert!(matches("tirar … [a] minha [propria] vida", "tirar minha vida"));
+        assert!(matches(
+            "quero|queria … morrer|estar morto + [agora]",
+            "queria muito estar morto agora"
+        ));
+        assert!(matches(
+            "tirar … [a] minha [propria] vida",
+            "tirar minha vida"
+        ));
         assert!(matches("hoje … [a] [noite] … vou", "hoje a noite vou"));
-        assert!(matches("morrer|morrendo + de + [tanto] + rir", "morrendo de tanto rir"));
-        assert!(!matches("morrer|morrendo + de + [tanto] + rir", "morrendo de verdade e rir"));
+        assert!(matches(
+            "morrer|morrendo + de + [tanto] + rir",
+            "morrendo de tanto rir"
+        ));
+        assert!(!matches(
+            "morrer|morrendo + de + [tanto] + rir",
+            "morrendo de verdade e rir"
+        ));
     }
 
     #[test]

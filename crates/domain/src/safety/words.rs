@@ -221,9 +221,15 @@ mod tests {
         assert_eq!(main_forms("Qro m0rr3r!!!"), [["quero", "morrer"]]);
         assert_eq!(main_forms("vou me m4t4r"), [["vou", "me", "matar"]]);
         assert_eq!(main_forms("su!c!d!o"), [["suicidio"]]);
-        assert_eq!(main_forms("I don't wanna"), [["i", "do", "not", "want", "to"]]);
+        assert_eq!(
+            main_forms("I don't wanna"),
+            [["i", "do", "not", "want", "to"]]
+        );
         assert_eq!(main_forms("queroooo"), [["quero"]]);
-        assert_eq!(main_forms("i want to kms"), [["i", "want", "to", "kill", "myself"]]);
+        assert_eq!(
+            main_forms("i want to kms"),
+            [["i", "want", "to", "kill", "myself"]]
+        );
     }
 
     #[test]

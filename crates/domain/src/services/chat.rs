@@ -12,7 +12,11 @@
 
 use super::Env;
 use super::budgets::{BudgetError, budget_lines, summarize, usage_summary};
+use super::crisis::{
+    Care, OpenedHistory, PreparedTurn, SafeAnswer, SafetyPath, check_in_text, reply_locale,
+};
 use crate::budget::{LedgerError, ReservationRequest, UsageLedger};
+use crate::company::Company;
 use crate::conversation::{Author, ConversationStore, Message, MessageCipher, SealedMessage};
 use crate::model::{
     ChatModel, ChatRole, ChatTurn, ModelError, ModelEvent, ModelRequest, ModelUsage,
@@ -21,8 +25,6 @@ use crate::plan::PlanCatalog;
 use crate::ports::{CompanyStore, SafetyCounter, StoreError, TokenCounter, UserStore};
 use crate::prompt::{Source, default_system_prompt, system_message_parts};
 use crate::ratelimit::{Decision, Quota, RateLimiter};
-use super::crisis::{Care, OpenedHistory, PreparedTurn, SafeAnswer, SafetyPath, check_in_text, reply_locale};
-use crate::company::Company;
 use crate::safety::{Assessment, CrisisDetector, method_content, safety_prompt};
 use crate::safety_plan::SafetyPlanStore;
 use crate::{Actor, Locale, MessageId, ReservationId, Role, User, UserId};
@@ -154,7 +156,9 @@ impl Support {
 pub enum EdgeDecision {
     #[default]
     Allowed,
-    Limited { retry_after_secs: u64 },
+    Limited {
+        retry_after_secs: u64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -227,12 +231,7 @@ impl<S, M, T, X, L, R, C, E> Clone for ChatService<S, M, T, X, L, R, C, E> {
 
 impl<S, M, T, X, L, R, C, E> ChatService<S, M, T, X, L, R, C, E>
 where
-    S: UserStore
-        + CompanyStore
-        + UsageLedger
-        + ConversationStore
-        + SafetyCounter
-        + SafetyPlanStore,
+    S: UserStore + CompanyStore + UsageLedger + ConversationStore + SafetyCounter + SafetyPlanStore,
     M: ChatModel,
     T: TokenCounter,
     X: MessageCipher,
@@ -318,7 +317,14 @@ where
             Err(LedgerError::InsufficientBudget { .. }) if care != Care::Ordinary => {
                 // Someone in distress is never answered with only "buy more tokens".
                 return self
-                    .safe_turn(user, SafeAnswer::CheckIn, &assessment, &opened, message, sink)
+                    .safe_turn(
+                        user,
+                        SafeAnswer::CheckIn,
+                        &assessment,
+                        &opened,
+                        message,
+                        sink,
+                    )
                     .await;
             }
             Err(LedgerError::InsufficientBudget { .. }) => {

@@ -55,9 +55,7 @@ pub(super) fn ports(concern: Concern) -> Ports {
     store
         .expect_topup()
         .returning(|_| ready(Ok(TopUp::default())));
-    store
-        .expect_safety_plan()
-        .returning(|_| ready(Ok(None)));
+    store.expect_safety_plan().returning(|_| ready(Ok(None)));
     let mut screen = MockCrisisScreen::new();
     screen
         .expect_assess()
@@ -79,9 +77,12 @@ pub(super) fn service(p: Ports) -> Service {
     cipher
         .expect_seal()
         .returning(|_, text| text.bytes().rev().collect());
-    cipher
-        .expect_open()
-        .returning(|_, sealed| Ok(String::from_utf8_lossy(&sealed.iter().rev().copied().collect::<Vec<u8>>()).into_owned()));
+    cipher.expect_open().returning(|_, sealed| {
+        Ok(
+            String::from_utf8_lossy(&sealed.iter().rev().copied().collect::<Vec<u8>>())
+                .into_owned(),
+        )
+    });
     let mut retriever = MockRetriever::new();
     retriever.expect_retrieve().returning(|_, _| {
         vec![Source {
@@ -131,7 +132,9 @@ pub(super) fn reserve_ok(store: &mut MockStore) {
     });
 }
 
-pub(super) fn reply_stream(events: Vec<Result<ModelEvent, ModelError>>) -> crate::model::ModelStream {
+pub(super) fn reply_stream(
+    events: Vec<Result<ModelEvent, ModelError>>,
+) -> crate::model::ModelStream {
     Box::pin(futures::stream::iter(events))
 }
 
@@ -178,8 +181,14 @@ fn crisis_answer_survives_a_database_outage() {
     p.store
         .expect_insert_messages()
         .returning(|_| ready(Err(crate::ports::StoreError::Unavailable("down".into()))));
-    let outcome =
-        block_on(service(p).turn(&me(), Vec::new(), "quero me matar", EdgeDecision::Allowed, &mut Collect)).unwrap();
+    let outcome = block_on(service(p).turn(
+        &me(),
+        Vec::new(),
+        "quero me matar",
+        EdgeDecision::Allowed,
+        &mut Collect,
+    ))
+    .unwrap();
     assert!(outcome.crisis && outcome.reply.contains("188"));
 }
 
@@ -194,8 +203,14 @@ fn over_budget_never_reaches_the_model() {
     });
     p.model.expect_stream().never();
     p.store.expect_insert_messages().never();
-    let err = block_on(service(p).turn(&me(), Vec::new(), "Como dormir melhor?", EdgeDecision::Allowed, &mut Collect))
-        .unwrap_err();
+    let err = block_on(service(p).turn(
+        &me(),
+        Vec::new(),
+        "Como dormir melhor?",
+        EdgeDecision::Allowed,
+        &mut Collect,
+    ))
+    .unwrap_err();
     assert!(matches!(err, ChatError::OverBudget { .. }), "{err:?}");
 }
 
@@ -208,7 +223,9 @@ fn rate_limited_turns_reserve_nothing() {
         }))
     });
     p.store.expect_reserve().never();
-    let err = block_on(service(p).turn(&me(), Vec::new(), "oi", EdgeDecision::Allowed, &mut Collect)).unwrap_err();
+    let err =
+        block_on(service(p).turn(&me(), Vec::new(), "oi", EdgeDecision::Allowed, &mut Collect))
+            .unwrap_err();
     assert_eq!(
         err,
         ChatError::RateLimited {
@@ -231,7 +248,9 @@ fn a_failed_model_call_costs_nothing() {
         .times(1)
         .returning(|_, _| ready(Ok(true)));
     p.store.expect_insert_messages().never();
-    let err = block_on(service(p).turn(&me(), Vec::new(), "oi", EdgeDecision::Allowed, &mut Collect)).unwrap_err();
+    let err =
+        block_on(service(p).turn(&me(), Vec::new(), "oi", EdgeDecision::Allowed, &mut Collect))
+            .unwrap_err();
     assert!(matches!(err, ChatError::Model(_)));
 }
 
@@ -252,7 +271,10 @@ fn a_stream_that_breaks_midway_costs_nothing() {
         .times(1)
         .returning(|_, _| ready(Ok(true)));
     p.store.expect_insert_messages().never();
-    assert!(block_on(service(p).turn(&me(), Vec::new(), "oi", EdgeDecision::Allowed, &mut Collect)).is_err());
+    assert!(
+        block_on(service(p).turn(&me(), Vec::new(), "oi", EdgeDecision::Allowed, &mut Collect))
+            .is_err()
+    );
 }
 
 #[test]
@@ -271,7 +293,8 @@ fn a_person_who_leaves_is_not_charged() {
         .withf(|_, actual| *actual == 0)
         .times(1)
         .returning(|_, _| ready(Ok(true)));
-    let err = block_on(service(p).turn(&me(), Vec::new(), "oi", EdgeDecision::Allowed, &mut Gone)).unwrap_err();
+    let err = block_on(service(p).turn(&me(), Vec::new(), "oi", EdgeDecision::Allowed, &mut Gone))
+        .unwrap_err();
     assert_eq!(err, ChatError::Cancelled);
 }
 
@@ -319,7 +342,9 @@ fn success_charges_the_reported_usage_and_stores_sealed_messages() {
         });
     p.store.expect_settle().never();
     p.store.expect_insert_messages().never();
-    let outcome = block_on(service(p).turn(&me(), Vec::new(), "oi", EdgeDecision::Allowed, &mut Collect)).unwrap();
+    let outcome =
+        block_on(service(p).turn(&me(), Vec::new(), "oi", EdgeDecision::Allowed, &mut Collect))
+            .unwrap();
     assert_eq!(outcome.reply, "Olá, respire.");
     assert_eq!(outcome.charged, 95);
     // What is left comes from the balances the settlement read, not from further queries.
@@ -333,12 +358,26 @@ fn empty_and_oversized_messages_are_refused_up_front() {
     let p = ports(Concern::None);
     let s = service(p);
     assert_eq!(
-        block_on(s.turn(&me(), Vec::new(), "   ", EdgeDecision::Allowed, &mut Collect)).unwrap_err(),
+        block_on(s.turn(
+            &me(),
+            Vec::new(),
+            "   ",
+            EdgeDecision::Allowed,
+            &mut Collect
+        ))
+        .unwrap_err(),
         ChatError::Empty
     );
     let long = "a".repeat(MAX_MESSAGE_CHARS + 1);
     assert_eq!(
-        block_on(s.turn(&me(), Vec::new(), &long, EdgeDecision::Allowed, &mut Collect)).unwrap_err(),
+        block_on(s.turn(
+            &me(),
+            Vec::new(),
+            &long,
+            EdgeDecision::Allowed,
+            &mut Collect
+        ))
+        .unwrap_err(),
         ChatError::TooLong
     );
 }

@@ -47,7 +47,9 @@ pub(super) enum Care {
     Ordinary,
     /// After distress or a crisis: the safety-oriented system prompt, the reply held back until
     /// checked for method content, and (`check_in`) a caring line added to it.
-    Careful { check_in: bool },
+    Careful {
+        check_in: bool,
+    },
 }
 
 /// The person's newest messages, opened.
@@ -91,12 +93,7 @@ pub(super) fn check_in_text(locale: Locale) -> &'static str {
 
 impl<S, M, T, X, L, R, C, E> ChatService<S, M, T, X, L, R, C, E>
 where
-    S: UserStore
-        + CompanyStore
-        + UsageLedger
-        + ConversationStore
-        + SafetyCounter
-        + SafetyPlanStore,
+    S: UserStore + CompanyStore + UsageLedger + ConversationStore + SafetyCounter + SafetyPlanStore,
     M: ChatModel,
     T: TokenCounter,
     X: MessageCipher,
@@ -197,6 +194,34 @@ where
             crisis,
             support,
             safety_plan_saved: has_plan,
+        })
+    }
+
+    /// The crisis answer for a message whose sender cannot be identified because the database
+    /// is unavailable: `None` unless the message shows risk. Nothing is stored (nothing can
+    /// be); the daily counter is tried.
+    pub async fn crisis_without_person(&self, message: &str) -> Option<TurnOutcome> {
+        let assessment = self.screen.assess(message.trim(), &[]);
+        if !assessment.is_crisis() {
+            return None;
+        }
+        let imminent = assessment.concern == Concern::Imminent;
+        let locale = assessment.language.unwrap_or(Locale::PtBr);
+        let day = self.env.now().timestamp().div_euclid(86_400);
+        let _ = self.store.count_crisis(day).await;
+        Some(TurnOutcome {
+            reply: crisis_reply(locale, imminent, false),
+            usage: ModelUsage::default(),
+            charged: 0,
+            remaining: None,
+            sources: Vec::new(),
+            crisis: true,
+            support: if imminent {
+                Support::Imminent
+            } else {
+                Support::Crisis
+            },
+            safety_plan_saved: false,
         })
     }
 }

@@ -18,7 +18,9 @@ fn turn(p: Ports, message: &str, edge: EdgeDecision) -> Result<TurnOutcome, Chat
 
 fn crisis_counted_and_stored(p: &mut Ports) {
     p.store.expect_count_crisis().returning(|_| ready(Ok(())));
-    p.store.expect_insert_messages().returning(|_| ready(Ok(())));
+    p.store
+        .expect_insert_messages()
+        .returning(|_| ready(Ok(())));
 }
 
 const LIMITED: EdgeDecision = EdgeDecision::Limited {
@@ -44,7 +46,10 @@ fn the_crisis_answer_comes_before_the_length_check_and_both_rate_limits() {
 fn without_risk_the_length_and_the_address_limit_still_apply() {
     let p = ports(Concern::None);
     let long = "a ".repeat(MAX_MESSAGE_CHARS);
-    assert_eq!(turn(p, &long, EdgeDecision::Allowed).unwrap_err(), ChatError::TooLong);
+    assert_eq!(
+        turn(p, &long, EdgeDecision::Allowed).unwrap_err(),
+        ChatError::TooLong
+    );
     let mut p = ports(Concern::None);
     p.limiter.expect_check().never();
     assert_eq!(
@@ -78,7 +83,9 @@ fn a_saved_safety_plan_is_offered_again() {
     p.store
         .expect_counter()
         .returning(|_, _| ready(Ok(Default::default())));
-    p.store.expect_topup().returning(|_| ready(Ok(Default::default())));
+    p.store
+        .expect_topup()
+        .returning(|_| ready(Ok(Default::default())));
     crisis_counted_and_stored(&mut p);
     let outcome = turn(p, "quero morrer", EdgeDecision::Allowed).unwrap();
     assert!(outcome.safety_plan_saved);
@@ -89,7 +96,9 @@ fn a_saved_safety_plan_is_offered_again() {
 fn worry_about_someone_else_gets_how_to_help_them() {
     let mut p = ports(Concern::SomeoneElse);
     p.store.expect_count_crisis().never();
-    p.store.expect_insert_messages().returning(|_| ready(Ok(())));
+    p.store
+        .expect_insert_messages()
+        .returning(|_| ready(Ok(())));
     p.model.expect_stream().never();
     let outcome = turn(p, "minha amiga quer se matar", EdgeDecision::Allowed).unwrap();
     assert!(!outcome.crisis);
@@ -212,7 +221,9 @@ fn no_budget_left_and_distress_gets_a_check_in_not_a_sales_pitch() {
         }))
     });
     p.model.expect_stream().never();
-    p.store.expect_insert_messages().returning(|_| ready(Ok(())));
+    p.store
+        .expect_insert_messages()
+        .returning(|_| ready(Ok(())));
     let outcome = turn(p, "tô exausta, não aguento mais", EdgeDecision::Allowed).unwrap();
     assert_eq!(outcome.support, Support::CheckIn);
     assert!(outcome.reply.contains("188") && outcome.charged == 0);
@@ -234,7 +245,11 @@ fn a_crisis_turn_is_stored_like_an_ordinary_one() {
         })
         .times(1)
         .returning(|_| ready(Ok(())));
-    assert!(turn(p, "quero morrer", EdgeDecision::Allowed).unwrap().crisis);
+    assert!(
+        turn(p, "quero morrer", EdgeDecision::Allowed)
+            .unwrap()
+            .crisis
+    );
 }
 
 #[test]

@@ -10,7 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::routes::openapi::ErrorBody;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -18,7 +18,7 @@ use axum_extra::extract::WithRejection;
 use domain::conversation::{Author, Message, SealedMessage};
 use domain::ports::Persistence;
 use domain::prompt::Source;
-use domain::services::chat::{ChatError, TurnOutcome, TurnSink, export_markdown};
+use domain::services::chat::{ChatError, EdgeDecision, TurnOutcome, TurnSink, export_markdown};
 use domain::{MessageId, User};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -69,6 +69,13 @@ pub struct ChatResponse {
     sources: Vec<SourceView>,
     /// The crisis-safety answer was given (free of charge).
     crisis: bool,
+    /// The safety path the turn took: `none`, `check_in` (a caring line was added),
+    /// `someone_else` (how to help another person at risk), `crisis`, or `imminent` (the
+    /// emergency number first).
+    #[schema(example = "none")]
+    support: &'static str,
+    /// With a crisis answer: the person has a saved safety plan (offered at `/safety-plan`).
+    safety_plan_saved: bool,
 }
 
 impl From<TurnOutcome> for ChatResponse {
@@ -82,6 +89,8 @@ impl From<TurnOutcome> for ChatResponse {
             remaining: o.remaining,
             sources: o.sources.into_iter().map(SourceView::from).collect(),
             crisis: o.crisis,
+            support: o.support.as_str(),
+            safety_plan_saved: o.safety_plan_saved,
         }
     }
 }
@@ -97,17 +106,38 @@ impl From<TurnOutcome> for ChatResponse {
 pub async fn chat<S: Persistence>(
     State(state): State<AppState<S>>,
     headers: HeaderMap,
-    caller: AuthenticatedWithRecent,
+    edge: Option<Extension<EdgeDecision>>,
+    caller: Result<AuthenticatedWithRecent, ApiError>,
     WithRejection(Json(body), _): WithRejection<Json<ChatRequest>, ApiError>,
 ) -> Response {
     let streaming = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/event-stream"));
+    let caller = match caller {
+        Ok(caller) => caller,
+        // The person cannot be told apart because the database is down: a message showing
+        // risk still gets the crisis answer, which reveals nothing and costs nothing.
+        Err(e) if e.status == StatusCode::SERVICE_UNAVAILABLE => {
+            return match state.chat.crisis_without_person(&body.message).await {
+                Some(outcome) if streaming => {
+                    let (tx, rx) = mpsc::unbounded_channel();
+                    let _ = tx.send(TurnEvent::Delta(outcome.reply.clone()));
+                    let _ = tx.send(TurnEvent::Done(Box::new(outcome.into())));
+                    drop(tx);
+                    sse_response(rx).await
+                }
+                Some(outcome) => Json(ChatResponse::from(outcome)).into_response(),
+                None => e.into_response(),
+            };
+        }
+        Err(e) => return e.into_response(),
+    };
     let turn = Turn {
         user: caller.auth.user,
         recent: caller.recent,
         message: body.message,
+        edge: edge.map(|Extension(edge)| edge).unwrap_or_default(),
     };
     if streaming {
         stream_turn(state, turn).await
@@ -122,6 +152,8 @@ struct Turn {
     user: User,
     recent: Vec<SealedMessage>,
     message: String,
+    /// The per-address limiter's decision, enforced after the crisis screen.
+    edge: EdgeDecision,
 }
 
 /// Tells the turn that its caller left once the handler is dropped.
@@ -147,7 +179,7 @@ async fn json_turn<S: Persistence>(state: AppState<S>, turn: Turn) -> Response {
     let chat = state.chat.clone();
     let turn = tokio::spawn(async move {
         let sink = &mut UntilCancelled(cancelled);
-        chat.turn(&turn.user, turn.recent, &turn.message, sink)
+        chat.turn(&turn.user, turn.recent, &turn.message, turn.edge, sink)
             .await
     });
     match turn.await {
@@ -173,12 +205,12 @@ impl TurnSink for ToChannel {
 }
 
 async fn stream_turn<S: Persistence>(state: AppState<S>, turn: Turn) -> Response {
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (tx, rx) = mpsc::unbounded_channel();
     let chat = state.chat.clone();
     tokio::spawn(async move {
         let mut sink = ToChannel(tx.clone());
         let outcome = chat
-            .turn(&turn.user, turn.recent, &turn.message, &mut sink)
+            .turn(&turn.user, turn.recent, &turn.message, turn.edge, &mut sink)
             .await;
         let event = match outcome {
             Ok(outcome) => TurnEvent::Done(Box::new(outcome.into())),
@@ -186,7 +218,12 @@ async fn stream_turn<S: Persistence>(state: AppState<S>, turn: Turn) -> Response
         };
         let _ = tx.send(event);
     });
-    // Refusals before the reply starts (over budget, rate limited…) keep their HTTP status.
+    sse_response(rx).await
+}
+
+/// The events of a turn as a server-sent event stream. Refusals before the reply starts (over
+/// budget, rate limited…) keep their HTTP status.
+async fn sse_response(mut rx: mpsc::UnboundedReceiver<TurnEvent>) -> Response {
     let first = match rx.recv().await {
         Some(TurnEvent::Failed(e)) => return e.into_response(),
         Some(event) => event,
