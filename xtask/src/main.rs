@@ -8,6 +8,8 @@
 //! - `bench`: every benchmark in one run (see `bench.rs`); rewrites `BENCHMARKS.md`.
 //! - `soak`: chat turns at a fixed rate for 10 minutes, watching the server's memory and handles;
 //!   writes the "Soak" section of `BENCHMARKS.md`.
+//! - `crisis-eval [--explain]`: the crisis screen's precision and recall on its corpus, per
+//!   category (`crates/domain/examples/crisis_eval.rs`).
 
 mod bench;
 
@@ -24,11 +26,23 @@ fn main() -> ExitCode {
         Some("seed-demo") => server(&["seed-demo"]),
         Some("bench") => bench::bench(&args[1..]),
         Some("soak") => bench::soak(&args[1..]),
+        Some("crisis-eval") => run(Command::new(env!("CARGO"))
+            .args([
+                "run",
+                "--quiet",
+                "--release",
+                "-p",
+                "domain",
+                "--example",
+                "crisis_eval",
+                "--",
+            ])
+            .args(&args[1..])),
         _ => {
             eprintln!(
                 "usage: cargo xtask <test [--slow] [cargo test args…] | migrate | seed-demo | \
-                 bench [--seconds N] [--parts chat,me,signin,inside,limiter,extraction,rollover] … | \
-                 soak [--minutes N] [--rate N] [--backends sqlite,mysql]>"
+                 bench [--seconds N] [--parts chat,me,signin,inside,limiter,extraction,rollover,crisis] … | \
+                 soak [--minutes N] [--rate N] [--backends sqlite,mysql] | crisis-eval [--explain]>"
             );
             return ExitCode::from(2);
         }

@@ -9,6 +9,7 @@
 
 mod corpus;
 mod cpu;
+mod crisis;
 mod external;
 mod inside;
 mod limiter;
@@ -49,6 +50,7 @@ pub struct Outcome {
     pub limiter: Vec<limiter::Row>,
     pub extraction: Option<BenchResult<external::Finished>>,
     pub rollover: Option<BenchResult<external::Finished>>,
+    pub crisis: Option<Result<crisis::CrisisResult, String>>,
     pub wall: Duration,
 }
 
@@ -129,6 +131,10 @@ async fn run(o: &Options) -> BenchResult<()> {
     if o.has(Part::Rollover) {
         eprintln!("== month rollover on MySQL");
         outcome.rollover = Some(external::rollover(o));
+    }
+    if o.has(Part::Crisis) {
+        eprintln!("== crisis screen on its corpus");
+        outcome.crisis = Some(crisis::measure(&o.root));
     }
     outcome.wall = clock.elapsed() + o.build;
     let sections = report::render(o, &outcome, &machine, started);

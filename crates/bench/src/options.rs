@@ -8,7 +8,7 @@ use std::time::Duration;
 pub const USAGE: &str = "usage: botpsicologo-bench stub
        botpsicologo-bench --server PATH [--root DIR] [--out FILE] [--cargo PATH] [--seconds N]
            [--extraction-bin PATH] [--rollover-bin PATH]
-           [--parts chat,me,signin,inside,limiter,extraction,rollover] [--connections 1,16,64]
+           [--parts chat,me,signin,inside,limiter,extraction,rollover,crisis] [--connections 1,16,64]
            [--backends sqlite,mysql] [--people N] [--build-seconds N] [--invoked-as TEXT]
        botpsicologo-bench soak --server PATH [--root DIR] [--out FILE] [--minutes N] [--rate N]
            [--backends sqlite,mysql] [--people N] [--invoked-as TEXT]";
@@ -23,10 +23,11 @@ pub enum Part {
     Limiter,
     Extraction,
     Rollover,
+    Crisis,
 }
 
 impl Part {
-    pub const ALL: [Part; 7] = [
+    pub const ALL: [Part; 8] = [
         Part::Chat,
         Part::Me,
         Part::SignIn,
@@ -34,6 +35,7 @@ impl Part {
         Part::Limiter,
         Part::Extraction,
         Part::Rollover,
+        Part::Crisis,
     ];
 
     pub fn name(self) -> &'static str {
@@ -45,6 +47,7 @@ impl Part {
             Part::Limiter => "limiter",
             Part::Extraction => "extraction",
             Part::Rollover => "rollover",
+            Part::Crisis => "crisis",
         }
     }
 }

@@ -2,6 +2,7 @@
 //! (`<!-- BEGIN bench:NAME … -->` … `<!-- END bench:NAME -->`) and replaced in place, so the
 //! hand-written prose around them survives; a section not yet in the file is appended.
 
+mod crisis;
 mod sections;
 
 use crate::Series;

@@ -51,6 +51,9 @@ pub fn render(
     if let Some(result) = &outcome.rollover {
         add("rollover", rollover(result, &head));
     }
+    if let Some(result) = &outcome.crisis {
+        add("crisis", super::crisis::section(result, &head));
+    }
     let all = o.parts.len() == Part::ALL.len();
     targets.push(format!(
         "- #7 acceptance 1, the whole `cargo xtask bench` under 15 minutes: {} (build {}){}",

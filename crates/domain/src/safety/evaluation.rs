@@ -122,13 +122,23 @@ impl Report {
         let mut out = String::from(
             "| slice | messages | precision | recall | safe left alone |\n|---|---:|---:|---:|---:|\n",
         );
+        // A slice of safe messages only has no recall, and precision there says nothing.
+        let share = |value: f64, applies: bool| {
+            if applies {
+                format!("{value:.3}")
+            } else {
+                "—".to_string()
+            }
+        };
         let mut row = |name: &str, c: &Counts| {
+            let has_risk = c.true_positive + c.false_negative > 0;
+            let has_safe = c.true_negative + c.false_positive > 0;
             out.push_str(&format!(
-                "| {name} | {} | {:.3} | {:.3} | {:.3} |\n",
+                "| {name} | {} | {} | {} | {} |\n",
                 c.total(),
-                c.precision(),
-                c.recall(),
-                c.specificity()
+                share(c.precision(), has_risk),
+                share(c.recall(), has_risk),
+                share(c.specificity(), has_safe)
             ));
         };
         for (name, counts) in &self.by_category {
