@@ -318,8 +318,17 @@ async fn over_budget_is_refused_clearly_but_the_crisis_answer_is_always_given() 
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["crisis"], true);
     assert!(body["reply"].as_str().unwrap().contains("988"));
+    // After a crisis, someone out of tokens is answered with care, not only "buy more".
+    let (status, body) = say(&server, &token, "estou morrendo de rir com isso").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["crisis"].as_bool(), body["support"].as_str()),
+        (Some(false), Some("check_in"))
+    );
+    assert!(body["reply"].as_str().unwrap().contains("188"));
     // Idioms are ordinary messages: refused here only because the budget is spent.
-    let (status, _) = say(&server, &token, "estou morrendo de rir com isso").await;
+    let other = server.bearer("other@test.local", PASSWORD).await;
+    let (status, _) = say(&server, &other, "estou morrendo de rir com isso").await;
     assert_eq!(status, 402);
     server.stop().await;
 }
