@@ -9,11 +9,14 @@ use domain::model::{
 };
 use serde_json::{Value, json};
 
-use crate::config::OpenAiConfig;
+use crate::config::{OpenAiConfig, OutputLimitField};
 use crate::wire::Completion;
 
 /// `{"risk":false,"imminent":false}` is about a dozen tokens; the rest leaves room for a fence.
 const MAX_VERDICT_TOKENS: u32 = 40;
+/// Reasoning models (those that take `max_completion_tokens`) spend tokens thinking before they
+/// answer, and refuse a `temperature`: they get room to think and no temperature.
+const MAX_REASONING_VERDICT_TOKENS: u32 = 512;
 
 const CALLS: &str = "safety_classifier_calls_total";
 const TOKENS: &str = "safety_classifier_tokens_total";
@@ -27,13 +30,19 @@ pub(crate) fn request_body(config: &OpenAiConfig, question: &RiskQuestion) -> Va
         "model": config.classifier_model(),
         "messages": risk_classifier_messages(question),
         "stream": false,
-        "temperature": 0,
         "response_format": {
             "type": "json_schema",
             "json_schema": { "name": "risk_screen", "strict": true, "schema": *SCHEMA },
         },
     });
-    body[config.output_limit_field.key()] = json!(MAX_VERDICT_TOKENS);
+    let limit = match config.output_limit_field {
+        OutputLimitField::MaxCompletionTokens => MAX_REASONING_VERDICT_TOKENS,
+        _ => {
+            body["temperature"] = json!(0);
+            MAX_VERDICT_TOKENS
+        }
+    };
+    body[config.output_limit_field.key()] = json!(limit);
     body
 }
 
@@ -104,7 +113,6 @@ pub fn describe_metrics() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::OutputLimitField;
 
     fn question() -> RiskQuestion {
         RiskQuestion {
@@ -137,8 +145,8 @@ mod tests {
         config.output_limit_field = OutputLimitField::MaxCompletionTokens;
         let body = request_body(&config, &question());
         assert_eq!(body["model"], "small-model");
-        assert_eq!(body["max_completion_tokens"], MAX_VERDICT_TOKENS);
-        assert!(body.get("max_tokens").is_none());
+        assert_eq!(body["max_completion_tokens"], MAX_REASONING_VERDICT_TOKENS);
+        assert!(body.get("max_tokens").is_none() && body.get("temperature").is_none());
     }
 
     #[test]

@@ -121,9 +121,12 @@ where
                     message: message.to_string(),
                 };
                 match self.model.classify_risk(&question).await {
-                    Ok(verdict) if verdict.risk => SafetyPath::Answer(SafeAnswer::Crisis {
-                        imminent: verdict.imminent,
-                    }),
+                    // An imminent act without risk is contradictory: the safer reading wins.
+                    Ok(verdict) if verdict.risk || verdict.imminent => {
+                        SafetyPath::Answer(SafeAnswer::Crisis {
+                            imminent: verdict.imminent,
+                        })
+                    }
                     Ok(_) => SafetyPath::Continue(Care::Careful { check_in: false }),
                     Err(_) => SafetyPath::Continue(Care::Careful { check_in: true }),
                 }
