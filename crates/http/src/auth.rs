@@ -10,11 +10,14 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum_extra::extract::cookie::CookieJar;
+use axum_extra::headers::authorization::Bearer;
+use axum_extra::headers::{Authorization, HeaderMapExt};
 use domain::conversation::SealedMessage;
 use domain::ports::{Persistence, Session};
 use domain::services::chat::HISTORY_MESSAGES;
 use domain::{Actor, User};
 use std::net::SocketAddr;
+use subtle::ConstantTimeEq;
 
 /// The browser session cookie (HttpOnly, SameSite=Lax, Secure under TLS).
 pub const SESSION_COOKIE: &str = "bp_session";
@@ -35,16 +38,10 @@ pub struct Authenticated {
     pub credential: Credential,
 }
 
-fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))?;
-    Some(token.trim()).filter(|t| !t.is_empty())
+/// The token of an `Authorization: Bearer …` header, if there is one.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<String> {
+    let header = headers.typed_get::<Authorization<Bearer>>()?;
+    Some(header.token().trim().to_string()).filter(|t| !t.is_empty())
 }
 
 pub fn client_ip(parts: &Parts) -> Option<std::net::IpAddr> {
@@ -61,14 +58,7 @@ pub fn verify_csrf(session: &Session, submitted: &str) -> bool {
 
 /// Equal non-empty tokens, compared in constant time (no timing hint of how much matched).
 pub fn tokens_match(expected: &str, given: &str) -> bool {
-    let (expected, given) = (expected.as_bytes(), given.as_bytes());
-    !expected.is_empty()
-        && expected.len() == given.len()
-        && expected
-            .iter()
-            .zip(given)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+    !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(given.as_bytes()))
 }
 
 fn changes_state(method: &Method) -> bool {
@@ -77,8 +67,8 @@ fn changes_state(method: &Method) -> bool {
 
 /// The caller's token and how it came.
 fn credential(parts: &Parts) -> Result<(String, Credential), ApiError> {
-    if let Some(token) = bearer(parts) {
-        return Ok((token.to_string(), Credential::Bearer));
+    if let Some(token) = bearer(&parts.headers) {
+        return Ok((token, Credential::Bearer));
     }
     match CookieJar::from_headers(&parts.headers).get(SESSION_COOKIE) {
         Some(cookie) => Ok((cookie.value().to_string(), Credential::Cookie)),

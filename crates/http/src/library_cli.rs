@@ -242,17 +242,25 @@ fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            walk(&path, files)?;
-        } else if path
+/// The supported files below `dir`. Symbolic links are followed; one that leads back into a
+/// folder being walked is a loop, skipped with a warning instead of walked forever.
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), walkdir::Error> {
+    for entry in walkdir::WalkDir::new(dir).follow_links(true) {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) if e.loop_ancestor().is_some() => {
+                eprintln!("skipping a symbolic link loop: {e}");
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let supported = entry
+            .path()
             .extension()
             .and_then(|e| e.to_str())
-            .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-        {
-            files.push(path);
+            .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+        if entry.file_type().is_file() && supported {
+            files.push(entry.into_path());
         }
     }
     Ok(())

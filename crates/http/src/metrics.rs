@@ -86,13 +86,8 @@ pub async fn scrape<S: Persistence>(
     let from_allowed_address =
         client_ip(&parts).is_some_and(|ip| state.settings.metrics_allow.contains(&ip));
     let token = state.settings.metrics_token.trim();
-    let with_token = !token.is_empty()
-        && parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|given| tokens_match(token, given.trim()));
+    let with_token =
+        crate::auth::bearer(&parts.headers).is_some_and(|given| tokens_match(token, &given));
     if !(from_allowed_address || with_token) {
         return (
             StatusCode::FORBIDDEN,

@@ -112,6 +112,28 @@ fn extract_prints_the_text_or_fails_clearly() {
     assert!(text(&out.stderr).contains("missing.docx"));
 }
 
+#[test]
+fn ingest_follows_links_but_not_round_a_link_loop() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs");
+    std::fs::create_dir_all(docs.join("inner")).unwrap();
+    std::fs::write(
+        docs.join("inner/notas.md"),
+        "# Notas\n\nRespirar devagar.\n",
+    )
+    .unwrap();
+    // A link back to an ancestor: walking it naively never ends.
+    std::os::unix::fs::symlink(&docs, docs.join("inner/back-to-docs")).unwrap();
+    let out = botpsicologo(dir.path(), &["ingest", "docs"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("1 ingested"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(text(&out.stderr).contains("loop"), "{}", text(&out.stderr));
+}
+
 #[tokio::test]
 async fn ingest_reports_each_file_skips_unchanged_ones_and_survives_bad_files() {
     let dir = tempfile::tempdir().unwrap();
