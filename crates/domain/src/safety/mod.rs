@@ -159,11 +159,12 @@ impl Findings {
     fn alone(&self) -> Concern {
         if self.risks.contains(&RiskCategory::Imminent) {
             Concern::Imminent
-        } else if !self.risks.is_empty() || self.death_question {
-            Concern::Risk
-        } else if self.hopeless >= 2 || (self.hopeless >= 1 && self.distress >= 1) {
-            Concern::Risk
-        } else if self.method_question && (self.hopeless + self.distress) > 0 {
+        } else if !self.risks.is_empty()
+            || self.death_question
+            || self.hopeless >= 2
+            || (self.hopeless >= 1 && self.distress >= 1)
+            || (self.method_question && (self.hopeless + self.distress) > 0)
+        {
             Concern::Risk
         } else if self.hopeless + self.distress > 0 {
             Concern::Distress
