@@ -298,7 +298,7 @@ async fn grounding_and_the_links_to_it_in_each_language() {
         assert!(html.contains("href=\"/safety-plan\"") || page == "/safety-plan");
     }
     let (_, html) = ana.get("/profile").await;
-    assert!(html.contains("ainda não preenchido"), "{html}");
+    assert!(html.contains("Você ainda não preencheu"), "{html}");
 
     let csrf = ana.csrf("/profile").await;
     ana.post("/profile/language", &[("csrf", &csrf), ("locale", "en")])
