@@ -7,7 +7,7 @@ use crate::routes::openapi::ErrorBody;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::WithRejection;
 use chrono::{DateTime, Utc};
@@ -88,16 +88,15 @@ pub struct SavedPlan {
     updated_at: DateTime<Utc>,
 }
 
-/// The plan as a private answer: the person's own words are never kept by a cache.
+/// The plan as an answer no cache keeps.
 fn private(plan: SafetyPlan, updated_at: DateTime<Utc>) -> Response {
-    (
-        [(header::CACHE_CONTROL, "private, no-store")],
+    super::no_store(
         Json(SavedPlan {
             plan: plan.into(),
             updated_at,
-        }),
+        })
+        .into_response(),
     )
-        .into_response()
 }
 
 #[utoipa::path(get, path = "/api/v1/safety-plan", tag = "safety plan",

@@ -3,7 +3,7 @@
 //! a refused save shows the form again with what they wrote rather than losing it.
 
 use super::*;
-use crate::routes::attachment;
+use crate::routes::{attachment, no_store};
 use axum::extract::{Query, State};
 use chrono::{DateTime, Utc};
 use domain::safety_plan::SafetyPlan;
@@ -64,16 +64,6 @@ pub(super) fn saved_at(at: DateTime<Utc>, locale: Locale) -> String {
     at.format(format).to_string()
 }
 
-/// A page with the person's plan in it: kept out of every cache.
-fn private_page(status: StatusCode, template: &impl Template) -> Response {
-    let mut response = render_with_status(status, template);
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("private, no-store"),
-    );
-    response
-}
-
 /// `GET /safety-plan`: the six steps and the reasons for living, filled with the saved plan.
 pub async fn plan_page<S: Persistence>(
     State(state): State<AppState<S>>,
@@ -87,41 +77,47 @@ pub async fn plan_page<S: Persistence>(
         Ok(None) => (SafetyPlan::default(), None),
         Err(e) => return api_error_page(&page, e.into()),
     };
-    private_page(
-        StatusCode::OK,
-        &PlanPage {
-            steps: steps(&page, locale, &plan, None),
-            page: &page,
-            saved,
-            problem: None,
-        },
-    )
+    no_store(render(&PlanPage {
+        steps: steps(&page, locale, &plan, None),
+        page: &page,
+        saved,
+        problem: None,
+    }))
 }
 
-/// `POST /safety-plan`: saves and goes back to the page; refused input is shown again.
+/// `POST /safety-plan`: saves and goes back to the page. A refused save, or one the storage
+/// failed, shows the form again with what the person wrote: their words are never lost.
 pub async fn save<S: Persistence>(
     State(state): State<AppState<S>>,
     submitted: SignedForm<SafetyPlan>,
 ) -> Response {
     let SignedForm { signed, form } = submitted;
-    let refused = match state.safety_plans.save(&signed.actor, form.clone()).await {
-        Ok(_) => return back("/safety-plan", Ok("safety-plan-saved")),
-        Err(SafetyPlanError::Empty) => (None, "safety-plan-error-empty"),
-        Err(SafetyPlanError::TooLong(step)) => (Some(step), "safety-plan-error-too-long"),
-        Err(e) => return failed(&signed, "/safety-plan", e),
-    };
+    let (status, invalid, problem) =
+        match state.safety_plans.save(&signed.actor, form.clone()).await {
+            Ok(_) => return back("/safety-plan", Ok("safety-plan-saved")),
+            Err(SafetyPlanError::Empty) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                "safety-plan-error-empty",
+            ),
+            Err(SafetyPlanError::TooLong(step)) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(step),
+                "safety-plan-error-too-long",
+            ),
+            Err(e) => (ApiError::from(e).status, None, "error-unavailable"),
+        };
     let page = signed.context(&Notice::default());
-    let (invalid, problem) = refused;
     // The saved date is left out: what the form shows now is not what is saved.
-    private_page(
-        StatusCode::UNPROCESSABLE_ENTITY,
+    no_store(render_with_status(
+        status,
         &PlanPage {
             steps: steps(&page, signed.user.locale, &form, invalid),
             problem: Some(page.t(problem)),
             page: &page,
             saved: None,
         },
-    )
+    ))
 }
 
 #[derive(Template)]
