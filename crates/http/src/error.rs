@@ -15,6 +15,7 @@ use domain::services::chat::ChatError;
 use domain::services::companies::CompanyError;
 use domain::services::library::LibraryError;
 use domain::services::reports::ReportError;
+use domain::services::safety_plan::SafetyPlanError;
 use serde_json::json;
 
 #[derive(Debug)]
@@ -228,5 +229,17 @@ impl From<ReportError> for ApiError {
             ReportError::Storage(inner) => return ApiError::from(inner.clone()),
         };
         ApiError::new(status, e.to_string())
+    }
+}
+
+impl From<SafetyPlanError> for ApiError {
+    fn from(e: SafetyPlanError) -> Self {
+        match e {
+            SafetyPlanError::Empty | SafetyPlanError::TooLong(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+            }
+            SafetyPlanError::Undecryptable => ApiError::unavailable(&e),
+            SafetyPlanError::Storage(inner) => ApiError::from(inner),
+        }
     }
 }

@@ -71,6 +71,12 @@ pub fn router<S: Persistence>(state: AppState<S>) -> Router {
             get(routes::chat::history::<S>).delete(routes::chat::clear::<S>),
         )
         .route("/chat/export", get(routes::chat::export::<S>))
+        .route(
+            "/safety-plan",
+            get(routes::safety_plan::get::<S>)
+                .put(routes::safety_plan::put::<S>)
+                .delete(routes::safety_plan::delete::<S>),
+        )
         .route("/billing/checkout", post(routes::billing::checkout::<S>))
         .route("/billing/portal", post(routes::billing::portal::<S>))
         .route("/billing/webhook", post(routes::billing::webhook::<S>))

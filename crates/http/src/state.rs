@@ -20,6 +20,7 @@ use domain::services::chat::{ChatLimits, ChatService};
 use domain::services::companies::CompanyService;
 use domain::services::library::LibraryService;
 use domain::services::reports::ReportService;
+use domain::services::safety_plan::SafetyPlanService;
 use model_openai::{CachedTokenCounter, TiktokenCounter};
 use std::sync::Arc;
 
@@ -37,6 +38,9 @@ pub type Chat<S> = ChatService<
 
 /// Billing as wired in the server: Stripe when a secret key is configured.
 pub type Billing<S> = BillingService<S, StripeGateway, SystemEnv>;
+
+/// Safety plans as wired in the server: sealed with the messages' key.
+pub type SafetyPlans<S> = SafetyPlanService<S, AeadCipher, SystemEnv>;
 
 /// What every handler can reach. axum clones it for every request and middleware, so it is
 /// one `Arc`: a clone costs one reference count rather than one for each part of each service.
@@ -71,6 +75,7 @@ pub struct Services<S> {
     pub billing: Billing<S>,
     /// The usage reports the scheduler writes under the data directory.
     pub reports: ReportService<FileReports, S, S, SystemEnv>,
+    pub safety_plans: SafetyPlans<S>,
 }
 
 impl<S: Persistence> AppState<S> {
@@ -119,10 +124,16 @@ impl<S: Persistence> AppState<S> {
             companies: store.clone(),
             env: env.clone(),
         };
+        let safety_plans = SafetyPlanService {
+            store: store.clone(),
+            cipher: cipher.clone(),
+            clock: env.clone(),
+        };
         let settings = Arc::new(settings);
         Ok(AppState(Arc::new(Services {
             billing,
             reports,
+            safety_plans,
             accounts: AccountService {
                 store: store.clone(),
                 hasher: Arc::new(Argon2Hasher),

@@ -1,11 +1,13 @@
-//! A headless Chromium walk through the pages (playwright-core driving Debian's chromium, see
-//! `e2e/flow.mjs`): the admin signs in, creates a company and invites a manager, the manager
-//! accepts and invites an employee, then chats. Screenshots of each page go to `target/e2e/`.
+//! Headless Chromium walks through the pages (playwright-core driving Debian's chromium): in
+//! `e2e/flow.mjs` the admin signs in, creates a company and invites a manager, the manager
+//! accepts and invites an employee, then chats; in `e2e/safety_plan.mjs` a person fills in,
+//! exports and deletes their safety plan. Screenshots of each page go to `target/e2e/`.
 
 mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 use support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestServer};
 
 fn workspace() -> PathBuf {
@@ -36,45 +38,99 @@ fn tooling_ready() -> bool {
     false
 }
 
+/// Installs playwright-core in `e2e/` once per run (the tests here run at the same time).
+fn e2e_dir() -> PathBuf {
+    static INSTALLED: OnceLock<PathBuf> = OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            let e2e = workspace().join("e2e");
+            if !e2e.join("node_modules/playwright-core").exists() {
+                let status = Command::new("npm")
+                    .args(["ci", "--no-audit", "--no-fund", "--silent"])
+                    .current_dir(&e2e)
+                    .status()
+                    .expect("npm");
+                assert!(status.success(), "npm ci in e2e/");
+            }
+            e2e
+        })
+        .clone()
+}
+
+/// Runs `script` with `args` and fails with its output unless it succeeds; returns its stdout.
+async fn node(script: &str, args: &[&str]) -> String {
+    let output = tokio::process::Command::new("node")
+        .arg(e2e_dir().join(script))
+        .args(args)
+        .output()
+        .await
+        .expect("node");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+fn shots() -> PathBuf {
+    workspace().join("target/e2e")
+}
+
 #[tokio::test]
 async fn admin_creates_a_company_and_invitations_flow_in_a_real_browser() {
     if !tooling_ready() {
         return;
     }
-    let e2e = workspace().join("e2e");
-    if !e2e.join("node_modules/playwright-core").exists() {
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--silent"])
-            .current_dir(&e2e)
-            .status()
-            .expect("npm");
-        assert!(status.success(), "npm ci in e2e/");
-    }
     let dir = tempfile::tempdir().unwrap();
     let library = workspace().join("files").display().to_string();
     let server =
         TestServer::sqlite_with(dir.path(), &format!("sample_library_dir = {library:?}")).await;
-    let shots = workspace().join("target/e2e");
+    let shots = shots();
     let base = server.url("");
-    let output = tokio::process::Command::new("node")
-        .arg(e2e.join("flow.mjs"))
-        .args([base.as_str(), ADMIN_EMAIL, ADMIN_PASSWORD])
-        .arg(&shots)
-        .output()
-        .await
-        .expect("node");
-    assert!(
-        output.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    node(
+        "flow.mjs",
+        &[
+            &base,
+            ADMIN_EMAIL,
+            ADMIN_PASSWORD,
+            &shots.display().to_string(),
+        ],
+    )
+    .await;
     for name in [
         "01-signin",
         "02-admin",
         "04-invitation-link",
         "06-manager",
         "07-employee-invited",
+    ] {
+        assert!(shots.join(format!("{name}.png")).exists(), "{name}.png");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_person_keeps_a_safety_plan_in_a_real_browser() {
+    if !tooling_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::sqlite_with(dir.path(), "sample_library_dir = \"\"").await;
+    let shots = shots();
+    let stdout = node(
+        "safety_plan.mjs",
+        &[&server.url(""), &shots.display().to_string()],
+    )
+    .await;
+    // Whether the chat page's crisis card was there to follow (see the script).
+    eprintln!("{stdout}");
+    for name in [
+        "21-plan-saved-1280",
+        "23-grounding-1280",
+        "25-plan-390",
+        "29-plan-delete-confirm-1280",
     ] {
         assert!(shots.join(format!("{name}.png")).exists(), "{name}.png");
     }

@@ -16,6 +16,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/chat/history"),
     ("delete", "/api/v1/chat/history"),
     ("get", "/api/v1/chat/export"),
+    ("get", "/api/v1/safety-plan"),
+    ("put", "/api/v1/safety-plan"),
+    ("delete", "/api/v1/safety-plan"),
     ("post", "/api/v1/library/uploads"),
     ("get", "/api/v1/library/documents"),
     ("delete", "/api/v1/library/documents/{id}"),
@@ -55,6 +58,7 @@ async fn the_openapi_document_is_valid_and_complete() {
         let request = match method.as_str() {
             "get" => server.client.get(url),
             "post" => server.client.post(url),
+            "put" => server.client.put(url),
             "delete" => server.client.delete(url),
             other => panic!("unexpected method {other}"),
         };

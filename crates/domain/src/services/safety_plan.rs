@@ -9,7 +9,7 @@ use crate::conversation::{CipherError, MessageCipher};
 use crate::ports::{Clock, StoreError};
 use crate::safety_plan::{SafetyPlan, SafetyPlanStore, SealedSafetyPlan};
 use crate::{Actor, Locale};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use std::sync::Arc;
 
 /// Longest text of one step, in characters (after trimming).
@@ -175,7 +175,8 @@ impl<S: SafetyPlanStore, X: MessageCipher, C: Clock> SafetyPlanService<S, X, C> 
         let stored = SealedSafetyPlan {
             user_id: actor.user_id,
             sealed: self.cipher.seal(actor.user_id, &json),
-            updated_at: self.clock.now(),
+            // Stores keep milliseconds: what `save` answers is then what `get` reads back.
+            updated_at: self.clock.now().trunc_subsecs(3),
         };
         self.store.put_safety_plan(&stored).await?;
         Ok((plan, stored.updated_at))

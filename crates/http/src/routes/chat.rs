@@ -372,15 +372,9 @@ pub async fn export<S: Persistence>(
             .map_err(|e| ApiError::from(ChatError::Unavailable(e.to_string())))?;
         ("application/json", "json", body)
     };
-    let disposition =
-        format!("attachment; filename=\"botpsicologo-conversation-{date}.{extension}\"");
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
+    Ok(super::attachment(
+        content_type,
+        &format!("botpsicologo-conversation-{date}.{extension}"),
         body,
-    )
-        .into_response())
+    ))
 }

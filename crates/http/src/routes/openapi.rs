@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document of the JSON API, generated from the handlers' annotations and served
 //! at `GET /api/v1/openapi.json`.
 
-use super::{api, billing, chat, library, reports};
+use super::{api, billing, chat, library, reports, safety_plan};
 use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
@@ -18,13 +18,14 @@ pub struct ErrorBody {
 #[openapi(
     info(
         title = "BOTPSICOLOGO API",
-        description = "Accounts, usage, the conversation, the library, billing and the monthly usage reports. Bearer tokens come from \
+        description = "Accounts, usage, the conversation, the personal safety plan, the library, billing and the monthly usage reports. Bearer tokens come from \
                        POST /api/v1/auth/token; browser sessions use the `bp_session` cookie and \
                        must send `X-CSRF-Token` on state-changing requests."
     ),
     paths(
         api::create_token, api::revoke_token, api::me,
         chat::chat, chat::history, chat::clear, chat::export,
+        safety_plan::get, safety_plan::put, safety_plan::delete,
         library::upload, library::list, library::retire,
         billing::checkout, billing::portal, billing::webhook,
         reports::months, reports::download,

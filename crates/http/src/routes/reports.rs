@@ -8,8 +8,7 @@ use crate::routes::openapi::ErrorBody;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use domain::CompanyId;
 use domain::ports::Persistence;
 use domain::services::reports::report_month;
@@ -59,16 +58,9 @@ pub async fn download<S: Persistence>(
 
 /// A report as a CSV file the browser saves (its name is made of digits and `-` only).
 pub fn csv_attachment(company: CompanyId, month: &str, csv: Vec<u8>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"usage-{company}-{month}.csv\""),
-            ),
-            (header::CACHE_CONTROL, "private, no-store".to_string()),
-        ],
+    super::attachment(
+        "text/csv; charset=utf-8",
+        &format!("usage-{company}-{month}.csv"),
         csv,
     )
-        .into_response()
 }

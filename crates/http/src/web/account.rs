@@ -215,6 +215,8 @@ struct ProfilePage<'a> {
     user: &'a User,
     plan: String,
     usage: UsageSummary,
+    /// When the person's safety plan was last saved (`None`: not yet).
+    plan_saved: Option<String>,
 }
 
 pub async fn profile<S: Persistence>(
@@ -233,6 +235,10 @@ pub async fn profile<S: Persistence>(
         .catalog
         .get(plan_id)
         .map_or_else(|| plan_id.clone(), |p| p.name.clone());
+    let plan_saved = match state.safety_plans.get(&signed.actor).await {
+        Ok(saved) => saved.map(|(_, at)| super::safety_plan::saved_at(at, user.locale)),
+        Err(e) => return api_error_page(&page, e.into()),
+    };
     match usage_summary(
         state.store.as_ref(),
         state.store.as_ref(),
@@ -247,6 +253,7 @@ pub async fn profile<S: Persistence>(
             user,
             plan,
             usage,
+            plan_saved,
         }),
         Err(e) => api_error_page(&page, e.into()),
     }

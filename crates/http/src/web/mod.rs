@@ -1,7 +1,8 @@
-//! Server-rendered pages: sign-in and sign-up, chat, profile, plans, the company manager's pages
-//! and the admin dashboard. Templates (askama, escaped by default) live in `crates/http/templates`,
-//! texts in `crates/http/locales` (Fluent, pt-BR and en), the stylesheet and scripts in
-//! `crates/http/static` (served from here: the CSP allows no inline script and no other origin).
+//! Server-rendered pages: sign-in and sign-up, chat, the safety plan and grounding, profile,
+//! plans, the company manager's pages and the admin dashboard. Templates (askama, escaped by
+//! default) live in `crates/http/templates`, texts in `crates/http/locales` (Fluent, pt-BR and
+//! en), the stylesheet and scripts in `crates/http/static` (served from here: the CSP allows no
+//! inline script and no other origin).
 //!
 //! Every state-changing form carries a CSRF token: the session's for signed-in pages, a
 //! double-submit cookie before there is a session (sign-in, sign-up, invitations).
@@ -11,6 +12,7 @@ mod admin;
 mod chat;
 mod manager;
 mod reports;
+mod safety_plan;
 
 use crate::auth::{SESSION_COOKIE, client_ip, tokens_match, verify_csrf};
 use crate::error::ApiError;
@@ -59,6 +61,13 @@ pub fn routes<S: Persistence>() -> Router<AppState<S>> {
             get(account::invite_page::<S>).post(account::accept_invite::<S>),
         )
         .route("/chat", get(chat::chat_page::<S>))
+        .route(
+            "/safety-plan",
+            get(safety_plan::plan_page::<S>).post(safety_plan::save::<S>),
+        )
+        .route("/safety-plan/delete", post(safety_plan::delete::<S>))
+        .route("/safety-plan/export", get(safety_plan::export::<S>))
+        .route("/grounding", get(safety_plan::grounding))
         .route("/manager", get(manager::manager_page::<S>))
         .route("/manager/invite", post(manager::invite::<S>))
         .route("/manager/members/{id}/remove", post(manager::remove::<S>))

@@ -275,6 +275,7 @@ fn assert_own_rows_only(
         ("users", "id"),
         ("messages", "user_id"),
         ("sessions", "user_id"),
+        ("safety_plans", "user_id"),
     ] {
         let Some(change) = changes.get(table) else {
             continue;
@@ -304,9 +305,9 @@ async fn served_routes(
     let mut routes = BTreeSet::new();
     for pattern in patterns {
         let url = server.url(&pattern.replace('{', "x").replace('}', ""));
-        // No route answers PUT, so every one says which methods it does answer. The API's
+        // No route answers PATCH, so every one says which methods it does answer. The API's
         // fallback (which `nest` also registers at `/api/v1` and `/api/v1/`) answers 404.
-        let response = server.client.put(url).send().await.unwrap();
+        let response = server.client.patch(url).send().await.unwrap();
         if response.status() == 404 && pattern.starts_with("/api/v1") {
             continue;
         }

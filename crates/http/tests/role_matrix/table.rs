@@ -108,6 +108,11 @@ impl Case {
     }
 }
 
+/// A whole safety plan, as `PUT /api/v1/safety-plan` takes it.
+const PLAN_JSON: &str = r#"{"warning_signs": "Não durmo {seq}", "coping_strategies": "Caminhar",
+    "distractions": "", "people_to_ask": "", "professionals": "CVV 188",
+    "safe_environment": "", "reasons_for_living": "Minha filha"}"#;
+
 const AUDITED_USER: &[&str] = &["audit_log", "users"];
 const AUDITED_COMPANY: &[&str] = &["audit_log", "companies"];
 
@@ -293,6 +298,50 @@ pub const CASES: &[Case] = &[
     )
     .by(PAYERS),
     // Each person's own data and settings.
+    // The safety plan: the API writes, reads and deletes it, then the page saves one again so
+    // the export and the delete form find it.
+    get("/safety-plan", "/safety-plan", SIGNED),
+    get("/grounding", "/grounding", SIGNED),
+    case(
+        "PUT",
+        "/api/v1/safety-plan",
+        "/api/v1/safety-plan",
+        Body::Json(PLAN_JSON),
+    )
+    .by(SIGNED)
+    .changing(&["safety_plans"]),
+    get("/api/v1/safety-plan", "/api/v1/safety-plan", SIGNED),
+    case(
+        "DELETE",
+        "/api/v1/safety-plan",
+        "/api/v1/safety-plan",
+        Body::None,
+    )
+    .by(SIGNED)
+    .changing(&["safety_plans"]),
+    form(
+        "/safety-plan",
+        "/safety-plan",
+        &[
+            ("warning_signs", "Não durmo {seq}"),
+            ("coping_strategies", "Respirar devagar"),
+            ("distractions", ""),
+            ("people_to_ask", "Minha irmã"),
+            ("professionals", "CVV 188"),
+            ("safe_environment", ""),
+            ("reasons_for_living", "Meu cachorro"),
+        ],
+        SIGNED,
+        &["safety_plans"],
+    ),
+    get("/safety-plan/export", "/safety-plan/export", SIGNED),
+    form(
+        "/safety-plan/delete",
+        "/safety-plan/delete",
+        &[("confirm", "yes")],
+        SIGNED,
+        &["safety_plans"],
+    ),
     case(
         "DELETE",
         "/api/v1/chat/history",
