@@ -98,6 +98,18 @@ pub struct User {
     pub billing_period: Option<crate::Period>,
 }
 
+impl User {
+    /// The company whose pool this person's turns draw on: their company when their role
+    /// belongs to one (`Role::belongs_to_company`), nobody's otherwise. Every place that looks
+    /// up "the company of this person's budget" asks this.
+    pub fn company_budget(&self) -> Option<CompanyId> {
+        self.role
+            .belongs_to_company()
+            .then_some(self.company_id)
+            .flatten()
+    }
+}
+
 /// The authenticated caller of a use case. Services decide authorisation from this, so a route
 /// that forgets a check is still refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

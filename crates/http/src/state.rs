@@ -21,6 +21,7 @@ use domain::services::companies::CompanyService;
 use domain::services::library::LibraryService;
 use domain::services::reports::ReportService;
 use domain::services::safety_plan::SafetyPlanService;
+use domain::services::usage::BudgetService;
 use model_openai::{CachedTokenCounter, TiktokenCounter};
 use std::sync::Arc;
 
@@ -76,6 +77,8 @@ pub struct Services<S> {
     /// The usage reports the scheduler writes under the data directory.
     pub reports: ReportService<FileReports, S, S, SystemEnv>,
     pub safety_plans: SafetyPlans<S>,
+    /// What each person and company has used and has left.
+    pub budgets: BudgetService<S, SystemEnv>,
 }
 
 impl<S: Persistence> AppState<S> {
@@ -124,6 +127,11 @@ impl<S: Persistence> AppState<S> {
             companies: store.clone(),
             env: env.clone(),
         };
+        let budgets = BudgetService {
+            store: store.clone(),
+            clock: env.clone(),
+            catalog: catalog.clone(),
+        };
         let safety_plans = SafetyPlanService {
             store: store.clone(),
             cipher: cipher.clone(),
@@ -132,6 +140,7 @@ impl<S: Persistence> AppState<S> {
         let settings = Arc::new(settings);
         Ok(AppState(Arc::new(Services {
             billing,
+            budgets,
             reports,
             safety_plans,
             accounts: AccountService {

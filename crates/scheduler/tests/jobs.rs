@@ -42,7 +42,7 @@ async fn new_month_is_fresh_with_or_without_the_rollover_and_topups_survive() {
     // 1,000 from the month's allowance, then 200 from the purchased top-up.
     spend(&store, &ana, Some(&acme), clock.now(), 1_200).await;
     let plans = catalog();
-    let summary = |at| usage_summary(&store, &store, &plans, &ana, at);
+    let summary = |at| usage_summary(&store, &plans, &ana, Some(&acme), at);
     let in_march = summary(clock.now()).await.unwrap();
     assert_eq!((in_march.used, in_march.remaining), (1_200, Some(300)));
 
@@ -141,7 +141,7 @@ async fn a_stripe_billed_company_rolls_on_its_invoice_not_on_the_first() {
     store.insert_user(&ana).await.unwrap();
     spend(&store, &ana, Some(&acme), clock.now(), 300).await;
     let plans = catalog();
-    let summary = |at| usage_summary(&store, &store, &plans, &ana, at);
+    let summary = |at| usage_summary(&store, &plans, &ana, Some(&acme), at);
 
     clock.set(april_1());
     assert_eq!(

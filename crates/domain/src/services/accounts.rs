@@ -279,6 +279,11 @@ where
         Ok(self.store.delete_session(&self.env.digest(token)).await?)
     }
 
+    /// Ends `session`, the one the caller authenticated with (`DELETE /api/v1/auth/token`).
+    pub async fn revoke(&self, session: &Session) -> Result<(), AccountError> {
+        Ok(self.store.delete_session(&session.token_hash).await?)
+    }
+
     /// Changes the caller's password, signs them out everywhere and opens a new session.
     pub async fn change_password(
         &self,

@@ -4,8 +4,8 @@ use crate::budget::{
     Balance, BudgetLine, Counter, LedgerError, Subject, TopUp, UsageLedger, UsageSummary,
 };
 use crate::plan::PlanCatalog;
-use crate::ports::{CompanyStore, StoreError};
-use crate::{Company, Period, Role, User};
+use crate::ports::StoreError;
+use crate::{Company, Period, User};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -92,18 +92,14 @@ pub fn line_summary(line: &BudgetLine, counter: Counter, topup: TopUp) -> UsageS
 }
 
 /// The person's own usage with the tightest remaining allowance among the lines that apply.
-pub async fn usage_summary<C: CompanyStore, L: UsageLedger>(
-    companies: &C,
+pub async fn usage_summary<L: UsageLedger>(
     ledger: &L,
     catalog: &PlanCatalog,
     user: &User,
+    company: Option<&Company>,
     now: DateTime<Utc>,
 ) -> Result<UsageSummary, BudgetError> {
-    let company = match user.company_id {
-        Some(id) if user.role != Role::Individual => companies.company_by_id(id).await?,
-        _ => None,
-    };
-    let lines = budget_lines(catalog, user, company.as_ref(), now)?;
+    let lines = budget_lines(catalog, user, company, now)?;
     let mut balances = Vec::with_capacity(lines.len());
     for line in &lines {
         let counter = ledger.counter(line.subject, line.period.key()).await?;
@@ -150,7 +146,7 @@ pub fn summarize(user: &User, lines: &[BudgetLine], balances: &[Balance]) -> Usa
 mod tests {
     use super::*;
     use crate::plan::{Plan, PlanAudience};
-    use crate::{CompanyId, Email, Locale, UserId};
+    use crate::{CompanyId, Email, Locale, Role, UserId};
 
     pub(crate) fn catalog() -> PlanCatalog {
         PlanCatalog {

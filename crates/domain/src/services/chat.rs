@@ -330,9 +330,9 @@ where
             Err(LedgerError::InsufficientBudget { .. }) => {
                 let summary = usage_summary(
                     self.store.as_ref(),
-                    self.store.as_ref(),
                     &self.catalog,
                     user,
+                    company.as_ref(),
                     now,
                 )
                 .await?;
@@ -414,9 +414,9 @@ where
 
     /// The company whose prompt and budget apply to `user`, if any.
     pub(super) async fn company_of(&self, user: &User) -> Result<Option<Company>, ChatError> {
-        Ok(match user.company_id {
-            Some(id) if user.role.belongs_to_company() => self.store.company_by_id(id).await?,
-            _ => None,
+        Ok(match user.company_budget() {
+            Some(id) => self.store.company_by_id(id).await?,
+            None => None,
         })
     }
 

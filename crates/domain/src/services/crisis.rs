@@ -180,9 +180,9 @@ where
         let _ = self.store.insert_messages(&exchange).await;
         let remaining = usage_summary(
             self.store.as_ref(),
-            self.store.as_ref(),
             &self.catalog,
             user,
+            company.as_ref(),
             self.env.now(),
         )
         .await

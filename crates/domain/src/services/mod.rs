@@ -11,6 +11,7 @@ pub mod library;
 pub mod prices;
 pub mod reports;
 pub mod safety_plan;
+pub mod usage;
 
 #[cfg(test)]
 mod chat_tests;

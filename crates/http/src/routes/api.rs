@@ -11,7 +11,6 @@ use axum::http::StatusCode;
 use axum_extra::extract::WithRejection;
 use domain::budget::UsageSummary;
 use domain::ports::{Persistence, SessionKind};
-use domain::services::budgets::{allowance_period, usage_summary};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use utoipa::ToSchema;
@@ -58,7 +57,7 @@ pub async fn revoke_token<S: Persistence>(
     State(state): State<AppState<S>>,
     auth: Authenticated,
 ) -> ApiResult<StatusCode> {
-    state.store.delete_session(&auth.session.token_hash).await?;
+    state.accounts.revoke(&auth.session).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -103,23 +102,12 @@ pub async fn me<S: Persistence>(
     auth: Authenticated,
 ) -> ApiResult<Json<MeResponse>> {
     let user = auth.user;
-    let company = match user.company_id {
-        Some(id) => state.store.company_by_id(id).await?,
-        None => None,
-    };
-    let now = chrono::Utc::now();
-    let usage = usage_summary(
-        state.store.as_ref(),
-        state.store.as_ref(),
-        &state.catalog,
-        &user,
-        now,
-    )
-    .await?;
-    let plan = company
+    let usage = state.budgets.usage(&user).await?;
+    let plan = usage
+        .company
         .as_ref()
         .map_or_else(|| user.plan_id.clone(), |c| c.plan_id.clone());
-    let period = allowance_period(&user, company.as_ref(), now);
+    let period = usage.period;
     Ok(Json(MeResponse {
         id: user.id,
         email: user.email.to_string(),
@@ -127,11 +115,11 @@ pub async fn me<S: Persistence>(
         role: user.role,
         locale: user.locale,
         plan,
-        company: company.map(|c| CompanyView {
+        company: usage.company.map(|c| CompanyView {
             id: c.id,
             name: c.name,
         }),
-        usage,
+        usage: usage.summary,
         period: PeriodView {
             start: period.start,
             end: period.end,

@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum_extra::extract::WithRejection;
 use billing_stripe::webhook;
 use domain::billing::{ApplyOutcome, CheckoutKind};
+use domain::ports::Clock;
 use domain::ports::Persistence;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -93,7 +94,7 @@ pub async fn webhook<S: Persistence>(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let event =
-        webhook::construct_event(&body, signature, secret, chrono::Utc::now()).map_err(|e| {
+        webhook::construct_event(&body, signature, secret, state.env.now()).map_err(|e| {
             tracing::warn!(error = %e, "webhook refused");
             ApiError::new(StatusCode::BAD_REQUEST, e.to_string())
         })?;

@@ -16,6 +16,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::WithRejection;
 use domain::conversation::{Author, Message, SealedMessage};
+use domain::ports::Clock;
 use domain::ports::Persistence;
 use domain::prompt::Source;
 use domain::services::chat::{ChatError, EdgeDecision, TurnOutcome, TurnSink, export_markdown};
@@ -359,7 +360,7 @@ pub async fn export<S: Persistence>(
         ));
     }
     let messages = state.chat.export(&auth.actor).await?;
-    let date = chrono::Utc::now().format("%Y-%m-%d");
+    let date = state.env.now().format("%Y-%m-%d");
     let (content_type, extension, body) = if format == "md" {
         (
             "text/markdown; charset=utf-8",

@@ -12,7 +12,6 @@ use domain::plan::{Plan, PlanAudience, TokenPack};
 use domain::ports::SessionKind;
 use domain::services::accounts::NewAccount;
 use domain::services::billing::{BillingError, payer_of};
-use domain::services::budgets::usage_summary;
 use std::net::SocketAddr;
 
 /// `/`: the chat for people signed in, the sign-in page for everyone else.
@@ -226,11 +225,11 @@ pub async fn profile<S: Persistence>(
 ) -> Response {
     let page = signed.context(&notice);
     let user = &signed.user;
-    let company = match user.company_id {
-        Some(id) => state.store.company_by_id(id).await.ok().flatten(),
-        None => None,
+    let usage = match state.budgets.usage(user).await {
+        Ok(usage) => usage,
+        Err(e) => return api_error_page(&page, e.into()),
     };
-    let plan_id = company.as_ref().map_or(&user.plan_id, |c| &c.plan_id);
+    let plan_id = usage.company.as_ref().map_or(&user.plan_id, |c| &c.plan_id);
     let plan = state
         .catalog
         .get(plan_id)
@@ -239,24 +238,13 @@ pub async fn profile<S: Persistence>(
         Ok(saved) => saved.map(|(_, at)| super::safety_plan::saved_at(at, user.locale)),
         Err(e) => return api_error_page(&page, e.into()),
     };
-    match usage_summary(
-        state.store.as_ref(),
-        state.store.as_ref(),
-        &state.catalog,
+    render(&ProfilePage {
+        page: &page,
         user,
-        chrono::Utc::now(),
-    )
-    .await
-    {
-        Ok(usage) => render(&ProfilePage {
-            page: &page,
-            user,
-            plan,
-            usage,
-            plan_saved,
-        }),
-        Err(e) => api_error_page(&page, e.into()),
-    }
+        plan,
+        usage: usage.summary,
+        plan_saved,
+    })
 }
 
 #[derive(serde::Deserialize)]

@@ -8,7 +8,6 @@ use domain::budget::{Subject, UsageSummary};
 use domain::company::Company;
 use domain::library::Document;
 use domain::ports::{AuditEntry, UserQuery};
-use domain::services::budgets::company_pools;
 use domain::services::companies::CompanyDraft;
 use domain::{CompanyId, UserId};
 
@@ -75,14 +74,11 @@ pub async fn dashboard<S: Persistence>(
         Ok(loaded) => loaded,
         Err(e) => return api_error_page(&page, e),
     };
-    let pools = company_pools(
-        state.store.as_ref(),
-        &state.catalog,
-        &companies,
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap_or_else(|_| vec![Default::default(); companies.len()]);
+    let pools = state
+        .budgets
+        .pools(&companies)
+        .await
+        .unwrap_or_else(|_| vec![Default::default(); companies.len()]);
     let with_usage = companies.into_iter().zip(pools).collect();
     render(&Dashboard {
         page: &page,

@@ -4,7 +4,6 @@
 use super::*;
 use axum::extract::{Query, State};
 use domain::conversation::{Author, Message};
-use domain::services::budgets::usage_summary;
 
 #[derive(Template)]
 #[template(path = "chat.html")]
@@ -28,16 +27,12 @@ pub async fn chat_page<S: Persistence>(
         Ok(history) => history,
         Err(e) => return api_error_page(&page, e.into()),
     };
-    let remaining = usage_summary(
-        state.store.as_ref(),
-        state.store.as_ref(),
-        &state.catalog,
-        &signed.user,
-        chrono::Utc::now(),
-    )
-    .await
-    .ok()
-    .and_then(|u| u.remaining);
+    let remaining = state
+        .budgets
+        .usage(&signed.user)
+        .await
+        .ok()
+        .and_then(|u| u.summary.remaining);
     let messages = history
         .into_iter()
         .rev()

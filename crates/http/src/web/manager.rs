@@ -5,7 +5,7 @@
 use super::*;
 use axum::extract::{Path, Query, State};
 use domain::company::{Company, Invitation};
-use domain::services::budgets::{CompanyUsage, company_usage};
+use domain::services::budgets::CompanyUsage;
 use domain::{CompanyId, UserId};
 
 #[derive(serde::Deserialize, Default)]
@@ -79,15 +79,7 @@ pub async fn manager_page<S: Persistence>(
         Ok(loaded) => loaded,
         Err(e) => return api_error_page(&page, e),
     };
-    let usage = match company_usage(
-        state.store.as_ref(),
-        &state.catalog,
-        &company,
-        &members,
-        chrono::Utc::now(),
-    )
-    .await
-    {
+    let usage = match state.budgets.company(&company, &members).await {
         Ok(usage) => usage,
         Err(e) => return api_error_page(&page, e.into()),
     };
