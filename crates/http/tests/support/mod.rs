@@ -5,6 +5,7 @@
 pub mod chat;
 pub mod daemons;
 pub mod db;
+pub mod disk;
 pub mod process;
 pub mod stripe;
 
