@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 pub mod chat;
+pub mod crisis;
 pub mod daemons;
 pub mod db;
 pub mod disk;
