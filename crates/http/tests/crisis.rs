@@ -44,8 +44,14 @@ async fn ordinary_statuses(server: &TestServer, token: &str, message: &str) -> [
 async fn no_tokens_left_still_gets_the_crisis_answer() {
     let dir = tempfile::tempdir().unwrap();
     let (server, tokens) = sqlite_server(dir.path(), TINY_PLANS, &[PERSON, EN_PERSON]).await;
-    assert_eq!(ordinary_statuses(&server, &tokens[0], ORDINARY).await, [402; 2]);
-    assert_eq!(ordinary_statuses(&server, &tokens[1], ORDINARY_EN).await, [402; 2]);
+    assert_eq!(
+        ordinary_statuses(&server, &tokens[0], ORDINARY).await,
+        [402; 2]
+    );
+    assert_eq!(
+        ordinary_statuses(&server, &tokens[1], ORDINARY_EN).await,
+        [402; 2]
+    );
     crisis_both_ways(&server, &tokens[0], &tokens[1]).await;
     for token in &tokens {
         let usage = usage(&server, token).await;
@@ -87,7 +93,10 @@ async fn the_per_address_limit_spent_still_gets_the_crisis_answer() {
     }
     assert!(answered >= 1, "no ordinary turn was answered first");
     crisis_both_ways(&server, &tokens[0], &tokens[1]).await;
-    assert_eq!(ordinary_statuses(&server, &tokens[1], ORDINARY_EN).await, [429; 2]);
+    assert_eq!(
+        ordinary_statuses(&server, &tokens[1], ORDINARY_EN).await,
+        [429; 2]
+    );
     server.stop().await;
 }
 
@@ -107,7 +116,10 @@ async fn a_ten_thousand_character_message_is_screened_whole_before_the_length_ch
     let en = "Today I went to the market and then walked in the park. ";
     let ordinary = long_message(pt, "", 10_000);
     assert_eq!(ordinary.chars().count(), 10_000);
-    assert_eq!(ordinary_statuses(&server, &tokens[0], &ordinary).await, [422; 2]);
+    assert_eq!(
+        ordinary_statuses(&server, &tokens[0], &ordinary).await,
+        [422; 2]
+    );
     for streaming in [false, true] {
         let risky = long_message(pt, &format!(" {WANT_TO_DIE}. "), 10_000);
         assert_eq!(risky.chars().count(), 10_000);
@@ -123,9 +135,21 @@ async fn a_question_about_a_bridge_is_a_crisis_after_distress_and_not_after_a_tr
     let dir = tempfile::tempdir().unwrap();
     let (server, tokens) = sqlite_server(dir.path(), "", &[PERSON, OTHER]).await;
     let question = "qual a altura da ponte Rio-Niterói?";
-    let distress = turn(&server, &tokens[0], "não aguento mais, nada vai melhorar", false).await;
+    let distress = turn(
+        &server,
+        &tokens[0],
+        "não aguento mais, nada vai melhorar",
+        false,
+    )
+    .await;
     assert_eq!(distress.status, 200, "{}", distress.raw);
-    let trip = turn(&server, &tokens[1], "vamos viajar pro Rio com as crianças", false).await;
+    let trip = turn(
+        &server,
+        &tokens[1],
+        "vamos viajar pro Rio com as crianças",
+        false,
+    )
+    .await;
     assert_eq!(trip.status, 200, "{}", trip.raw);
     for streaming in [false, true] {
         assert_crisis(&turn(&server, &tokens[0], question, streaming).await, "188");
@@ -178,7 +202,11 @@ async fn after_a_crisis_or_distress_method_content_is_replaced_and_not_charged()
     for streaming in [false, true] {
         assert_no_method(&turn(&server, &tokens[0], follow_up, streaming).await);
     }
-    assert_eq!(stub.requests(), 2, "the model was asked, and its reply replaced");
+    assert_eq!(
+        stub.requests(),
+        2,
+        "the model was asked, and its reply replaced"
+    );
 
     // Distress the second opinion calls no risk: the reply to it, and to what follows, too.
     assert_no_method(&turn(&server, &tokens[1], AMBIGUOUS, true).await);

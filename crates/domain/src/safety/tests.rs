@@ -164,7 +164,11 @@ fn distress_alone_is_ambiguous_and_after_a_crisis_it_stays_a_crisis() {
     assert!(CrisisDetector::default().assess("ok", &crisis).after_crisis);
     let distress = CrisisDetector::default().assess("ok", &["não vejo saída pra minha vida"]);
     assert!(distress.after_distress && !distress.after_crisis);
-    assert!(!CrisisDetector::default().assess("ok", &["oi"]).after_distress);
+    assert!(
+        !CrisisDetector::default()
+            .assess("ok", &["oi"])
+            .after_distress
+    );
 }
 
 #[test]

@@ -40,11 +40,7 @@ pub async fn tokens_for<S: Persistence + Clone>(
 
 /// A server on SQLite (`dir/test.db`) with `extra` settings, and an API token for each of
 /// `people`.
-pub async fn sqlite_server(
-    dir: &Path,
-    extra: &str,
-    people: &[&str],
-) -> (TestServer, Vec<String>) {
+pub async fn sqlite_server(dir: &Path, extra: &str, people: &[&str]) -> (TestServer, Vec<String>) {
     let settings = super::settings(dir, extra);
     let store = SqliteStore::open(&dir.join("test.db").display().to_string())
         .await
@@ -103,7 +99,11 @@ pub async fn turn(server: &TestServer, token: &str, message: &str, streaming: bo
         .collect();
     let (name, body) = events.last().cloned().expect("at least one event");
     if name == "done" {
-        assert_eq!(body["reply"], deltas.as_str(), "deltas and reply differ: {raw}");
+        assert_eq!(
+            body["reply"],
+            deltas.as_str(),
+            "deltas and reply differ: {raw}"
+        );
     }
     Answer { status, body, raw }
 }
