@@ -10,8 +10,8 @@ use persistence_sqlite::SqliteStore;
 use serde_json::{Value, json};
 use std::time::Duration;
 use support::chat::{
-    PASSWORD, PERSON, TINY_PLANS, charged, cost_of_one_turn, model_settings, plans_with, prepare,
-    say, usage,
+    PASSWORD, PERSON, TINY_PLANS, charged, cost_of_one_turn, model_settings, parse_sse, plans_with,
+    prepare, say, usage,
 };
 use support::{FetchJson, TestServer, settings};
 
@@ -157,23 +157,6 @@ async fn a_model_server_streams_and_exactly_the_reported_usage_is_charged() {
         ]
     );
     server.stop().await;
-}
-
-fn parse_sse(text: &str) -> Vec<(String, Value)> {
-    text.split("\n\n")
-        .filter_map(|block| {
-            let mut name = String::from("message");
-            let mut data = None;
-            for line in block.lines() {
-                if let Some(n) = line.strip_prefix("event: ").or(line.strip_prefix("event:")) {
-                    name = n.trim().to_string();
-                } else if let Some(d) = line.strip_prefix("data: ").or(line.strip_prefix("data:")) {
-                    data = serde_json::from_str(d.trim()).ok();
-                }
-            }
-            Some((name, data?))
-        })
-        .collect()
 }
 
 #[tokio::test]

@@ -15,13 +15,13 @@ use model_openai::stub::{Reply, StubServer};
 use persistence_sqlite::SqliteStore;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use support::chat::{PASSWORD, plans_with, prepare};
 use support::daemons::{PrivateMysql, PrivateRedis};
+use support::disk::{Mount, fill};
 use support::process::ServerProcess;
 use support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestServer, settings};
 
@@ -281,55 +281,6 @@ async fn redis_stopped_the_limiter_falls_back_or_refuses_as_configured() {
     assert!(recovered, "the server did not recover once Redis was back");
     falls_back.stop().await;
     refuses.stop().await;
-}
-
-/// A small tmpfs mounted for the test (needs root, as CI has); unmounted on drop.
-struct Mount(PathBuf);
-
-impl Mount {
-    fn tmpfs(at: &Path, size: &str) -> Option<Mount> {
-        std::fs::create_dir_all(at).unwrap();
-        let mounted = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(at)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !mounted {
-            assert!(
-                !std::env::var("CI").is_ok_and(|v| v == "true"),
-                "cannot mount a tmpfs under CI=true (the fault tests need root)"
-            );
-            eprintln!("SKIPPED: cannot mount a tmpfs (not root?)");
-            return None;
-        }
-        Some(Mount(at.to_path_buf()))
-    }
-
-    fn remount(&self, mode: &str) {
-        let done = Command::new("mount")
-            .args(["-o", &format!("remount,{mode}")])
-            .arg(&self.0)
-            .status()
-            .unwrap();
-        assert!(done.success(), "remount {mode}");
-    }
-}
-
-impl Drop for Mount {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
-
-/// Fills the file system holding `dir` until writes fail; returns the filler file.
-fn fill(dir: &Path) -> PathBuf {
-    use std::io::Write;
-    let path = dir.join("filler");
-    let mut file = std::fs::File::create(&path).unwrap();
-    let chunk = vec![0u8; 64 * 1024];
-    while file.write_all(&chunk).is_ok() {}
-    let _ = file.sync_all();
-    path
 }
 
 fn integrity_check(db: &Path) -> String {

@@ -134,6 +134,9 @@ pub struct Assessment {
     pub language: Option<Locale>,
     /// The conversation showed risk before this message: the next turns stay safety-oriented.
     pub after_crisis: bool,
+    /// The conversation showed distress (or risk) before this message: the model's replies
+    /// stay held back and checked for method content.
+    pub after_distress: bool,
 }
 
 impl Assessment {
@@ -275,6 +278,7 @@ impl CrisisDetector {
             categories,
             language: detect_language(message),
             after_crisis,
+            after_distress: distress_before,
         }
     }
 

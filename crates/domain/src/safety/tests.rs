@@ -162,6 +162,13 @@ fn distress_alone_is_ambiguous_and_after_a_crisis_it_stays_a_crisis() {
     let crisis = ["quero morrer"];
     assert_eq!(in_context(&crisis, "nada vai mudar mesmo"), Concern::Risk);
     assert!(CrisisDetector::default().assess("ok", &crisis).after_crisis);
+    let distress = CrisisDetector::default().assess("ok", &["não vejo saída pra minha vida"]);
+    assert!(distress.after_distress && !distress.after_crisis);
+    assert!(
+        !CrisisDetector::default()
+            .assess("ok", &["oi"])
+            .after_distress
+    );
 }
 
 #[test]

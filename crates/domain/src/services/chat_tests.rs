@@ -41,6 +41,7 @@ pub(super) fn judged(concern: Concern) -> Assessment {
         categories: Default::default(),
         language: None,
         after_crisis: false,
+        after_distress: false,
     }
 }
 

@@ -134,6 +134,11 @@ where
             Concern::None if assessment.after_crisis => {
                 SafetyPath::Continue(Care::Careful { check_in: true })
             }
+            // Distress earlier, even one the second opinion found no risk in: the reply is
+            // still checked for method content before it goes out.
+            Concern::None if assessment.after_distress => {
+                SafetyPath::Continue(Care::Careful { check_in: false })
+            }
             Concern::None => SafetyPath::Continue(Care::Ordinary),
         }
     }

@@ -201,6 +201,38 @@ fn method_content_after_distress_is_replaced_and_not_charged() {
     assert!(sink.iter().all(|piece| !piece.contains("40")), "{sink:?}");
 }
 
+#[test]
+fn method_content_in_a_later_turn_after_distress_is_replaced_too() {
+    // An ordinary-looking message in a conversation that showed distress before (the second
+    // opinion having found no risk then): the reply is still held back and checked.
+    let mut p = ports(Concern::None);
+    p.screen.checkpoint();
+    p.screen.expect_assess().returning(|_, _| Assessment {
+        after_distress: true,
+        ..judged(Concern::None)
+    });
+    p.model.expect_classify_risk().never();
+    careful_turn(&mut p, "A dose letal seria de 40 comprimidos.");
+    p.store
+        .expect_settle()
+        .withf(|_, actual| *actual == 0)
+        .times(1)
+        .returning(|_, _| ready(Ok(true)));
+    p.store.expect_settle_turn().never();
+    crisis_counted_and_stored(&mut p);
+    let mut sink = Vec::new();
+    let outcome = block_on(service(p).turn(
+        &me(),
+        Vec::new(),
+        "e o que mais você pode me dizer?",
+        EdgeDecision::Allowed,
+        &mut sink,
+    ))
+    .unwrap();
+    assert!(outcome.crisis && !outcome.reply.contains("40"));
+    assert!(sink.iter().all(|piece| !piece.contains("40")), "{sink:?}");
+}
+
 impl TurnSink for Vec<String> {
     fn delta(&mut self, text: &str) -> bool {
         self.push(text.to_string());

@@ -119,3 +119,21 @@ pub async fn cost_of_one_turn(stub: &StubServer, extra: &str, message: &str) -> 
     body["usage"]["prompt_tokens"].as_u64().unwrap()
         + body["usage"]["completion_tokens"].as_u64().unwrap()
 }
+
+/// The events of a server-sent event stream: each event's name and its JSON data.
+pub fn parse_sse(text: &str) -> Vec<(String, Value)> {
+    text.split("\n\n")
+        .filter_map(|block| {
+            let mut name = String::from("message");
+            let mut data = None;
+            for line in block.lines() {
+                if let Some(n) = line.strip_prefix("event: ").or(line.strip_prefix("event:")) {
+                    name = n.trim().to_string();
+                } else if let Some(d) = line.strip_prefix("data: ").or(line.strip_prefix("data:")) {
+                    data = serde_json::from_str(d.trim()).ok();
+                }
+            }
+            Some((name, data?))
+        })
+        .collect()
+}

@@ -3,8 +3,10 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 pub mod chat;
+pub mod crisis;
 pub mod daemons;
 pub mod db;
+pub mod disk;
 pub mod process;
 pub mod stripe;
 
