@@ -177,6 +177,26 @@ async fn sqlite_unable_to_write_still_gives_the_crisis_answer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_sqlite_database_does_not_hold_back_the_crisis_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, tokens) = sqlite_server(dir.path(), "", &[PERSON, EN_PERSON]).await;
+    // Another process holds the write lock: every write waits out SQLite's busy timeout (10 s).
+    let db = dir.path().join("test.db").display().to_string();
+    let mut conn = SqliteConnection::establish(&db).unwrap();
+    conn.batch_execute("BEGIN IMMEDIATE").unwrap();
+    for streaming in [false, true] {
+        let started = std::time::Instant::now();
+        let answer = turn(&server, &tokens[0], WANT_TO_DIE, streaming).await;
+        assert_crisis(&answer, "188");
+        // The answer waits for the writes at most a grace second, never for the lock.
+        let waited = started.elapsed();
+        assert!(waited < std::time::Duration::from_secs(5), "{waited:?}");
+    }
+    conn.batch_execute("ROLLBACK").unwrap();
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "slow (a private MariaDB): run by `cargo xtask test --slow`, as CI does"]
 async fn mysql_stopped_still_gives_the_crisis_answer() {
     let Some(mut mysql) = PrivateMysql::start().await else {

@@ -94,6 +94,10 @@ impl CrisisScreen for CrisisDetector {
 /// Where the reply goes while it streams. `false` means the person left: stop and release.
 pub trait TurnSink: Send {
     fn delta(&mut self, text: &str) -> bool;
+
+    /// The whole answer is known before the turn's writes are done (the platform's own
+    /// answers): the caller may be answered now, while the turn finishes its bookkeeping.
+    fn answered(&mut self, _outcome: &TurnOutcome) {}
 }
 
 /// A sink that only collects (non-streaming API calls).

@@ -172,17 +172,7 @@ where
         };
         sink.delta(&reply);
         let crisis = matches!(answer, SafeAnswer::Crisis { .. });
-        // The answer matters more than the bookkeeping: failures to count or to store are
-        // deliberately ignored.
-        if crisis {
-            let day = self.env.now().timestamp().div_euclid(86_400);
-            let _ = self.store.count_crisis(day).await;
-        }
         let company = self.company_of(user).await.ok().flatten();
-        let ordinary = self.prepare(user, company.as_ref(), opened, message, Care::Ordinary);
-        let tokens = ordinary.prompt_tokens + self.tokens.count(&reply);
-        let exchange = self.seal_exchange(user.id, message, &reply, tokens);
-        let _ = self.store.insert_messages(&exchange).await;
         let remaining = usage_summary(
             self.store.as_ref(),
             &self.catalog,
@@ -193,7 +183,7 @@ where
         .await
         .ok()
         .and_then(|s| s.remaining);
-        Ok(TurnOutcome {
+        let outcome = TurnOutcome {
             reply,
             usage: ModelUsage::default(),
             charged: 0,
@@ -202,7 +192,20 @@ where
             crisis,
             support,
             safety_plan_saved: has_plan,
-        })
+        };
+        // The person has their answer before any write: a database that is slow to write
+        // (a locked SQLite file waits out its busy timeout) must not hold it back. Failures to
+        // count or to store are deliberately ignored.
+        sink.answered(&outcome);
+        if crisis {
+            let day = self.env.now().timestamp().div_euclid(86_400);
+            let _ = self.store.count_crisis(day).await;
+        }
+        let ordinary = self.prepare(user, company.as_ref(), opened, message, Care::Ordinary);
+        let tokens = ordinary.prompt_tokens + self.tokens.count(&outcome.reply);
+        let exchange = self.seal_exchange(user.id, message, &outcome.reply, tokens);
+        let _ = self.store.insert_messages(&exchange).await;
+        Ok(outcome)
     }
 
     /// The crisis answer for a message whose sender cannot be identified because the database

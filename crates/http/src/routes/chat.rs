@@ -26,7 +26,9 @@ use serde::{Deserialize, Serialize};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use tokio::sync::mpsc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, ToSchema)]
@@ -166,11 +168,53 @@ impl Drop for CancelOnDrop {
     }
 }
 
-struct UntilCancelled(Arc<AtomicBool>);
+/// How long a turn whose answer is known may take to finish its writes before the answer goes
+/// out anyway: long enough that the next message normally finds this one stored (its context
+/// for the crisis screen), short enough that a locked database does not hold back a crisis
+/// answer.
+const WRITE_GRACE: Duration = Duration::from_secs(1);
+
+/// Reports whether the caller is still there, and hands over an answer known before the
+/// turn's writes are done.
+struct UntilCancelled {
+    cancelled: Arc<AtomicBool>,
+    early: Option<oneshot::Sender<TurnOutcome>>,
+}
 
 impl TurnSink for UntilCancelled {
     fn delta(&mut self, _: &str) -> bool {
-        !self.0.load(Ordering::Relaxed)
+        !self.cancelled.load(Ordering::Relaxed)
+    }
+
+    fn answered(&mut self, outcome: &TurnOutcome) {
+        if let Some(early) = self.early.take() {
+            let _ = early.send(outcome.clone());
+        }
+    }
+}
+
+/// The turn's result; or, when its answer was known early and its writes outlast
+/// [`WRITE_GRACE`], that answer (the task finishes its bookkeeping on its own).
+async fn outcome_of(
+    task: &mut JoinHandle<Result<TurnOutcome, ChatError>>,
+    answered: oneshot::Receiver<TurnOutcome>,
+) -> Result<TurnOutcome, ApiError> {
+    let early = async {
+        match answered.await {
+            Ok(outcome) => {
+                tokio::time::sleep(WRITE_GRACE).await;
+                outcome
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        joined = task => match joined {
+            Ok(Ok(outcome)) => Ok(outcome),
+            Ok(Err(e)) => Err(e.into()),
+            Err(join) => Err(ApiError::from(ChatError::Unavailable(join.to_string()))),
+        },
+        outcome = early => Ok(outcome),
     }
 }
 
@@ -178,15 +222,18 @@ async fn json_turn<S: Persistence>(state: AppState<S>, turn: Turn) -> Response {
     let cancelled = Arc::new(AtomicBool::new(false));
     let _guard = CancelOnDrop(cancelled.clone());
     let chat = state.chat.clone();
-    let turn = tokio::spawn(async move {
-        let sink = &mut UntilCancelled(cancelled);
+    let (early, answered) = oneshot::channel();
+    let mut task = tokio::spawn(async move {
+        let sink = &mut UntilCancelled {
+            cancelled,
+            early: Some(early),
+        };
         chat.turn(&turn.user, turn.recent, &turn.message, turn.edge, sink)
             .await
     });
-    match turn.await {
-        Ok(Ok(outcome)) => Json(ChatResponse::from(outcome)).into_response(),
-        Ok(Err(e)) => ApiError::from(e).into_response(),
-        Err(join) => ApiError::from(ChatError::Unavailable(join.to_string())).into_response(),
+    match outcome_of(&mut task, answered).await {
+        Ok(outcome) => Json(ChatResponse::from(outcome)).into_response(),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -196,28 +243,46 @@ enum TurnEvent {
     Failed(ApiError),
 }
 
-/// Forwards each piece of the reply; a closed channel means the caller left.
-struct ToChannel(mpsc::UnboundedSender<TurnEvent>);
+/// Forwards each piece of the reply; a closed channel means the caller left. Once the whole
+/// answer is known (`answered`) nothing more is sent from here and the sender is dropped, so
+/// the stream can end without waiting for the turn's writes.
+struct ToChannel {
+    tx: Option<mpsc::UnboundedSender<TurnEvent>>,
+    early: Option<oneshot::Sender<TurnOutcome>>,
+}
 
 impl TurnSink for ToChannel {
     fn delta(&mut self, text: &str) -> bool {
-        self.0.send(TurnEvent::Delta(text.to_string())).is_ok()
+        self.tx
+            .as_ref()
+            .is_some_and(|tx| tx.send(TurnEvent::Delta(text.to_string())).is_ok())
+    }
+
+    fn answered(&mut self, outcome: &TurnOutcome) {
+        self.tx = None;
+        if let Some(early) = self.early.take() {
+            let _ = early.send(outcome.clone());
+        }
     }
 }
 
 async fn stream_turn<S: Persistence>(state: AppState<S>, turn: Turn) -> Response {
     let (tx, rx) = mpsc::unbounded_channel();
     let chat = state.chat.clone();
+    let (early, answered) = oneshot::channel();
+    let mut sink = ToChannel {
+        tx: Some(tx.clone()),
+        early: Some(early),
+    };
+    let mut task = tokio::spawn(async move {
+        chat.turn(&turn.user, turn.recent, &turn.message, turn.edge, &mut sink)
+            .await
+    });
     tokio::spawn(async move {
-        let mut sink = ToChannel(tx.clone());
-        let outcome = chat
-            .turn(&turn.user, turn.recent, &turn.message, turn.edge, &mut sink)
-            .await;
-        let event = match outcome {
+        let _ = tx.send(match outcome_of(&mut task, answered).await {
             Ok(outcome) => TurnEvent::Done(Box::new(outcome.into())),
-            Err(e) => TurnEvent::Failed(e.into()),
-        };
-        let _ = tx.send(event);
+            Err(e) => TurnEvent::Failed(e),
+        });
     });
     sse_response(rx).await
 }
