@@ -4,7 +4,7 @@
 //! Two small traits are all that differ per backend: [`SqlStore`], what a store of
 //! [`crate::impl_sql_stores!`] gives (a pooled connection and its [`LocalLedger`]), and
 //! [`LedgerConn`], implemented for the SQLite and MySQL connection types
-//! ([`connections`]): how a write transaction opens, how rows are read locked, and the few
+//! (`connections.rs`): how a write transaction opens, how rows are read locked, and the few
 //! statements a ledger transaction sends. [`transactions`] holds what a reservation, a
 //! settlement and a group of turns do inside their transaction, and [`group`] applies the
 //! turns waiting in the [`crate::turn_queue`].
