@@ -7,19 +7,20 @@
 macro_rules! impl_company_stores {
     ($store:ty, $begin:ident) => {
         const _: () = {
+            use domain::ports::*;
+            use domain::*;
             use $crate::reexports::diesel;
             use $crate::reexports::diesel::prelude::*;
             use $crate::reexports::diesel_async::RunQueryDsl;
             use $crate::reexports::domain;
-            // `transaction` is `AsyncConnection`'s; SQLite's `immediate_transaction` is its own.
-            use domain::ports::*;
-            use domain::*;
-            #[allow(unused_imports)]
-            use $crate::reexports::diesel_async::AsyncConnection;
             use $crate::rows::*;
             use $crate::schema::*;
             use $crate::stores::found;
             use $crate::{TxError, db_err};
+
+            // `transaction` is `AsyncConnection`'s; SQLite's `immediate_transaction` is its own.
+            #[allow(unused_imports)]
+            use $crate::reexports::diesel_async::AsyncConnection;
 
             impl CompanyStore for $store {
                 async fn insert_company(&self, company: &Company) -> StoreResult<()> {

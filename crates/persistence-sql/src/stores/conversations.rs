@@ -7,19 +7,20 @@
 macro_rules! impl_conversation_store {
     ($store:ty, $begin:ident) => {
         const _: () = {
+            use domain::conversation::{ConversationStore, SealedMessage};
+            use domain::ports::*;
+            use domain::*;
             use $crate::reexports::diesel;
             use $crate::reexports::diesel::prelude::*;
             use $crate::reexports::diesel_async::RunQueryDsl;
             use $crate::reexports::domain;
-            // `transaction` is `AsyncConnection`'s; SQLite's `immediate_transaction` is its own.
-            use domain::conversation::{ConversationStore, SealedMessage};
-            use domain::ports::*;
-            use domain::*;
-            #[allow(unused_imports)]
-            use $crate::reexports::diesel_async::AsyncConnection;
             use $crate::rows::*;
             use $crate::schema::*;
             use $crate::{TxError, db_err};
+
+            // `transaction` is `AsyncConnection`'s; SQLite's `immediate_transaction` is its own.
+            #[allow(unused_imports)]
+            use $crate::reexports::diesel_async::AsyncConnection;
 
             impl ConversationStore for $store {
                 async fn insert_messages(&self, messages: &[SealedMessage]) -> StoreResult<()> {

@@ -7,20 +7,21 @@
 macro_rules! impl_usage_ledger {
     ($store:ty, $begin:ident) => {
         const _: () = {
-            use $crate::reexports::diesel;
-            use $crate::reexports::diesel::prelude::*;
-            use $crate::reexports::diesel_async::RunQueryDsl;
-            use $crate::reexports::domain;
-            // `transaction` is `AsyncConnection`'s; SQLite's `immediate_transaction` is its own.
             use domain::budget::*;
             use domain::conversation::SealedMessage;
             use domain::ports::*;
             use domain::*;
-            #[allow(unused_imports)]
-            use $crate::reexports::diesel_async::AsyncConnection;
+            use $crate::reexports::diesel;
+            use $crate::reexports::diesel::prelude::*;
+            use $crate::reexports::diesel_async::RunQueryDsl;
+            use $crate::reexports::domain;
             use $crate::rows::*;
             use $crate::schema::*;
             use $crate::{TxError, db_err, ledger, ledger_err};
+
+            // `transaction` is `AsyncConnection`'s; SQLite's `immediate_transaction` is its own.
+            #[allow(unused_imports)]
+            use $crate::reexports::diesel_async::AsyncConnection;
 
             impl UsageLedger for $store {
                 async fn reserve(

@@ -6,20 +6,21 @@
 macro_rules! impl_library_store {
     ($store:ty, $begin:ident) => {
         const _: () = {
+            use domain::library::{Document, LibraryStore, Passage};
+            use domain::ports::*;
+            use domain::*;
             use $crate::reexports::diesel;
             use $crate::reexports::diesel::prelude::*;
             use $crate::reexports::diesel_async::RunQueryDsl;
             use $crate::reexports::domain;
-            // `transaction` is `AsyncConnection`'s; SQLite's `immediate_transaction` is its own.
-            use domain::library::{Document, LibraryStore, Passage};
-            use domain::ports::*;
-            use domain::*;
-            #[allow(unused_imports)]
-            use $crate::reexports::diesel_async::AsyncConnection;
             use $crate::rows::*;
             use $crate::schema::*;
             use $crate::stores::found;
             use $crate::{TxError, db_err};
+
+            // `transaction` is `AsyncConnection`'s; SQLite's `immediate_transaction` is its own.
+            #[allow(unused_imports)]
+            use $crate::reexports::diesel_async::AsyncConnection;
 
             impl LibraryStore for $store {
                 async fn document_by_source(&self, source: &str) -> StoreResult<Option<Document>> {

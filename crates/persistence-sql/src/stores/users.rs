@@ -6,19 +6,20 @@
 macro_rules! impl_user_store {
     ($store:ty, $begin:ident) => {
         const _: () = {
+            use domain::ports::*;
+            use domain::*;
             use $crate::reexports::diesel;
             use $crate::reexports::diesel::prelude::*;
             use $crate::reexports::diesel_async::RunQueryDsl;
             use $crate::reexports::domain;
-            // `transaction` is `AsyncConnection`'s; SQLite's `immediate_transaction` is its own.
-            use domain::ports::*;
-            use domain::*;
-            #[allow(unused_imports)]
-            use $crate::reexports::diesel_async::AsyncConnection;
             use $crate::rows::*;
             use $crate::schema::*;
             use $crate::stores::found;
             use $crate::{TxError, contains_pattern, db_err};
+
+            // `transaction` is `AsyncConnection`'s; SQLite's `immediate_transaction` is its own.
+            #[allow(unused_imports)]
+            use $crate::reexports::diesel_async::AsyncConnection;
 
             impl UserStore for $store {
                 async fn insert_user(&self, user: &User) -> StoreResult<()> {
