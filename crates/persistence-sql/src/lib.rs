@@ -1,23 +1,32 @@
 //! # persistence-sql
 //!
 //! The part of persistence that SQLite and MySQL share: the diesel [`schema`], the [`rows`] and
-//! their conversions, and [`impl_sql_stores!`], which implements every store port and the usage
-//! ledger once for any diesel-async connection ([`impl_billing_store!`] and
+//! their conversions, the usage ledger's transactions and group commit ([`ledger`], generic
+//! over the connection), and [`impl_sql_stores!`], which implements every store port once for
+//! any diesel-async connection, one file per port in [`stores`] ([`impl_billing_store!`] and
 //! [`impl_safety_plan_store!`] add the billing and safety-plan stores). `persistence-sqlite`
 //! and `persistence-mysql` only bring a pool, migrations and the transaction flavour of their
 //! backend.
+//!
+//! The ports are implemented by macros rather than generic code because diesel-async has no
+//! released `MultiConnection` (an enum of both connections, as diesel has): a query written
+//! once must be compiled once per concrete connection type, and the ports are foreign traits
+//! that a generic impl here could not implement for the adapters' store types.
 
 #[doc(hidden)]
 pub mod balances;
 pub mod billing;
 mod known_rows;
+#[doc(hidden)]
+pub mod ledger;
 pub mod rows;
 #[doc(hidden)]
 pub mod safety_plans;
 pub mod schema;
 #[doc(hidden)]
 pub mod statements;
-mod stores;
+#[doc(hidden)]
+pub mod stores;
 #[doc(hidden)]
 pub mod turn_queue;
 
