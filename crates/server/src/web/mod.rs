@@ -1,7 +1,7 @@
 //! Server-rendered pages: sign-in and sign-up, chat, the safety plan and grounding, profile,
 //! plans, the company manager's pages and the admin dashboard. Templates (askama, escaped by
-//! default) live in `crates/http/templates`, texts in `crates/http/locales` (Fluent, pt-BR and
-//! en), the stylesheet and scripts in `crates/http/static` (served from here: the CSP allows no
+//! default) live in `crates/server/templates`, texts in `crates/server/locales` (Fluent, pt-BR and
+//! en), the stylesheet and scripts in `crates/server/static` (served from here: the CSP allows no
 //! inline script and no other origin).
 //!
 //! Every state-changing form carries a CSRF token: the session's for signed-in pages, a
