@@ -36,7 +36,7 @@ pub enum TurnJob {
 
 /// What applying a job gave, to hand to its caller.
 #[derive(Debug)]
-pub enum TurnOutcome {
+pub enum LedgerStepOutcome {
     Reserved(Result<Reservation, LedgerError>),
     Settled(Result<SettledTurn, LedgerError>),
 }
@@ -69,12 +69,12 @@ impl TurnJob {
 
     /// Hands `outcome` to the job's caller. Returns the reservation made for a caller that is
     /// gone (its request was cancelled meanwhile), which nobody will settle: release it.
-    pub fn answer(self, outcome: TurnOutcome) -> Option<Reservation> {
+    pub fn answer(self, outcome: LedgerStepOutcome) -> Option<Reservation> {
         match (self, outcome) {
-            (TurnJob::Reserve { done, .. }, TurnOutcome::Reserved(result)) => {
+            (TurnJob::Reserve { done, .. }, LedgerStepOutcome::Reserved(result)) => {
                 done.send(result).err().and_then(Result::ok)
             }
-            (TurnJob::Settle { done, .. }, TurnOutcome::Settled(result)) => {
+            (TurnJob::Settle { done, .. }, LedgerStepOutcome::Settled(result)) => {
                 // A settled turn whose caller left is still settled and stored: nothing to undo.
                 let _ = done.send(result);
                 None
@@ -239,10 +239,10 @@ mod tests {
             expires_at: chrono::Utc::now(),
         };
         drop(answer);
-        let left = job.answer(TurnOutcome::Reserved(Ok(made.clone())));
+        let left = job.answer(LedgerStepOutcome::Reserved(Ok(made.clone())));
         assert_eq!(left, Some(made.clone()), "to be released");
         let (job, answer) = reserve(2);
-        assert!(job.answer(TurnOutcome::Reserved(Ok(made))).is_none());
+        assert!(job.answer(LedgerStepOutcome::Reserved(Ok(made))).is_none());
         assert!(answer.blocking_recv().unwrap().is_ok());
     }
 

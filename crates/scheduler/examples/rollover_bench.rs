@@ -149,7 +149,7 @@ async fn main() {
     let mut seconds = Vec::new();
     for label in ["rollover", "second run (no-op)"] {
         let started = Instant::now();
-        let outcome = run_job(&store, &archive, &clock, &ctx, Job::Rollover)
+        let outcome = run_job(&store, &archive, &clock, &ctx, Job::CloseMonth)
             .await
             .expect("rollover");
         let elapsed = started.elapsed().as_secs_f64();

@@ -23,7 +23,9 @@ use lease::Lease;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Job {
     /// Close the month that just ended: write each company's final usage report, mark it closed.
-    Rollover,
+    /// Its name on the command line and in the schedule is `rollover`, as operators know it.
+    #[value(name = "rollover", alias = "close-month")]
+    CloseMonth,
     /// Release token reservations whose lease expired (a server crashed mid-turn).
     Reclaim,
     /// Delete expired sessions and invitations.
@@ -34,12 +36,12 @@ pub enum Job {
 }
 
 impl Job {
-    pub const ALL: [Job; 4] = [Job::Rollover, Job::Reclaim, Job::Purge, Job::Report];
+    pub const ALL: [Job; 4] = [Job::CloseMonth, Job::Reclaim, Job::Purge, Job::Report];
 
     /// The job's name in logs and in its database lease.
     pub fn name(self) -> &'static str {
         match self {
-            Job::Rollover => "rollover",
+            Job::CloseMonth => "rollover",
             Job::Reclaim => "reclaim",
             Job::Purge => "purge",
             Job::Report => "report",
@@ -120,7 +122,7 @@ where
     C: Clock + ?Sized,
 {
     match job {
-        Job::Rollover => reports::rollover(store, archive, clock, ctx).await,
+        Job::CloseMonth => reports::rollover(store, archive, clock, ctx).await,
         Job::Report => reports::refresh(store, archive, clock, ctx).await,
         Job::Reclaim | Job::Purge => {
             let Some((lease, _)) = Lease::acquire(store, job.name(), ctx, clock.now()).await?

@@ -141,7 +141,7 @@ impl Runner {
         tracing::info!(holder = %self.ctx.holder, "scheduler running");
         // A month whose rollover was missed while no scheduler ran is closed now (a no-op when
         // it is closed already).
-        self.run(store, Job::Rollover).await;
+        self.run(store, Job::CloseMonth).await;
         loop {
             let now = chrono::Utc::now();
             let Some((at, due)) = schedule.next_after(now) else {

@@ -24,7 +24,7 @@ impl Schedule {
             .into_iter()
             .map(|job| {
                 let expression = match job {
-                    Job::Rollover => &settings.rollover,
+                    Job::CloseMonth => &settings.rollover,
                     Job::Reclaim => &settings.reclaim,
                     Job::Purge => &settings.purge,
                     Job::Report => &settings.report,
@@ -93,7 +93,7 @@ mod tests {
             .next_after(Utc.with_ymd_and_hms(2026, 4, 1, 0, 4, 0).unwrap())
             .unwrap();
         assert_eq!(at, Utc.with_ymd_and_hms(2026, 4, 1, 0, 5, 0).unwrap());
-        assert_eq!(jobs, [Job::Rollover, Job::Reclaim]);
+        assert_eq!(jobs, [Job::CloseMonth, Job::Reclaim]);
     }
 
     #[test]

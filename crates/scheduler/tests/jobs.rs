@@ -54,7 +54,7 @@ async fn new_month_is_fresh_with_or_without_the_rollover_and_topups_survive() {
         "fresh allowance before any job ran, top-up left intact"
     );
 
-    let first = run(&store, &archive, &clock, "a", Job::Rollover).await;
+    let first = run(&store, &archive, &clock, "a", Job::CloseMonth).await;
     assert_eq!(first, Outcome::Ran { changed: 1 });
     assert_eq!(
         summary(clock.now()).await.unwrap(),
@@ -78,7 +78,7 @@ async fn new_month_is_fresh_with_or_without_the_rollover_and_topups_survive() {
             .is_some()
     );
 
-    let again = run(&store, &archive, &clock, "b", Job::Rollover).await;
+    let again = run(&store, &archive, &clock, "b", Job::CloseMonth).await;
     assert_eq!(
         again,
         Outcome::Ran { changed: 0 },
@@ -145,7 +145,7 @@ async fn a_stripe_billed_company_rolls_on_its_invoice_not_on_the_first() {
 
     clock.set(april_1());
     assert_eq!(
-        run(&store, &archive, &clock, "a", Job::Rollover).await,
+        run(&store, &archive, &clock, "a", Job::CloseMonth).await,
         Outcome::Ran { changed: 1 }
     );
     let on_the_first = summary(clock.now()).await.unwrap();
@@ -242,7 +242,7 @@ async fn a_month_without_companies_is_closed_too() {
     let clock = TestClock::at(april_1());
     let archive = Recording::new();
     assert_eq!(
-        run(&store, &archive, &clock, "a", Job::Rollover).await,
+        run(&store, &archive, &clock, "a", Job::CloseMonth).await,
         Outcome::Ran { changed: 0 }
     );
     let closed = store.get_value("period_closed:2026-03").await.unwrap();

@@ -47,7 +47,7 @@ async fn two_schedulers_started_at_once_run_each_job_once() {
     // Each scheduler writes to its own directory, so the files show who did the work.
     let (dir_a, dir_b) = (Recording::new(), Recording::new());
     let (ctx_a, ctx_b) = (ctx("a", 5), ctx("b", 5));
-    for job in [Job::Rollover, Job::Reclaim, Job::Purge] {
+    for job in [Job::CloseMonth, Job::Reclaim, Job::Purge] {
         let (a, b) = tokio::join!(
             run_job(&store, &dir_a, &clock, &ctx_a, job),
             run_job(&store, &dir_b, &clock, &ctx_b, job)
@@ -58,7 +58,7 @@ async fn two_schedulers_started_at_once_run_each_job_once() {
         };
         let total = changed(a.unwrap()) + changed(b.unwrap());
         let expected = match job {
-            Job::Rollover => companies.len() as u64,
+            Job::CloseMonth => companies.len() as u64,
             Job::Reclaim => 3,
             _ => 2,
         };
@@ -71,7 +71,7 @@ async fn two_schedulers_started_at_once_run_each_job_once() {
     );
     for holder in ["c", "d"] {
         assert_eq!(
-            run_job(&store, &dir_a, &clock, &ctx(holder, 5), Job::Rollover)
+            run_job(&store, &dir_a, &clock, &ctx(holder, 5), Job::CloseMonth)
                 .await
                 .unwrap(),
             Outcome::Ran { changed: 0 }

@@ -132,7 +132,7 @@ async fn server() -> (TestServer, tempfile::TempDir) {
         &FileReports::new(dir.path()),
         &AprilFirst,
         &Context::new("test", 60),
-        Job::Rollover,
+        Job::CloseMonth,
     )
     .await
     .unwrap();

@@ -203,20 +203,22 @@ impl From<LedgerError> for ChatError {
     }
 }
 
-pub struct ChatService<S, M, T, X, L, R, C, E> {
-    pub store: Arc<S>,
-    pub model: Arc<M>,
-    pub tokens: Arc<T>,
-    pub cipher: Arc<X>,
-    pub limiter: Arc<L>,
-    pub retriever: Arc<R>,
-    pub screen: Arc<C>,
-    pub env: Arc<E>,
+pub struct ChatService<Store, Model, Tokens, Cipher, Limiter, Library, Screen, Environment> {
+    pub store: Arc<Store>,
+    pub model: Arc<Model>,
+    pub tokens: Arc<Tokens>,
+    pub cipher: Arc<Cipher>,
+    pub limiter: Arc<Limiter>,
+    pub retriever: Arc<Library>,
+    pub screen: Arc<Screen>,
+    pub env: Arc<Environment>,
     pub catalog: Arc<PlanCatalog>,
     pub limits: ChatLimits,
 }
 
-impl<S, M, T, X, L, R, C, E> Clone for ChatService<S, M, T, X, L, R, C, E> {
+impl<Store, Model, Tokens, Cipher, Limiter, Library, Screen, Environment> Clone
+    for ChatService<Store, Model, Tokens, Cipher, Limiter, Library, Screen, Environment>
+{
     fn clone(&self) -> Self {
         ChatService {
             store: self.store.clone(),
@@ -233,16 +235,22 @@ impl<S, M, T, X, L, R, C, E> Clone for ChatService<S, M, T, X, L, R, C, E> {
     }
 }
 
-impl<S, M, T, X, L, R, C, E> ChatService<S, M, T, X, L, R, C, E>
+impl<Store, Model, Tokens, Cipher, Limiter, Library, Screen, Environment>
+    ChatService<Store, Model, Tokens, Cipher, Limiter, Library, Screen, Environment>
 where
-    S: UserStore + CompanyStore + UsageLedger + ConversationStore + SafetyCounter + SafetyPlanStore,
-    M: ChatModel,
-    T: TokenCounter,
-    X: MessageCipher,
-    L: RateLimiter,
-    R: Retriever,
-    C: CrisisScreen,
-    E: Env,
+    Store: UserStore
+        + CompanyStore
+        + UsageLedger
+        + ConversationStore
+        + SafetyCounter
+        + SafetyPlanStore,
+    Model: ChatModel,
+    Tokens: TokenCounter,
+    Cipher: MessageCipher,
+    Limiter: RateLimiter,
+    Library: Retriever,
+    Screen: CrisisScreen,
+    Environment: Env,
 {
     async fn person(&self, actor: &Actor) -> Result<User, ChatError> {
         self.store

@@ -91,16 +91,22 @@ pub(super) fn check_in_text(locale: Locale) -> &'static str {
     check_in(locale)
 }
 
-impl<S, M, T, X, L, R, C, E> ChatService<S, M, T, X, L, R, C, E>
+impl<Store, Model, Tokens, Cipher, Limiter, Library, Screen, Environment>
+    ChatService<Store, Model, Tokens, Cipher, Limiter, Library, Screen, Environment>
 where
-    S: UserStore + CompanyStore + UsageLedger + ConversationStore + SafetyCounter + SafetyPlanStore,
-    M: ChatModel,
-    T: TokenCounter,
-    X: MessageCipher,
-    L: RateLimiter,
-    R: Retriever,
-    C: CrisisScreen,
-    E: Env,
+    Store: UserStore
+        + CompanyStore
+        + UsageLedger
+        + ConversationStore
+        + SafetyCounter
+        + SafetyPlanStore,
+    Model: ChatModel,
+    Tokens: TokenCounter,
+    Cipher: MessageCipher,
+    Limiter: RateLimiter,
+    Library: Retriever,
+    Screen: CrisisScreen,
+    Environment: Env,
 {
     /// Decides the turn's safety path. Ambiguous messages (distress without explicit risk) get
     /// the model's second opinion; when it fails or no model is configured, the rules decide

@@ -7,7 +7,7 @@ use crate::balances::BalanceSheet;
 use crate::rows::{CounterRow, MessageRow, ReservationRow, TopUpRow};
 use crate::schema::{reservations, topups, usage_counters};
 use crate::statements::{InsertRows, InsertableRow, UpsertRows, UpsertableRow, in_list};
-use crate::turn_queue::{TurnJob, TurnOutcome};
+use crate::turn_queue::{LedgerStepOutcome, TurnJob};
 use diesel::QueryResult;
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
@@ -49,8 +49,8 @@ macro_rules! impl_ledger_conn {
             async fn apply_together(
                 &mut self,
                 jobs: &[TurnJob],
-            ) -> Result<Vec<TurnOutcome>, TxError> {
-                self.$begin(async |conn| -> Result<Vec<TurnOutcome>, TxError> {
+            ) -> Result<Vec<LedgerStepOutcome>, TxError> {
+                self.$begin(async |conn| -> Result<Vec<LedgerStepOutcome>, TxError> {
                     transactions::together_in(conn, jobs).await
                 })
                 .await

@@ -2,7 +2,7 @@
 //! there are several and they can be, otherwise one by one, each as it would run alone.
 
 use super::{SqlStore, ensure_budget_rows, reserve_alone, settle, settle_turn_alone, try_together};
-use crate::turn_queue::{DrainerSlot, TurnJob, TurnOutcome};
+use crate::turn_queue::{DrainerSlot, LedgerStepOutcome, TurnJob};
 use crate::{TxError, retry_transient};
 use domain::budget::BudgetLine;
 use domain::ports::StoreError;
@@ -56,7 +56,7 @@ async fn apply_turn_jobs<S: SqlStore>(store: &S, jobs: Vec<TurnJob>) {
     }
 }
 
-async fn answer_turn_job<S: SqlStore>(store: &S, job: TurnJob, outcome: TurnOutcome) {
+async fn answer_turn_job<S: SqlStore>(store: &S, job: TurnJob, outcome: LedgerStepOutcome) {
     if let Some(orphan) = job.answer(outcome) {
         // Its caller left: release it now rather than when its lease ends.
         if let Err(e) = settle(store, orphan.id, 0).await {
@@ -65,10 +65,10 @@ async fn answer_turn_job<S: SqlStore>(store: &S, job: TurnJob, outcome: TurnOutc
     }
 }
 
-async fn apply_alone<S: SqlStore>(store: &S, job: &TurnJob) -> TurnOutcome {
+async fn apply_alone<S: SqlStore>(store: &S, job: &TurnJob) -> LedgerStepOutcome {
     match job {
         TurnJob::Reserve { request, .. } => {
-            TurnOutcome::Reserved(reserve_alone(store, request).await)
+            LedgerStepOutcome::Reserved(reserve_alone(store, request).await)
         }
         TurnJob::Settle {
             reservation,
@@ -76,7 +76,7 @@ async fn apply_alone<S: SqlStore>(store: &S, job: &TurnJob) -> TurnOutcome {
             exchange,
             lines,
             ..
-        } => TurnOutcome::Settled(
+        } => LedgerStepOutcome::Settled(
             settle_turn_alone(store, reservation, *actual, exchange, lines).await,
         ),
     }
@@ -84,7 +84,10 @@ async fn apply_alone<S: SqlStore>(store: &S, job: &TurnJob) -> TurnOutcome {
 
 /// The outcomes of `jobs` applied together in one transaction, or `None` when they must be
 /// applied one by one.
-async fn apply_together<S: SqlStore>(store: &S, jobs: &[TurnJob]) -> Option<Vec<TurnOutcome>> {
+async fn apply_together<S: SqlStore>(
+    store: &S,
+    jobs: &[TurnJob],
+) -> Option<Vec<LedgerStepOutcome>> {
     let lines: Vec<BudgetLine> = jobs
         .iter()
         .filter_map(|job| match job {

@@ -16,7 +16,7 @@ pub mod transactions;
 use crate::balances::BalanceSheet;
 use crate::rows::MessageRow;
 use crate::statements::{InsertableRow, UpsertableRow};
-use crate::turn_queue::{TurnJob, TurnOutcome, outcome};
+use crate::turn_queue::{LedgerStepOutcome, TurnJob, outcome};
 use crate::{LocalLedger, TxError, db_err, ledger_err, retry_transient};
 use diesel::QueryResult;
 use domain::ReservationId;
@@ -69,7 +69,7 @@ pub trait LedgerConn: Send + Sized {
     fn apply_together(
         &mut self,
         jobs: &[TurnJob],
-    ) -> impl Future<Output = Result<Vec<TurnOutcome>, TxError>> + Send;
+    ) -> impl Future<Output = Result<Vec<LedgerStepOutcome>, TxError>> + Send;
 
     /// Creates the counter (and top-up, if the line may use one) of each line that has none,
     /// with `INSERT IGNORE` (MySQL) or `INSERT OR IGNORE` (SQLite).
@@ -221,7 +221,7 @@ async fn try_settle<S: SqlStore>(
 async fn try_together<S: SqlStore>(
     store: &S,
     jobs: &[TurnJob],
-) -> Result<Vec<TurnOutcome>, TxError> {
+) -> Result<Vec<LedgerStepOutcome>, TxError> {
     let mut conn = store.connection().await?;
     conn.apply_together(jobs).await
 }

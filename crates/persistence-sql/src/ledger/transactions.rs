@@ -7,7 +7,7 @@ use crate::TxError;
 use crate::balances::BalanceSheet;
 use crate::rows::{MessageRow, ReservationRow};
 use crate::statements::{CounterAmounts, TopUpAmounts};
-use crate::turn_queue::{TurnJob, TurnOutcome};
+use crate::turn_queue::{LedgerStepOutcome, TurnJob};
 use domain::ReservationId;
 use domain::budget::{
     BudgetLine, LedgerError, Reservation, ReservationRequest, ReservedPart, SettledTurn,
@@ -92,7 +92,7 @@ pub async fn settle_in<C: LedgerConn>(
 pub async fn together_in<C: LedgerConn>(
     conn: &mut C,
     jobs: &[TurnJob],
-) -> Result<Vec<TurnOutcome>, TxError> {
+) -> Result<Vec<LedgerStepOutcome>, TxError> {
     let mut sheet = BalanceSheet::default();
     let mut settled_ids = Vec::new();
     let mut settled_rows = 0;
@@ -140,7 +140,7 @@ pub async fn together_in<C: LedgerConn>(
             TurnJob::Reserve { request, .. } => {
                 let mut lines = request.lines.clone();
                 lines.sort_by_key(|l| l.subject);
-                TurnOutcome::Reserved(match sheet.hold(request, &lines) {
+                LedgerStepOutcome::Reserved(match sheet.hold(request, &lines) {
                     Ok(parts) => {
                         reservation_rows
                             .extend(parts.iter().map(|part| ReservationRow::of(request, part)));
@@ -165,7 +165,7 @@ pub async fn together_in<C: LedgerConn>(
                     part.settle(*actual, sheet.of_part(part));
                 }
                 message_rows.extend(exchange.iter().cloned());
-                TurnOutcome::Settled(Ok(SettledTurn {
+                LedgerStepOutcome::Settled(Ok(SettledTurn {
                     settled: !reservation.parts.is_empty(),
                     balances: lines
                         .iter()

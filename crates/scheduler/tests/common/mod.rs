@@ -191,9 +191,9 @@ pub async fn crash_and_resume<S: JobStore + CompanyStore + UserStore + Clone>(st
     let dying = std::sync::Arc::new(Recording::dying_at(Some(3)));
     let crashed = {
         let (store, clock, dying) = (store.clone(), clock.clone(), dying.clone());
-        tokio::spawn(
-            async move { run_job(&store, &*dying, &*clock, &ctx("a", 2), Job::Rollover).await },
-        )
+        tokio::spawn(async move {
+            run_job(&store, &*dying, &*clock, &ctx("a", 2), Job::CloseMonth).await
+        })
         .await
     };
     assert!(crashed.unwrap_err().is_panic());
@@ -204,7 +204,7 @@ pub async fn crash_and_resume<S: JobStore + CompanyStore + UserStore + Clone>(st
 
     let survivor = Recording::new();
     assert_eq!(
-        run_job(store, &survivor, &*clock, &ctx("b", 2), Job::Rollover)
+        run_job(store, &survivor, &*clock, &ctx("b", 2), Job::CloseMonth)
             .await
             .unwrap(),
         Outcome::Busy,
@@ -212,7 +212,7 @@ pub async fn crash_and_resume<S: JobStore + CompanyStore + UserStore + Clone>(st
     );
     clock.advance(Duration::seconds(121));
     assert_eq!(
-        run_job(store, &survivor, &*clock, &ctx("b", 2), Job::Rollover)
+        run_job(store, &survivor, &*clock, &ctx("b", 2), Job::CloseMonth)
             .await
             .unwrap(),
         Outcome::Ran { changed: 3 }
@@ -223,7 +223,7 @@ pub async fn crash_and_resume<S: JobStore + CompanyStore + UserStore + Clone>(st
         "resumed after the last finished batch"
     );
     assert_eq!(
-        run_job(store, &survivor, &*clock, &ctx("c", 2), Job::Rollover)
+        run_job(store, &survivor, &*clock, &ctx("c", 2), Job::CloseMonth)
             .await
             .unwrap(),
         Outcome::Ran { changed: 0 }

@@ -200,7 +200,7 @@ pub struct Empty {}
 pub async fn signout<S: Persistence>(
     State(state): State<AppState<S>>,
     jar: CookieJar,
-    submitted: SignedForm<Empty>,
+    submitted: SignedInForm<Empty>,
 ) -> Response {
     let _ = state.accounts.sign_out(&submitted.signed.token).await;
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
@@ -220,7 +220,7 @@ struct ProfilePage<'a> {
 
 pub async fn profile<S: Persistence>(
     State(state): State<AppState<S>>,
-    signed: Signed,
+    signed: SignedIn,
     Query(notice): Query<Notice>,
 ) -> Response {
     let page = signed.context(&notice);
@@ -257,9 +257,9 @@ pub struct PasswordForm {
 pub async fn change_password<S: Persistence>(
     State(state): State<AppState<S>>,
     jar: CookieJar,
-    submitted: SignedForm<PasswordForm>,
+    submitted: SignedInForm<PasswordForm>,
 ) -> Response {
-    let SignedForm { signed, form } = submitted;
+    let SignedInForm { signed, form } = submitted;
     match state
         .accounts
         .change_password(&signed.actor, &form.current, &form.new, SessionKind::Web)
@@ -280,9 +280,9 @@ pub struct LanguageForm {
 
 pub async fn change_language<S: Persistence>(
     State(state): State<AppState<S>>,
-    submitted: SignedForm<LanguageForm>,
+    submitted: SignedInForm<LanguageForm>,
 ) -> Response {
-    let SignedForm { signed, form } = submitted;
+    let SignedInForm { signed, form } = submitted;
     let Some(locale) = Locale::parse(&form.locale) else {
         return back("/profile", Err("unknown language".into()));
     };
@@ -309,7 +309,7 @@ struct PlansPage<'a> {
 
 pub async fn plans<S: Persistence>(
     State(state): State<AppState<S>>,
-    signed: Signed,
+    signed: SignedIn,
     Query(notice): Query<Notice>,
 ) -> Response {
     let page = signed.context(&notice);
@@ -352,9 +352,9 @@ pub struct BuyForm {
 /// `POST /plans/checkout`: sends the buyer to the payment provider's checkout page.
 pub async fn buy<S: Persistence>(
     State(state): State<AppState<S>>,
-    submitted: SignedForm<BuyForm>,
+    submitted: SignedInForm<BuyForm>,
 ) -> Response {
-    let SignedForm { signed, form } = submitted;
+    let SignedInForm { signed, form } = submitted;
     match state
         .billing
         .checkout(&signed.actor, form.kind, &form.item)
@@ -371,9 +371,9 @@ pub struct EmptyForm {}
 /// `POST /plans/portal`: the provider's page to change or cancel the subscription.
 pub async fn manage<S: Persistence>(
     State(state): State<AppState<S>>,
-    submitted: SignedForm<EmptyForm>,
+    submitted: SignedInForm<EmptyForm>,
 ) -> Response {
-    let SignedForm {
+    let SignedInForm {
         signed,
         form: EmptyForm {},
     } = submitted;

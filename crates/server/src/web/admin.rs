@@ -44,7 +44,7 @@ const USERS_SHOWN: u64 = 100;
 
 pub async fn dashboard<S: Persistence>(
     State(state): State<AppState<S>>,
-    signed: Signed,
+    signed: SignedIn,
     Query(query): Query<DashboardQuery>,
 ) -> Response {
     let page = signed.context(&Notice {
@@ -112,9 +112,9 @@ impl CompanyForm {
 
 pub async fn create_company<S: Persistence>(
     State(state): State<AppState<S>>,
-    submitted: SignedForm<CompanyForm>,
+    submitted: SignedInForm<CompanyForm>,
 ) -> Response {
-    let SignedForm { signed, form } = submitted;
+    let SignedInForm { signed, form } = submitted;
     match state.companies.create(&signed.actor, &form.draft()).await {
         Ok(company) => back(
             &format!("/admin/companies/{}", company.id),
@@ -134,7 +134,7 @@ struct CompanyPage<'a> {
 
 pub async fn company_page<S: Persistence>(
     State(state): State<AppState<S>>,
-    signed: Signed,
+    signed: SignedIn,
     Path(id): Path<i64>,
     Query(notice): Query<Notice>,
 ) -> Response {
@@ -155,9 +155,9 @@ pub async fn company_page<S: Persistence>(
 pub async fn update_company<S: Persistence>(
     State(state): State<AppState<S>>,
     Path(id): Path<i64>,
-    submitted: SignedForm<CompanyForm>,
+    submitted: SignedInForm<CompanyForm>,
 ) -> Response {
-    let SignedForm { signed, form } = submitted;
+    let SignedInForm { signed, form } = submitted;
     let path = format!("/admin/companies/{id}");
     outcome(
         &signed,
@@ -178,9 +178,9 @@ pub struct DeleteForm {
 pub async fn delete_company<S: Persistence>(
     State(state): State<AppState<S>>,
     Path(id): Path<i64>,
-    submitted: SignedForm<DeleteForm>,
+    submitted: SignedInForm<DeleteForm>,
 ) -> Response {
-    let SignedForm { signed, form } = submitted;
+    let SignedInForm { signed, form } = submitted;
     match state
         .companies
         .delete(&signed.actor, CompanyId(id), &form.confirm)
@@ -201,9 +201,9 @@ pub struct RoleForm {
 pub async fn set_role<S: Persistence>(
     State(state): State<AppState<S>>,
     Path(id): Path<i64>,
-    submitted: SignedForm<RoleForm>,
+    submitted: SignedInForm<RoleForm>,
 ) -> Response {
-    let SignedForm { signed, form } = submitted;
+    let SignedInForm { signed, form } = submitted;
     let role = match form.role.as_str() {
         "admin" => Role::PlatformAdmin,
         "manager" => Role::CompanyManager,
@@ -231,9 +231,9 @@ pub struct DisabledForm {
 pub async fn set_disabled<S: Persistence>(
     State(state): State<AppState<S>>,
     Path(id): Path<i64>,
-    submitted: SignedForm<DisabledForm>,
+    submitted: SignedInForm<DisabledForm>,
 ) -> Response {
-    let SignedForm { signed, form } = submitted;
+    let SignedInForm { signed, form } = submitted;
     outcome(
         &signed,
         "/admin",
@@ -254,9 +254,9 @@ pub struct PlanForm {
 pub async fn assign_plan<S: Persistence>(
     State(state): State<AppState<S>>,
     Path(id): Path<i64>,
-    submitted: SignedForm<PlanForm>,
+    submitted: SignedInForm<PlanForm>,
 ) -> Response {
-    let SignedForm { signed, form } = submitted;
+    let SignedInForm { signed, form } = submitted;
     outcome(
         &signed,
         "/admin",
@@ -276,7 +276,7 @@ pub struct TokensForm {
 
 async fn grant<S: Persistence>(
     state: &AppState<S>,
-    signed: &Signed,
+    signed: &SignedIn,
     subject: Subject,
     tokens: &str,
     path: &str,
@@ -302,9 +302,9 @@ async fn grant<S: Persistence>(
 pub async fn grant_user_tokens<S: Persistence>(
     State(state): State<AppState<S>>,
     Path(id): Path<i64>,
-    submitted: SignedForm<TokensForm>,
+    submitted: SignedInForm<TokensForm>,
 ) -> Response {
-    let SignedForm { signed, form } = submitted;
+    let SignedInForm { signed, form } = submitted;
     let subject = Subject::User(UserId(id));
     grant(&state, &signed, subject, &form.tokens, "/admin").await
 }
@@ -313,9 +313,9 @@ pub async fn grant_user_tokens<S: Persistence>(
 pub async fn grant_company_tokens<S: Persistence>(
     State(state): State<AppState<S>>,
     Path(id): Path<i64>,
-    submitted: SignedForm<TokensForm>,
+    submitted: SignedInForm<TokensForm>,
 ) -> Response {
-    let SignedForm { signed, form } = submitted;
+    let SignedInForm { signed, form } = submitted;
     let path = format!("/admin/companies/{id}");
     let subject = Subject::Company(CompanyId(id));
     grant(&state, &signed, subject, &form.tokens, &path).await
@@ -330,7 +330,7 @@ struct AuditPage<'a> {
 
 pub async fn audit<S: Persistence>(
     State(state): State<AppState<S>>,
-    signed: Signed,
+    signed: SignedIn,
     Query(notice): Query<Notice>,
 ) -> Response {
     let page = signed.context(&notice);

@@ -19,7 +19,7 @@ const SHOWN: u64 = 30;
 
 pub async fn chat_page<S: Persistence>(
     State(state): State<AppState<S>>,
-    signed: Signed,
+    signed: SignedIn,
     Query(notice): Query<Notice>,
 ) -> Response {
     let page = signed.context(&notice);

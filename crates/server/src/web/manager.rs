@@ -40,13 +40,13 @@ fn invitation_link(public_url: &str, secret: &str) -> String {
 
 /// The company asked for with `?company=`, else the person's own. The service decides whether
 /// they may see it: another company's manager gets 404, like any unknown company.
-fn company_of(signed: &Signed, asked: Option<i64>) -> Option<CompanyId> {
+fn company_of(signed: &SignedIn, asked: Option<i64>) -> Option<CompanyId> {
     asked.map(CompanyId).or(signed.user.company_id)
 }
 
 pub async fn manager_page<S: Persistence>(
     State(state): State<AppState<S>>,
-    signed: Signed,
+    signed: SignedIn,
     Query(query): Query<ManagerQuery>,
 ) -> Response {
     let mut page = signed.context(&Notice {
@@ -106,7 +106,7 @@ pub async fn manager_page<S: Persistence>(
 }
 
 /// Where to go back to after an action on company `id`.
-fn manager_path(signed: &Signed, id: CompanyId) -> String {
+fn manager_path(signed: &SignedIn, id: CompanyId) -> String {
     if signed.user.role == Role::PlatformAdmin {
         format!("/manager?company={id}")
     } else {
@@ -123,9 +123,9 @@ pub struct InviteForm {
 
 pub async fn invite<S: Persistence>(
     State(state): State<AppState<S>>,
-    submitted: SignedForm<InviteForm>,
+    submitted: SignedInForm<InviteForm>,
 ) -> Response {
-    let SignedForm { signed, form } = submitted;
+    let SignedInForm { signed, form } = submitted;
     let id = CompanyId(form.company);
     let path = manager_path(&signed, id);
     let role = if form.role == "manager" {
@@ -180,9 +180,9 @@ pub struct CompanyForm {
 pub async fn remove<S: Persistence>(
     State(state): State<AppState<S>>,
     Path(user): Path<i64>,
-    submitted: SignedForm<CompanyForm>,
+    submitted: SignedInForm<CompanyForm>,
 ) -> Response {
-    let SignedForm { signed, form } = submitted;
+    let SignedInForm { signed, form } = submitted;
     let id = CompanyId(form.company);
     let path = manager_path(&signed, id);
     outcome(
@@ -206,9 +206,9 @@ pub struct CapForm {
 pub async fn set_cap<S: Persistence>(
     State(state): State<AppState<S>>,
     Path(user): Path<i64>,
-    submitted: SignedForm<CapForm>,
+    submitted: SignedInForm<CapForm>,
 ) -> Response {
-    let SignedForm { signed, form } = submitted;
+    let SignedInForm { signed, form } = submitted;
     let id = CompanyId(form.company);
     let path = manager_path(&signed, id);
     let cap = match form.cap.trim() {
@@ -242,9 +242,9 @@ pub struct RevokeForm {
 
 pub async fn revoke<S: Persistence>(
     State(state): State<AppState<S>>,
-    submitted: SignedForm<RevokeForm>,
+    submitted: SignedInForm<RevokeForm>,
 ) -> Response {
-    let SignedForm { signed, form } = submitted;
+    let SignedInForm { signed, form } = submitted;
     let id = CompanyId(form.company);
     let path = manager_path(&signed, id);
     outcome(

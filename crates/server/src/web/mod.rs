@@ -198,14 +198,14 @@ const LANG_COOKIE: &str = "bp_lang";
 const FORM_COOKIE: &str = "bp_form";
 
 /// A signed-in person on a page. Anyone else is sent to the sign-in page.
-pub struct Signed {
+pub struct SignedIn {
     pub user: User,
     pub session: Session,
     pub actor: Actor,
     pub token: String,
 }
 
-impl Signed {
+impl SignedIn {
     pub fn context(&self, query: &Notice) -> PageContext {
         PageContext {
             lang: lang_of(self.user.locale),
@@ -217,7 +217,7 @@ impl Signed {
     }
 }
 
-impl<S: Persistence> FromRequestParts<AppState<S>> for Signed {
+impl<S: Persistence> FromRequestParts<AppState<S>> for SignedIn {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState<S>) -> Result<Self, Response> {
@@ -226,7 +226,7 @@ impl<S: Persistence> FromRequestParts<AppState<S>> for Signed {
             return Err(Redirect::to("/signin").into_response());
         };
         match state.accounts.authenticate(&token).await {
-            Ok((user, session)) => Ok(Signed {
+            Ok((user, session)) => Ok(SignedIn {
                 actor: Actor::of(&user, client_ip(parts)),
                 user,
                 session,
@@ -239,8 +239,8 @@ impl<S: Persistence> FromRequestParts<AppState<S>> for Signed {
 
 /// A form posted by a signed-in person, with its CSRF token checked: a missing or wrong token
 /// gets 403 and the handler never runs.
-pub struct SignedForm<T> {
-    pub signed: Signed,
+pub struct SignedInForm<T> {
+    pub signed: SignedIn,
     pub form: T,
 }
 
@@ -250,12 +250,12 @@ struct CsrfField {
     csrf: String,
 }
 
-impl<S: Persistence, T: DeserializeOwned> FromRequest<AppState<S>> for SignedForm<T> {
+impl<S: Persistence, T: DeserializeOwned> FromRequest<AppState<S>> for SignedInForm<T> {
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &AppState<S>) -> Result<Self, Response> {
         let (mut parts, body) = request.into_parts();
-        let signed = Signed::from_request_parts(&mut parts, state).await?;
+        let signed = SignedIn::from_request_parts(&mut parts, state).await?;
         let page = signed.context(&Notice::default());
         let bytes = axum::body::to_bytes(body, state.settings.upload_limit_bytes)
             .await
@@ -268,7 +268,7 @@ impl<S: Persistence, T: DeserializeOwned> FromRequest<AppState<S>> for SignedFor
         }
         let form = serde_urlencoded::from_bytes(&bytes)
             .map_err(|_| error_page(&page, StatusCode::BAD_REQUEST, "error-bad-form"))?;
-        Ok(SignedForm { signed, form })
+        Ok(SignedInForm { signed, form })
     }
 }
 
@@ -292,7 +292,7 @@ fn back(path: &str, outcome: Result<&str, String>) -> Response {
 
 /// Redirects back to `path` with `notice` when the action succeeded; see [`failed`] otherwise.
 fn outcome<T, E: Into<ApiError>>(
-    signed: &Signed,
+    signed: &SignedIn,
     path: &str,
     result: Result<T, E>,
     notice: &str,
@@ -306,7 +306,7 @@ fn outcome<T, E: Into<ApiError>>(
 /// A refused action (403: not theirs to do; 404: an id that is unknown or another company's)
 /// gets the error page with that status, saying no more than a page they may not open would.
 /// Any other error is about the input of an action they may do: back to `path` with the message.
-fn failed(signed: &Signed, path: &str, e: impl Into<ApiError>) -> Response {
+fn failed(signed: &SignedIn, path: &str, e: impl Into<ApiError>) -> Response {
     let e = e.into();
     if matches!(e.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) {
         api_error_page(&signed.context(&Notice::default()), e)

@@ -15,14 +15,14 @@ pub struct ReportQuery {
 
 /// The company asked for, else the signed-in person's own. Not narrowed to their own company
 /// here: another company's id must be refused by the service, not silently swapped.
-fn company_asked(signed: &Signed, asked: Option<i64>) -> Option<CompanyId> {
+fn company_asked(signed: &SignedIn, asked: Option<i64>) -> Option<CompanyId> {
     asked.map(CompanyId).or(signed.user.company_id)
 }
 
 /// Months with a report for the manager page's company, newest first.
 pub(super) async fn months<S: Persistence>(
     state: &AppState<S>,
-    signed: &Signed,
+    signed: &SignedIn,
     company: CompanyId,
 ) -> Result<Vec<String>, ApiError> {
     Ok(state.reports.months(&signed.actor, company).await?)
@@ -30,7 +30,7 @@ pub(super) async fn months<S: Persistence>(
 
 pub async fn download<S: Persistence>(
     State(state): State<AppState<S>>,
-    signed: Signed,
+    signed: SignedIn,
     Path(file): Path<String>,
     Query(query): Query<ReportQuery>,
 ) -> Response {

@@ -67,7 +67,7 @@ pub(super) fn saved_at(at: DateTime<Utc>, locale: Locale) -> String {
 /// `GET /safety-plan`: the six steps and the reasons for living, filled with the saved plan.
 pub async fn plan_page<S: Persistence>(
     State(state): State<AppState<S>>,
-    signed: Signed,
+    signed: SignedIn,
     Query(notice): Query<Notice>,
 ) -> Response {
     let page = signed.context(&notice);
@@ -89,9 +89,9 @@ pub async fn plan_page<S: Persistence>(
 /// failed, shows the form again with what the person wrote: their words are never lost.
 pub async fn save<S: Persistence>(
     State(state): State<AppState<S>>,
-    submitted: SignedForm<SafetyPlan>,
+    submitted: SignedInForm<SafetyPlan>,
 ) -> Response {
-    let SignedForm { signed, form } = submitted;
+    let SignedInForm { signed, form } = submitted;
     let (status, invalid, problem) =
         match state.safety_plans.save(&signed.actor, form.clone()).await {
             Ok(_) => return back("/safety-plan", Ok("safety-plan-saved")),
@@ -136,9 +136,9 @@ pub struct DeleteForm {
 /// script); with it, really deletes.
 pub async fn delete<S: Persistence>(
     State(state): State<AppState<S>>,
-    submitted: SignedForm<DeleteForm>,
+    submitted: SignedInForm<DeleteForm>,
 ) -> Response {
-    let SignedForm { signed, form } = submitted;
+    let SignedInForm { signed, form } = submitted;
     if form.confirm != "yes" {
         return render(&DeletePage {
             page: &signed.context(&Notice::default()),
@@ -153,7 +153,10 @@ pub async fn delete<S: Persistence>(
 }
 
 /// `GET /safety-plan/export`: the plan as a Markdown file to keep or print.
-pub async fn export<S: Persistence>(State(state): State<AppState<S>>, signed: Signed) -> Response {
+pub async fn export<S: Persistence>(
+    State(state): State<AppState<S>>,
+    signed: SignedIn,
+) -> Response {
     match state.safety_plans.get(&signed.actor).await {
         Ok(Some((plan, at))) => attachment(
             "text/markdown; charset=utf-8",
@@ -172,7 +175,7 @@ struct GroundingPage<'a> {
 }
 
 /// `GET /grounding`: paced breathing and the 5-4-3-2-1 senses, with the crisis lines.
-pub async fn grounding(signed: Signed) -> Response {
+pub async fn grounding(signed: SignedIn) -> Response {
     render(&GroundingPage {
         page: &signed.context(&Notice::default()),
     })
