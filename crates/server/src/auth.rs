@@ -12,9 +12,8 @@ use axum::http::{Method, StatusCode};
 use axum_extra::extract::cookie::CookieJar;
 use axum_extra::headers::authorization::Bearer;
 use axum_extra::headers::{Authorization, HeaderMapExt};
-use domain::conversation::SealedMessage;
 use domain::ports::{Persistence, Session};
-use domain::services::chat::HISTORY_MESSAGES;
+use domain::services::chat::TurnContext;
 use domain::{Actor, User};
 use std::net::SocketAddr;
 use subtle::ConstantTimeEq;
@@ -76,27 +75,32 @@ fn credential(parts: &Parts) -> Result<(String, Credential), ApiError> {
     }
 }
 
-/// Lets in the person of a valid session, once a cookie-authenticated request that changes
-/// state has shown the session's CSRF token.
-fn admit(
-    parts: &Parts,
-    user: User,
-    session: Session,
-    credential: Credential,
-) -> Result<Authenticated, ApiError> {
+/// A cookie-authenticated request that changes state must show the session's CSRF token.
+fn check_csrf(parts: &Parts, session: &Session, credential: Credential) -> Result<(), ApiError> {
     if credential == Credential::Cookie && changes_state(&parts.method) {
         let header = parts
             .headers
             .get(CSRF_HEADER)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        if !verify_csrf(&session, header) {
+        if !verify_csrf(session, header) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "missing or invalid CSRF token",
             ));
         }
     }
+    Ok(())
+}
+
+/// Lets in the person of a valid session, once [`check_csrf`] passes.
+fn admit(
+    parts: &Parts,
+    user: User,
+    session: Session,
+    credential: Credential,
+) -> Result<Authenticated, ApiError> {
+    check_csrf(parts, &session, credential)?;
     let actor = Actor::of(&user, client_ip(parts));
     Ok(Authenticated {
         user,
@@ -116,26 +120,18 @@ impl<S: Persistence> FromRequestParts<AppState<S>> for Authenticated {
     }
 }
 
-/// [`Authenticated`], with the person's newest messages read in the same round trip as the
-/// session: what a chat turn starts from.
-pub struct AuthenticatedWithRecent {
-    pub auth: Authenticated,
-    /// Newest first, at most [`HISTORY_MESSAGES`].
-    pub recent: Vec<SealedMessage>,
-}
+/// The caller of a chat turn, with the same checks as [`Authenticated`]: the turn's
+/// [`TurnContext`] (the person and their newest messages, read with the session in one round
+/// trip by the domain).
+pub struct TurnCaller(pub TurnContext);
 
-impl<S: Persistence> FromRequestParts<AppState<S>> for AuthenticatedWithRecent {
+impl<S: Persistence> FromRequestParts<AppState<S>> for TurnCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState<S>) -> Result<Self, ApiError> {
         let (token, credential) = credential(parts)?;
-        let (user, session, recent) = state
-            .accounts
-            .authenticate_with_recent_messages(&token, HISTORY_MESSAGES)
-            .await?;
-        Ok(AuthenticatedWithRecent {
-            auth: admit(parts, user, session, credential)?,
-            recent,
-        })
+        let context = state.accounts.turn_context(&token).await?;
+        check_csrf(parts, context.session(), credential)?;
+        Ok(TurnCaller(context))
     }
 }

@@ -1,8 +1,8 @@
 //! Sign-up, sign-in, sessions, passwords and the platform admin's user management.
 
+use super::chat::{HISTORY_MESSAGES, TurnContext};
 use super::{Env, audit};
 use crate::account::check_password_strength;
-use crate::conversation::SealedMessage;
 use crate::plan::{PlanAudience, PlanCatalog};
 use crate::ports::{
     AuditLog, CompanyStore, PasswordHasher, Session, SessionKind, SessionStore, StoreError,
@@ -240,21 +240,17 @@ where
         self.admit(&hash, session, user).await
     }
 
-    /// [`authenticate`](Self::authenticate), and the person's `limit` newest messages read with
-    /// the session (a chat turn's first step).
-    pub async fn authenticate_with_recent_messages(
-        &self,
-        token: &str,
-        limit: u64,
-    ) -> Result<(User, Session, Vec<SealedMessage>), AccountError> {
+    /// [`authenticate`](Self::authenticate) for a chat turn: the person's newest messages are
+    /// read with the session, in one round trip, and the turn starts from them.
+    pub async fn turn_context(&self, token: &str) -> Result<TurnContext, AccountError> {
         let hash = self.env.digest(token);
         let found = self
             .store
-            .session_with_recent_messages(&hash, limit)
+            .session_with_recent_messages(&hash, HISTORY_MESSAGES)
             .await?;
         let (session, user, recent) = found.ok_or(AccountError::Unauthenticated)?;
         let (user, session) = self.admit(&hash, session, user).await?;
-        Ok((user, session, recent))
+        Ok(TurnContext::new(user, session, recent))
     }
 
     /// A session found by its token's hash lets its person in while it lasts and they are not

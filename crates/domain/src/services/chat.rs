@@ -22,7 +22,7 @@ use crate::model::{
     ChatModel, ChatRole, ChatTurn, ModelError, ModelEvent, ModelRequest, ModelUsage,
 };
 use crate::plan::PlanCatalog;
-use crate::ports::{CompanyStore, SafetyCounter, StoreError, TokenCounter, UserStore};
+use crate::ports::{CompanyStore, SafetyCounter, Session, StoreError, TokenCounter, UserStore};
 use crate::prompt::{Source, default_system_prompt, system_message_parts};
 use crate::ratelimit::{Decision, Quota, RateLimiter};
 use crate::safety::{Assessment, CrisisDetector, method_content, safety_prompt};
@@ -44,6 +44,35 @@ const SOURCES_TOKENS: u64 = 1_200;
 const SOURCES_WANTED: usize = 6;
 /// The default of [`ChatLimits::lease`].
 pub const LEASE: Duration = Duration::minutes(5);
+
+/// What a turn starts from: the person, the session they authenticated with and their
+/// [`HISTORY_MESSAGES`] newest messages (newest first), read together in one round trip by
+/// `AccountService::turn_context`. Only the domain builds one, so a caller cannot hand a turn
+/// a history of its own making.
+#[derive(Debug, Clone)]
+pub struct TurnContext {
+    user: User,
+    session: Session,
+    recent: Vec<SealedMessage>,
+}
+
+impl TurnContext {
+    pub(crate) fn new(user: User, session: Session, recent: Vec<SealedMessage>) -> TurnContext {
+        TurnContext {
+            user,
+            session,
+            recent,
+        }
+    }
+
+    pub fn user(&self) -> &User {
+        &self.user
+    }
+
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+}
 
 /// Operator-tunable limits of the conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,23 +289,22 @@ where
             .ok_or(ChatError::Unauthenticated)
     }
 
-    /// One turn of conversation of `user`, the person the caller has just authenticated, given
-    /// their [`HISTORY_MESSAGES`] newest messages (newest first) as read with their session
-    /// (`AccountService::authenticate_with_recent_messages`): neither is read again, which would
-    /// cost a round trip per turn for nothing. `edge` is the per-address limiter's decision,
-    /// taken at the edge but enforced only here, after the crisis screen. The reply streams
-    /// into `sink` as it arrives.
+    /// One turn of conversation, from its [`TurnContext`] (the person and their newest
+    /// messages, read with the session: neither is read again, which would cost a round trip
+    /// per turn for nothing). `edge` is the per-address limiter's decision, taken at the edge but
+    /// enforced only here, after the crisis screen. The reply streams into `sink` as it arrives.
     ///
     /// The crisis screen runs before everything that could refuse the person: the length
-    /// check, both rate limits, the budget and the model (rule 5 of the brief).
+    /// check, both rate limits, the budget and the model.
     pub async fn turn(
         &self,
-        user: &User,
-        recent: Vec<SealedMessage>,
+        context: TurnContext,
         message: &str,
         edge: EdgeDecision,
         sink: &mut impl TurnSink,
     ) -> Result<TurnOutcome, ChatError> {
+        let TurnContext { user, recent, .. } = context;
+        let user = &user;
         let message = message.trim();
         if message.is_empty() {
             return Err(ChatError::Empty);

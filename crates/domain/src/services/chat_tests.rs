@@ -116,6 +116,20 @@ pub(super) fn me() -> User {
     user(1, Role::Individual, None)
 }
 
+/// A turn of [`me`] with these newest messages, as `AccountService::turn_context` reads it.
+pub(super) fn context(recent: Vec<crate::conversation::SealedMessage>) -> TurnContext {
+    let now = super::tests::now();
+    let session = crate::ports::Session {
+        token_hash: "hash".into(),
+        user_id: crate::UserId(1),
+        kind: crate::ports::SessionKind::Web,
+        csrf_token: "csrf".into(),
+        created_at: now,
+        expires_at: now + chrono::Duration::hours(1),
+    };
+    TurnContext::new(me(), session, recent)
+}
+
 pub(super) fn allow(limiter: &mut MockRateLimiter) {
     limiter
         .expect_check()
@@ -161,8 +175,7 @@ fn crisis_is_answered_at_once_free_and_without_limits() {
         .times(1)
         .returning(|_| ready(Ok(())));
     let outcome = block_on(service(p).turn(
-        &me(),
-        Vec::new(),
+        context(Vec::new()),
         "não aguento mais, quero morrer",
         EdgeDecision::Allowed,
         &mut Collect,
@@ -183,8 +196,7 @@ fn crisis_answer_survives_a_database_outage() {
         .expect_insert_messages()
         .returning(|_| ready(Err(crate::ports::StoreError::Unavailable("down".into()))));
     let outcome = block_on(service(p).turn(
-        &me(),
-        Vec::new(),
+        context(Vec::new()),
         "quero me matar",
         EdgeDecision::Allowed,
         &mut Collect,
@@ -205,8 +217,7 @@ fn over_budget_never_reaches_the_model() {
     p.model.expect_stream().never();
     p.store.expect_insert_messages().never();
     let err = block_on(service(p).turn(
-        &me(),
-        Vec::new(),
+        context(Vec::new()),
         "Como dormir melhor?",
         EdgeDecision::Allowed,
         &mut Collect,
@@ -224,9 +235,13 @@ fn rate_limited_turns_reserve_nothing() {
         }))
     });
     p.store.expect_reserve().never();
-    let err =
-        block_on(service(p).turn(&me(), Vec::new(), "oi", EdgeDecision::Allowed, &mut Collect))
-            .unwrap_err();
+    let err = block_on(service(p).turn(
+        context(Vec::new()),
+        "oi",
+        EdgeDecision::Allowed,
+        &mut Collect,
+    ))
+    .unwrap_err();
     assert_eq!(
         err,
         ChatError::RateLimited {
@@ -249,9 +264,13 @@ fn a_failed_model_call_costs_nothing() {
         .times(1)
         .returning(|_, _| ready(Ok(true)));
     p.store.expect_insert_messages().never();
-    let err =
-        block_on(service(p).turn(&me(), Vec::new(), "oi", EdgeDecision::Allowed, &mut Collect))
-            .unwrap_err();
+    let err = block_on(service(p).turn(
+        context(Vec::new()),
+        "oi",
+        EdgeDecision::Allowed,
+        &mut Collect,
+    ))
+    .unwrap_err();
     assert!(matches!(err, ChatError::Model(_)));
 }
 
@@ -273,8 +292,13 @@ fn a_stream_that_breaks_midway_costs_nothing() {
         .returning(|_, _| ready(Ok(true)));
     p.store.expect_insert_messages().never();
     assert!(
-        block_on(service(p).turn(&me(), Vec::new(), "oi", EdgeDecision::Allowed, &mut Collect))
-            .is_err()
+        block_on(service(p).turn(
+            context(Vec::new()),
+            "oi",
+            EdgeDecision::Allowed,
+            &mut Collect
+        ))
+        .is_err()
     );
 }
 
@@ -294,8 +318,9 @@ fn a_person_who_leaves_is_not_charged() {
         .withf(|_, actual| *actual == 0)
         .times(1)
         .returning(|_, _| ready(Ok(true)));
-    let err = block_on(service(p).turn(&me(), Vec::new(), "oi", EdgeDecision::Allowed, &mut Gone))
-        .unwrap_err();
+    let err =
+        block_on(service(p).turn(context(Vec::new()), "oi", EdgeDecision::Allowed, &mut Gone))
+            .unwrap_err();
     assert_eq!(err, ChatError::Cancelled);
 }
 
@@ -343,9 +368,13 @@ fn success_charges_the_reported_usage_and_stores_sealed_messages() {
         });
     p.store.expect_settle().never();
     p.store.expect_insert_messages().never();
-    let outcome =
-        block_on(service(p).turn(&me(), Vec::new(), "oi", EdgeDecision::Allowed, &mut Collect))
-            .unwrap();
+    let outcome = block_on(service(p).turn(
+        context(Vec::new()),
+        "oi",
+        EdgeDecision::Allowed,
+        &mut Collect,
+    ))
+    .unwrap();
     assert_eq!(outcome.reply, "Olá, respire.");
     assert_eq!(outcome.charged, 95);
     // What is left comes from the balances the settlement read, not from further queries.
@@ -360,8 +389,7 @@ fn empty_and_oversized_messages_are_refused_up_front() {
     let s = service(p);
     assert_eq!(
         block_on(s.turn(
-            &me(),
-            Vec::new(),
+            context(Vec::new()),
             "   ",
             EdgeDecision::Allowed,
             &mut Collect
@@ -372,8 +400,7 @@ fn empty_and_oversized_messages_are_refused_up_front() {
     let long = "a".repeat(MAX_MESSAGE_CHARS + 1);
     assert_eq!(
         block_on(s.turn(
-            &me(),
-            Vec::new(),
+            context(Vec::new()),
             &long,
             EdgeDecision::Allowed,
             &mut Collect

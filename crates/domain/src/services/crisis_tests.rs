@@ -3,7 +3,7 @@
 //! fallback; method content replaced after distress; crisis turns stored like any other.
 
 use super::chat::*;
-use super::chat_tests::{Ports, allow, judged, me, ports, reply_stream, reserve_ok, service};
+use super::chat_tests::{Ports, allow, context, judged, ports, reply_stream, reserve_ok, service};
 use super::tests::ready;
 use crate::budget::{Balance, Counter, LedgerError, SettledTurn, Subject, TopUp};
 use crate::conversation::{Author, SealedMessage};
@@ -13,7 +13,7 @@ use crate::{MessageId, UserId};
 use futures::executor::block_on;
 
 fn turn(p: Ports, message: &str, edge: EdgeDecision) -> Result<TurnOutcome, ChatError> {
-    block_on(service(p).turn(&me(), Vec::new(), message, edge, &mut Collect))
+    block_on(service(p).turn(context(Vec::new()), message, edge, &mut Collect))
 }
 
 fn crisis_counted_and_stored(p: &mut Ports) {
@@ -190,8 +190,7 @@ fn method_content_after_distress_is_replaced_and_not_charged() {
     crisis_counted_and_stored(&mut p);
     let mut sink = Vec::new();
     let outcome = block_on(service(p).turn(
-        &me(),
-        Vec::new(),
+        context(Vec::new()),
         "quantos comprimidos seriam letais?",
         EdgeDecision::Allowed,
         &mut sink,
@@ -222,8 +221,7 @@ fn method_content_in_a_later_turn_after_distress_is_replaced_too() {
     crisis_counted_and_stored(&mut p);
     let mut sink = Vec::new();
     let outcome = block_on(service(p).turn(
-        &me(),
-        Vec::new(),
+        context(Vec::new()),
         "e o que mais você pode me dizer?",
         EdgeDecision::Allowed,
         &mut sink,
@@ -314,8 +312,7 @@ fn the_screen_sees_the_persons_own_recent_messages_of_the_last_day() {
         sealed(1, Author::User, "bom dia", 30),
     ];
     let outcome = block_on(service(p).turn(
-        &me(),
-        recent,
+        context(recent),
         "qual a altura da ponte?",
         EdgeDecision::Allowed,
         &mut Collect,

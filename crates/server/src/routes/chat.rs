@@ -5,7 +5,7 @@
 //! caller goes away, the task sees it at the next piece of the reply, stops the model and
 //! releases what it reserved (a failed or abandoned turn costs nothing).
 
-use crate::auth::{Authenticated, AuthenticatedWithRecent};
+use crate::auth::{Authenticated, TurnCaller};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::openapi::ErrorBody;
 use crate::state::AppState;
@@ -15,12 +15,14 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::WithRejection;
-use domain::conversation::{Author, Message, SealedMessage};
+use domain::MessageId;
+use domain::conversation::{Author, Message};
 use domain::ports::Clock;
 use domain::ports::Persistence;
 use domain::prompt::Source;
-use domain::services::chat::{ChatError, EdgeDecision, TurnOutcome, TurnSink, export_markdown};
-use domain::{MessageId, User};
+use domain::services::chat::{
+    ChatError, EdgeDecision, TurnContext, TurnOutcome, TurnSink, export_markdown,
+};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::convert::Infallible;
@@ -110,7 +112,7 @@ pub async fn chat<S: Persistence>(
     State(state): State<AppState<S>>,
     headers: HeaderMap,
     edge: Option<Extension<EdgeDecision>>,
-    caller: Result<AuthenticatedWithRecent, ApiError>,
+    caller: Result<TurnCaller, ApiError>,
     WithRejection(Json(body), _): WithRejection<Json<ChatRequest>, ApiError>,
 ) -> Response {
     let streaming = headers
@@ -137,8 +139,7 @@ pub async fn chat<S: Persistence>(
         Err(e) => return e.into_response(),
     };
     let turn = Turn {
-        user: caller.auth.user,
-        recent: caller.recent,
+        context: caller.0,
         message: body.message,
         edge: edge.map(|Extension(edge)| edge).unwrap_or_default(),
     };
@@ -149,11 +150,10 @@ pub async fn chat<S: Persistence>(
     }
 }
 
-/// What a turn starts from: the person, their newest messages (read with the session) and what
-/// they said.
+/// What a turn starts from: its context (the person and their newest messages, read with the
+/// session) and what they said.
 struct Turn {
-    user: User,
-    recent: Vec<SealedMessage>,
+    context: TurnContext,
     message: String,
     /// The per-address limiter's decision, enforced after the crisis screen.
     edge: EdgeDecision,
@@ -228,7 +228,7 @@ async fn json_turn<S: Persistence>(state: AppState<S>, turn: Turn) -> Response {
             cancelled,
             early: Some(early),
         };
-        chat.turn(&turn.user, turn.recent, &turn.message, turn.edge, sink)
+        chat.turn(turn.context, &turn.message, turn.edge, sink)
             .await
     });
     match outcome_of(&mut task, answered).await {
@@ -275,7 +275,7 @@ async fn stream_turn<S: Persistence>(state: AppState<S>, turn: Turn) -> Response
         early: Some(early),
     };
     let mut task = tokio::spawn(async move {
-        chat.turn(&turn.user, turn.recent, &turn.message, turn.edge, &mut sink)
+        chat.turn(turn.context, &turn.message, turn.edge, &mut sink)
             .await
     });
     tokio::spawn(async move {
