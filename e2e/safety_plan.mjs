@@ -1,6 +1,6 @@
 // End-to-end walk through the safety plan with headless Chromium: a person signs up, opens their
 // plan from the chat page, fills several steps, saves, sees them after a reload, downloads the
-// Markdown export, follows the crisis card's link when the chat page has one, and deletes the
+// Markdown export, follows the crisis card's link after a risky message, and deletes the
 // plan. Screenshots at 1280 and 390 px wide go to SHOTS.
 //
 // Usage: node safety_plan.mjs BASE_URL SHOTS_DIR
@@ -58,23 +58,25 @@ try {
     if (!markdown.includes(text)) throw new Error(`export lacks "${text}": ${markdown}`);
   }
 
-  // A risky message on the chat page: when its script shows the crisis card, its link opens the plan.
+  // A risky message on the chat page: the crisis card, with numbers a phone can tap, offers the
+  // saved plan, and its link opens it.
   await page.goto(`${base}/chat`);
   await shot(page, "22-chat-links-1280");
-  if (await page.$('script[src*="chat.js"]')) {
-    await page.fill("#message", "não aguento mais, quero morrer");
-    await page.click("#send");
-    const link = await page.waitForSelector('.crisis-card a[href="/safety-plan"]', { timeout: 8000 }).catch(() => null);
-    if (link) {
-      await Promise.all([page.waitForURL(`${base}/safety-plan`), link.click()]);
-      await expectText(page, "Minha tia Lúcia");
-      console.log("crisis card step: ran (the card's link opened the saved plan)");
-    } else {
-      console.log("crisis card step: skipped (the chat page shows no .crisis-card yet)");
-    }
-  } else {
-    console.log("crisis card step: skipped (no chat.js on the chat page)");
+  await page.fill("#message", "não aguento mais, quero morrer");
+  await page.click("#send");
+  const link = await page.waitForSelector('.crisis-card .crisis-actions a[href="/safety-plan"]', { timeout: 8000 });
+  if (!(await link.textContent()).includes("Abrir meu plano de segurança")) {
+    throw new Error(`the card does not offer the saved plan: ${await link.textContent()}`);
   }
+  for (const number of ["tel:188", "tel:192"]) {
+    if (!(await page.$(`.crisis-card a[href="${number}"]`))) throw new Error(`no ${number} link in the card`);
+  }
+  await shot(page, "30-crisis-card-1280");
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot(page, "31-crisis-card-390");
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await Promise.all([page.waitForURL(`${base}/safety-plan`), link.click()]);
+  await expectText(page, "Minha tia Lúcia");
 
   // Grounding, moving and still.
   await page.goto(`${base}/grounding`);
