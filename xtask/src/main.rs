@@ -271,11 +271,17 @@ fn test(extra: &[String]) -> Result<(), String> {
         }
         cmd.args(extra);
     } else {
+        // Test-binary arguments go after one `--`: the caller's, if they gave one, are joined
+        // by `--include-ignored` (after a second `--` it would be read as a test-name filter).
+        let split = extra.iter().position(|a| *a == "--").unwrap_or(extra.len());
+        let (cargo_args, binary_args) = extra.split_at(split);
         cmd.args(["test", "--workspace", "--no-fail-fast"])
-            .args(extra);
+            .args(cargo_args)
+            .arg("--");
         if slow {
-            cmd.args(["--", "--include-ignored"]);
+            cmd.arg("--include-ignored");
         }
+        cmd.args(binary_args.iter().skip(1));
     }
     run(&mut cmd)
 }

@@ -3,12 +3,10 @@
 //! accepts and invites an employee, then chats; in `e2e/safety_plan.mjs` a person fills in,
 //! exports and deletes their safety plan. Screenshots of each page go to `target/e2e/`.
 
-mod support;
-
+use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestServer};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-use support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestServer};
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

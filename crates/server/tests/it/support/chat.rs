@@ -1,4 +1,4 @@
-//! The chat helpers several test binaries share: a signed-up person with a seeded library, the
+//! The chat helpers several test modules share: a signed-up person with a seeded library, the
 //! model and plan settings, and one turn over the JSON API.
 
 use super::{TestServer, settings, sign_up};

@@ -6,8 +6,14 @@
 //! The MySQL outage is `#[ignore]`d like the one in `faults.rs`: `cargo xtask test --slow`
 //! (what CI runs) includes it.
 
-mod support;
-
+use crate::support::chat::{PERSON, model_settings};
+use crate::support::crisis::{
+    Database, EN_PERSON, MessageRow, assert_crisis, sqlite_server, tokens_for, turn,
+};
+use crate::support::daemons::PrivateMysql;
+use crate::support::db::Snapshot;
+use crate::support::disk::{Mount, fill};
+use crate::support::{TestServer, settings};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, SqliteConnection};
 use domain::Locale;
@@ -15,14 +21,6 @@ use domain::safety::crisis_reply;
 use model_openai::stub::{Reply, StubServer};
 use persistence_mysql::MysqlStore;
 use std::collections::BTreeSet;
-use support::chat::{PERSON, model_settings};
-use support::crisis::{
-    Database, EN_PERSON, MessageRow, assert_crisis, sqlite_server, tokens_for, turn,
-};
-use support::daemons::PrivateMysql;
-use support::db::Snapshot;
-use support::disk::{Mount, fill};
-use support::{TestServer, settings};
 
 const WANT_TO_DIE: &str = "não aguento mais, quero morrer";
 const END_MY_LIFE: &str = "I want to end my life";

@@ -1,8 +1,8 @@
 //! A server killed with SIGKILL in the middle of a streamed turn: its reservation outlives it
 //! only until the lease expires, is then reclaimed, and nothing is ever charged for the turn.
 
-mod support;
-
+use crate::support::process::ServerProcess;
+use crate::support::{FetchJson, TestServer, sign_up};
 use botpsicologo::state::AppState;
 use domain::Locale;
 use domain::budget::UsageLedger;
@@ -10,8 +10,6 @@ use model_openai::stub::{Reply, StubServer};
 use persistence_sqlite::SqliteStore;
 use serde_json::{Value, json};
 use std::time::Duration;
-use support::process::ServerProcess;
-use support::{FetchJson, TestServer, sign_up};
 
 const PERSON: &str = "pessoa@test.local";
 const PASSWORD: &str = "person-password-123";

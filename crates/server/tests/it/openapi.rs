@@ -1,10 +1,8 @@
 //! `/api/v1/openapi.json` is a valid OpenAPI 3.1 document listing every `/api/v1` route, and
 //! every route it lists exists on the server.
 
-mod support;
-
+use crate::support::TestServer;
 use std::collections::BTreeSet;
-use support::TestServer;
 
 /// Every `/api/v1` route the router serves, with its methods.
 const ROUTES: &[(&str, &str)] = &[

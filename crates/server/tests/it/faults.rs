@@ -5,8 +5,11 @@
 //! The MySQL outage takes about half a minute and is `#[ignore]`d: `cargo xtask test --slow`
 //! (what CI runs) includes it.
 
-mod support;
-
+use crate::support::chat::{PASSWORD, plans_with, prepare};
+use crate::support::daemons::{PrivateMysql, PrivateRedis};
+use crate::support::disk::{Mount, fill};
+use crate::support::process::ServerProcess;
+use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestServer, settings};
 use app::settings::Settings;
 use botpsicologo::state::AppState;
 use domain::budget::UsageLedger;
@@ -19,11 +22,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use support::chat::{PASSWORD, plans_with, prepare};
-use support::daemons::{PrivateMysql, PrivateRedis};
-use support::disk::{Mount, fill};
-use support::process::ServerProcess;
-use support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestServer, settings};
 
 const UNAVAILABLE: &str = "temporarily unavailable";
 /// Settings that keep the limits out of the way of the load the tests make.

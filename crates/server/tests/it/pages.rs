@@ -3,11 +3,10 @@
 //! every role and by a manager of another company.
 
 mod role_matrix;
-mod support;
 
+use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, Browser, TestServer, csrf_in};
 use reqwest::StatusCode;
 use reqwest::header::COOKIE;
-use support::{ADMIN_EMAIL, ADMIN_PASSWORD, Browser, TestServer, csrf_in};
 
 const PASSWORD: &str = "person-password-123";
 

@@ -2,11 +2,9 @@
 //! SMTP server started by the test) with a working one-time link; without it, the manager is
 //! shown the link instead.
 
-mod support;
-
+use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, Browser, TestServer, settings};
 use persistence_sqlite::SqliteStore;
 use std::sync::{Arc, Mutex};
-use support::{ADMIN_EMAIL, ADMIN_PASSWORD, Browser, TestServer, settings};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 

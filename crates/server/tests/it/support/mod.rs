@@ -1,7 +1,5 @@
 //! Starts the real server in-process on a random port, with its own database.
 
-#![allow(dead_code)] // each test binary uses a different subset
-
 pub mod chat;
 pub mod crisis;
 pub mod daemons;

@@ -3,17 +3,15 @@
 //! charging, crisis answers with no tokens left, history, export, deletion, encryption at rest,
 //! and the over-budget race across two instances on MySQL.
 
-mod support;
-
+use crate::support::chat::{
+    PASSWORD, PERSON, TINY_PLANS, charged, cost_of_one_turn, model_settings, parse_sse, plans_with,
+    prepare, say, usage,
+};
+use crate::support::{FetchJson, TestServer, settings};
 use model_openai::stub::{Reply, StubServer};
 use persistence_sqlite::SqliteStore;
 use serde_json::{Value, json};
 use std::time::Duration;
-use support::chat::{
-    PASSWORD, PERSON, TINY_PLANS, charged, cost_of_one_turn, model_settings, parse_sse, plans_with,
-    prepare, say, usage,
-};
-use support::{FetchJson, TestServer, settings};
 
 /// A fresh SQLite server with `extra` settings, the person signed up and the library seeded.
 async fn server(dir: &std::path::Path, extra: &str) -> TestServer {

@@ -4,8 +4,8 @@
 //! Stripe client against the recording stub, billing switched off, and people trying to set
 //! their own plan.
 
-mod support;
-
+use crate::support::stripe::{deliver_signed, event, pack_paid};
+use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, FetchJson, TestServer, settings, sign_up};
 use billing_stripe::stub::StripeStub;
 use botpsicologo::state::AppState;
 use domain::budget::{Subject, UsageLedger};
@@ -14,8 +14,6 @@ use domain::{Email, Locale, UserId};
 use persistence_sqlite::SqliteStore;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::stripe::{deliver_signed, event, pack_paid};
-use support::{ADMIN_EMAIL, ADMIN_PASSWORD, FetchJson, TestServer, settings, sign_up};
 
 const SECRET: &str = "whsec_test_secret";
 const PERSON: &str = "pessoa@test.local";

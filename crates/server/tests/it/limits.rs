@@ -1,11 +1,9 @@
 //! Rate limits across instances: two servers sharing one Redis enforce one global sign-in limit;
 //! a server whose Redis is unreachable keeps answering with its in-process limiter.
 
-mod support;
-
+use crate::support::{ADMIN_EMAIL, TestServer, settings};
 use persistence_sqlite::SqliteStore;
 use ratelimit_redis::test_support::{limiter_on, redis_url, unique_prefix};
-use support::{ADMIN_EMAIL, TestServer, settings};
 
 async fn instance(dir: &std::path::Path, name: &str, extra: &str) -> TestServer {
     let data = dir.join(name);
@@ -57,7 +55,7 @@ async fn a_server_without_its_redis_keeps_answering() {
     assert_eq!(health.status(), 200);
     assert_eq!(
         server
-            .token(ADMIN_EMAIL, support::ADMIN_PASSWORD)
+            .token(ADMIN_EMAIL, crate::support::ADMIN_PASSWORD)
             .await
             .status(),
         201

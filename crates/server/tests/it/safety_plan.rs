@@ -2,12 +2,10 @@
 //! deleted by its owner only; refused input changes nothing; its text never reaches the database
 //! file in plaintext. And the grounding page, with the crisis lines of the person's language.
 
-mod support;
-
+use crate::support::{Browser, FetchJson, TestServer, csrf_in};
 use reqwest::StatusCode;
 use reqwest::header::{CACHE_CONTROL, CONTENT_DISPOSITION, COOKIE};
 use serde_json::{Value, json};
-use support::{Browser, FetchJson, TestServer, csrf_in};
 
 const PASSWORD: &str = "person-password-123";
 /// Words no page or fixture contains, so finding them means finding the plan.

@@ -1,8 +1,7 @@
 //! The library from the operator's side (`extract`, `ingest`) and from the person's side: a fresh
 //! install with no model answers from the sample library in `files/`, quoting its sources.
 
-mod support;
-
+use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, FetchJson, TestServer, settings, sign_up};
 use botpsicologo::state::AppState;
 use domain::Locale;
 use domain::library::LibraryStore;
@@ -10,7 +9,6 @@ use persistence_sqlite::SqliteStore;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use support::{ADMIN_EMAIL, ADMIN_PASSWORD, FetchJson, TestServer, settings, sign_up};
 
 fn sample_library() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../files")

@@ -7,13 +7,11 @@
 //! What the database keeps of a crisis turn, and the answer when it cannot keep anything, are
 //! in `crisis_privacy.rs`.
 
-mod support;
-
+use crate::support::TestServer;
+use crate::support::chat::{PERSON, TINY_PLANS, model_settings, usage};
+use crate::support::crisis::{Answer, Database, EN_PERSON, assert_crisis, sqlite_server, turn};
 use model_openai::stub::{Behaviour, Reply, StubServer};
 use std::time::{Duration, Instant};
-use support::TestServer;
-use support::chat::{PERSON, TINY_PLANS, model_settings, usage};
-use support::crisis::{Answer, Database, EN_PERSON, assert_crisis, sqlite_server, turn};
 
 const WANT_TO_DIE: &str = "não aguento mais, quero morrer";
 const END_MY_LIFE: &str = "I want to end my life";

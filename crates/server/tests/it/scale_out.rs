@@ -2,8 +2,11 @@
 //! with traffic spread over both. Quotas, rate limits, sessions and Stripe webhooks must hold
 //! globally, as if there were one server.
 
-mod support;
-
+use crate::support::chat::{
+    PASSWORD, PERSON, charged, cost_of_one_turn, model_settings, plans_with, prepare, say, usage,
+};
+use crate::support::stripe::{deliver_signed, pack_paid};
+use crate::support::{Browser, TestServer, settings};
 use domain::budget::{Subject, UsageLedger};
 use domain::ports::UserStore;
 use domain::{Email, UserId};
@@ -11,11 +14,6 @@ use model_openai::stub::{Reply, StubServer};
 use persistence_mysql::MysqlStore;
 use ratelimit_redis::test_support::{limiter_on, redis_url, unique_prefix};
 use reqwest::StatusCode;
-use support::chat::{
-    PASSWORD, PERSON, charged, cost_of_one_turn, model_settings, plans_with, prepare, say, usage,
-};
-use support::stripe::{deliver_signed, pack_paid};
-use support::{Browser, TestServer, settings};
 
 const WEBHOOK_SECRET: &str = "whsec_scale_out";
 const PACK: u64 = 100_000;

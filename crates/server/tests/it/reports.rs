@@ -2,8 +2,7 @@
 //! database and data directory), then they are listed on the manager page and downloaded, by
 //! page and by API, only by the company's manager and the admin.
 
-mod support;
-
+use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, Browser, TestServer, settings};
 use app::crypto::Argon2Hasher;
 use app::reports::FileReports;
 use chrono::{DateTime, TimeZone, Utc};
@@ -15,7 +14,6 @@ use persistence_sqlite::SqliteStore;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE, COOKIE, LOCATION};
 use scheduler::{Context, Job, Outcome, run_job};
-use support::{ADMIN_EMAIL, ADMIN_PASSWORD, Browser, TestServer, settings};
 
 const PASSWORD: &str = "person-password-123";
 const ALFA: CompanyId = CompanyId(501);

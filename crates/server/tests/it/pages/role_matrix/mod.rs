@@ -457,7 +457,7 @@ async fn every_route_is_reachable_only_by_its_roles_and_refusals_change_nothing(
     assert_eq!(
         served_routes(&side, &server).await,
         listed,
-        "add the new route to role_matrix/table.rs"
+        "add the new route to tests/it/pages/role_matrix/table.rs"
     );
 
     let mut people = BTreeMap::new();
