@@ -22,18 +22,17 @@ pub struct ModelSetupError(String);
 
 impl Model {
     pub fn from_settings(settings: &Settings) -> Result<Model, ModelSetupError> {
-        if settings.llm_base_url.trim().is_empty() {
+        let Some(base_url) = &settings.llm_base_url else {
             return Ok(Model::Offline(OfflineResponder));
-        }
-        let mut config = OpenAiConfig::new(settings.llm_base_url.trim(), settings.llm_model.trim());
+        };
+        let mut config = OpenAiConfig::new(base_url.as_str(), settings.llm_model.trim());
         let key = settings.llm_api_key.trim();
         config.api_key = (!key.is_empty()).then(|| key.to_string());
         config.first_token_timeout = Duration::from_millis(settings.llm_first_token_timeout_ms);
         config.idle_timeout = Duration::from_millis(settings.llm_idle_timeout_ms);
         config.max_retries = settings.llm_max_retries;
         config.classification_timeout = Duration::from_millis(settings.llm_classifier_timeout_ms);
-        let classifier = settings.llm_classifier_model.trim();
-        config.classifier_model = (!classifier.is_empty()).then(|| classifier.to_string());
+        config.classifier_model = settings.llm_classifier_model.clone();
         OpenAiModel::new(config)
             .map(Model::Remote)
             .map_err(|e| ModelSetupError(e.to_string()))
@@ -71,9 +70,9 @@ pub enum Limiter {
 
 impl Limiter {
     pub fn from_settings(settings: &Settings) -> Result<Limiter, LimiterError> {
-        if settings.redis_url.trim().is_empty() {
+        let Some(redis_url) = &settings.redis_url else {
             return Ok(Limiter::Local(GovernorLimiter::new()));
-        }
+        };
         let options = ResilientOptions {
             policy: match settings.redis_fallback {
                 RedisFallback::InProcess => FallbackPolicy::InProcess,
@@ -81,13 +80,9 @@ impl Limiter {
             },
             ..ResilientOptions::default()
         };
-        ResilientLimiter::open(
-            settings.redis_url.trim(),
-            &settings.redis_key_prefix,
-            options,
-        )
-        .map(Limiter::Shared)
-        .map_err(|e| LimiterError(format!("REDIS_URL: {}", e.0)))
+        ResilientLimiter::open(redis_url.as_str(), &settings.redis_key_prefix, options)
+            .map(Limiter::Shared)
+            .map_err(|e| LimiterError(format!("REDIS_URL: {}", e.0)))
     }
 }
 

@@ -32,11 +32,10 @@ pub struct Smtp {
 impl Mailer {
     /// `smtp://user:pass@host:587?tls=required`, `smtps://host:465`, or empty for no e-mail.
     pub fn from_settings(settings: &Settings) -> Result<Mailer, MailError> {
-        let url = settings.smtp_url.trim();
-        if url.is_empty() {
+        let Some(url) = &settings.smtp_url else {
             return Ok(Mailer::Disabled);
-        }
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+        };
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.as_str())
             // The URL may hold a password: say what is wrong without repeating it.
             .map_err(|e| MailError::Config(format!("not a valid SMTP URL ({e})")))?
             .build();

@@ -4,132 +4,14 @@
 use crate::Limits;
 use crate::text::{Sections, clean_inline};
 use domain::library::{DocFormat, ExtractError, ExtractedDocument};
-use quick_xml::events::{BytesStart, Event};
-use quick_xml::{Reader, XmlVersion};
 use std::collections::HashMap;
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 use zip::ZipArchive;
+mod container;
+mod events;
 
-/// Ratios only matter once a part is big enough to hurt.
-const RATIO_FLOOR: u64 = 1024 * 1024;
-
-/// Reads zip parts while counting the bytes that really come out of the decompressor, so
-/// that lying headers cannot hide a zip bomb.
-struct Parts<'a> {
-    archive: ZipArchive<Cursor<&'a [u8]>>,
-    used: u64,
-    limits: &'a Limits,
-}
-
-impl Parts<'_> {
-    fn read(&mut self, name: &str) -> Result<Option<String>, ExtractError> {
-        let mut file = match self.archive.by_name(name) {
-            Ok(f) => f,
-            Err(zip::result::ZipError::FileNotFound) => return Ok(None),
-            Err(e) => return Err(ExtractError::Malformed(format!("cannot read {name}: {e}"))),
-        };
-        let compressed = file.compressed_size().max(1);
-        let mut out = Vec::new();
-        let mut chunk = vec![0u8; 64 * 1024];
-        loop {
-            let n = file
-                .read(&mut chunk)
-                .map_err(|e| ExtractError::Malformed(format!("cannot decompress {name}: {e}")))?;
-            if n == 0 {
-                break;
-            }
-            self.used += n as u64;
-            if self.used > self.limits.max_uncompressed_bytes {
-                return Err(ExtractError::TooLarge(format!(
-                    "decompresses to more than {} bytes (zip bomb?)",
-                    self.limits.max_uncompressed_bytes
-                )));
-            }
-            let part = out.len() as u64 + n as u64;
-            if part > RATIO_FLOOR && part / compressed > self.limits.max_compression_ratio {
-                return Err(ExtractError::TooLarge(format!(
-                    "{name} expands more than {}x (zip bomb?)",
-                    self.limits.max_compression_ratio
-                )));
-            }
-            out.extend_from_slice(&chunk[..n]);
-        }
-        String::from_utf8(out)
-            .map(Some)
-            .map_err(|_| ExtractError::Malformed(format!("{name} is not UTF-8 XML")))
-    }
-}
-
-fn xml_error(part: &str, e: impl std::fmt::Display) -> ExtractError {
-    ExtractError::Malformed(format!("{part}: {e}"))
-}
-
-fn attr(e: &BytesStart, local: &str) -> Option<String> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.local_name().as_ref() == local)
-        .map(|a| {
-            a.normalized_value(XmlVersion::Implicit1_0)
-                .map(|v| v.into_owned())
-                .unwrap_or_else(|_| a.value.to_string())
-        })
-}
-
-/// One XML event reduced to what the walkers need.
-enum Ev {
-    Open(String, BytesStart<'static>),
-    Close(String),
-    Text(String),
-}
-
-/// Drives `each` over the events of one part. A DTD is refused outright: Word never
-/// writes one, and it is how entity-expansion bombs get in.
-fn walk(
-    part: &str,
-    xml: &str,
-    mut each: impl FnMut(Ev) -> Result<(), ExtractError>,
-) -> Result<(), ExtractError> {
-    let mut reader = Reader::from_str(xml);
-    loop {
-        let ev = reader.read_event().map_err(|e| xml_error(part, e))?;
-        match ev {
-            Event::Start(e) => each(Ev::Open(e.local_name().as_ref().to_owned(), e.into_owned()))?,
-            Event::Empty(e) => {
-                let name = e.local_name().as_ref().to_owned();
-                each(Ev::Open(name.clone(), e.into_owned()))?;
-                each(Ev::Close(name))?;
-            }
-            Event::End(e) => each(Ev::Close(e.local_name().as_ref().to_owned()))?,
-            Event::Text(t) => each(Ev::Text(t.xml10_content().into_owned()))?,
-            Event::CData(t) => each(Ev::Text(t.into_inner().into_owned()))?,
-            Event::GeneralRef(r) => {
-                let c = match r.resolve_char_ref() {
-                    Ok(Some(c)) => Some(c),
-                    Ok(None) => match r.as_ref() {
-                        "lt" => Some('<'),
-                        "gt" => Some('>'),
-                        "amp" => Some('&'),
-                        "quot" => Some('"'),
-                        "apos" => Some('\''),
-                        // Custom entities are never expanded.
-                        _ => None,
-                    },
-                    Err(_) => None,
-                };
-                if let Some(c) = c {
-                    each(Ev::Text(c.to_string()))?;
-                }
-            }
-            Event::DocType(_) => {
-                return Err(ExtractError::Malformed(format!(
-                    "{part} declares a DTD, which a Word document never does"
-                )));
-            }
-            Event::Eof => return Ok(()),
-            _ => {}
-        }
-    }
-}
+use container::Parts;
+use events::{Ev, attr, walk};
 
 /// Paragraph style ids that are headings: by name ("Heading 1", "Título 1", "Title") or by
 /// an outline level.

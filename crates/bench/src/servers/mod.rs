@@ -2,17 +2,20 @@
 //! `botpsicologo` release binary on SQLite or on MySQL + Redis, with people to sign in as.
 
 use app::crypto::Argon2Hasher;
-use app::system::SystemEnv;
-use chrono::Utc;
-use diesel_async::{AsyncConnection, AsyncMysqlConnection, SimpleAsyncConnection};
-use domain::ports::{IdGenerator, PasswordHasher, UserStore};
-use domain::{Email, Locale, Role, User, UserId};
+use domain::ports::PasswordHasher;
 use model_openai::stub::{Reply, StubServer};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
+
+mod database;
+mod people;
+
+pub use database::{Database, mysql_status};
+use people::*;
+pub use people::{address_of, emails, sign_in};
 
 pub type BenchResult<T> = Result<T, String>;
 
@@ -25,7 +28,6 @@ const REPLY: &str = "Sinto muito que você esteja passando por isso. O que você
     E se o sofrimento ficar forte demais, procure um profissional de saúde.";
 
 pub const PASSWORD: &str = "bench-password-2026";
-const SERVER_SERVER: &str = "mysql://root@127.0.0.1:3306";
 pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
 
 /// The stub model server, on a runtime of its own so that the load generator's tasks do not
@@ -109,74 +111,6 @@ impl Backend {
         }
     }
 }
-
-/// A fresh database for a run: a file in a temporary directory, or a new MySQL database that is
-/// dropped afterwards.
-pub struct Database {
-    pub url: String,
-    pub redis: String,
-    mysql_name: Option<String>,
-}
-
-impl Database {
-    pub async fn create(backend: Backend, dir: &Path, tag: &str) -> BenchResult<Database> {
-        match backend {
-            Backend::Sqlite => Ok(Database {
-                url: format!("sqlite://{}", dir.join(format!("{tag}.db")).display()),
-                redis: String::new(),
-                mysql_name: None,
-            }),
-            Backend::MysqlRedis => {
-                let name = format!("bench_{}_{tag}", std::process::id());
-                mysql_admin(&format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4")).await?;
-                Ok(Database {
-                    url: format!("{SERVER_SERVER}/{name}"),
-                    redis: REDIS_URL.to_string(),
-                    mysql_name: Some(name),
-                })
-            }
-        }
-    }
-
-    pub async fn drop_it(&self) {
-        if let Some(name) = &self.mysql_name {
-            let _ = mysql_admin(&format!("DROP DATABASE IF EXISTS `{name}`")).await;
-        }
-    }
-}
-
-async fn mysql_admin(sql: &str) -> BenchResult<()> {
-    mysql_server()
-        .await?
-        .batch_execute(sql)
-        .await
-        .map_err(|e| format!("MySQL `{sql}`: {e}"))
-}
-
-async fn mysql_server() -> BenchResult<AsyncMysqlConnection> {
-    AsyncMysqlConnection::establish(&format!("{SERVER_SERVER}/mysql"))
-        .await
-        .map_err(|e| format!("MySQL at {SERVER_SERVER}: {e}"))
-}
-
-/// A counter of `SHOW GLOBAL STATUS` (such as `Questions`, the statements clients sent).
-pub async fn mysql_status(variable: &str) -> BenchResult<u64> {
-    use diesel_async::RunQueryDsl as _;
-    #[derive(diesel::QueryableByName)]
-    struct Status {
-        #[diesel(sql_type = diesel::sql_types::Text, column_name = "Value")]
-        value: String,
-    }
-    let rows: Vec<Status> = diesel::sql_query(format!("SHOW GLOBAL STATUS LIKE '{variable}'"))
-        .load(&mut mysql_server().await?)
-        .await
-        .map_err(|e| format!("MySQL status {variable}: {e}"))?;
-    rows.into_iter()
-        .next()
-        .and_then(|r| r.value.parse().ok())
-        .ok_or_else(|| format!("MySQL has no status counter {variable}"))
-}
-
 /// A running `botpsicologo serve`; killed when dropped.
 pub struct Server {
     pub base: String,
@@ -384,32 +318,6 @@ impl Running {
         self.setup.database.drop_it().await;
     }
 }
-
-async fn insert_people<S: UserStore>(store: &S, emails: &[String], hash: &str) -> BenchResult<()> {
-    let ids = SystemEnv::default();
-    for email in emails {
-        let user = User {
-            id: UserId(ids.next_id()),
-            email: Email::parse(email).map_err(|e| format!("{email}: {e:?}"))?,
-            display_name: email.clone(),
-            password_hash: hash.to_string(),
-            role: Role::Individual,
-            company_id: None,
-            personal_cap: None,
-            plan_id: "free".into(),
-            locale: Locale::PtBr,
-            disabled: false,
-            created_at: Utc::now(),
-            billing_period: None,
-        };
-        store
-            .insert_user(&user)
-            .await
-            .map_err(|e| format!("inserting {email}: {e}"))?;
-    }
-    Ok(())
-}
-
 /// The `[plans]` section of `config/default.toml` with allowances nobody reaches in a run.
 fn plans_toml(root: &Path) -> BenchResult<String> {
     let default = std::fs::read_to_string(root.join("config/default.toml"))
@@ -440,44 +348,4 @@ fn free_port() -> BenchResult<u16> {
         .local_addr()
         .map(|a| a.port())
         .map_err(|e| e.to_string())
-}
-
-/// `n` e-mail addresses of people to seed: `{prefix}0000@bench.local`, …
-pub fn emails(prefix: &str, n: usize) -> Vec<String> {
-    (0..n)
-        .map(|i| format!("{prefix}{i:04}@bench.local"))
-        .collect()
-}
-
-/// The loopback address person `i` connects from (127.0.0.2 to 127.0.0.251), as different people
-/// come from different addresses: the server limits sign-ins and requests per address.
-pub fn address_of(i: usize) -> std::net::IpAddr {
-    std::net::Ipv4Addr::new(127, 0, 0, 2 + (i % 250) as u8).into()
-}
-
-/// Signs each person in (from their own address) and returns their bearer tokens.
-pub async fn sign_in(base: &str, emails: &[String]) -> BenchResult<Vec<String>> {
-    let mut tokens = Vec::with_capacity(emails.len());
-    for (i, email) in emails.iter().enumerate() {
-        let client = reqwest::Client::builder()
-            .local_address(address_of(i))
-            .build()
-            .map_err(|e| e.to_string())?;
-        let response = client
-            .post(format!("{base}/api/v1/auth/token"))
-            .json(&serde_json::json!({ "email": email, "password": PASSWORD }))
-            .send()
-            .await
-            .map_err(|e| format!("sign-in of {email}: {e}"))?;
-        let status = response.status();
-        let body: serde_json::Value = response
-            .json()
-            .await
-            .map_err(|e| format!("sign-in of {email}: {status}: {e}"))?;
-        let token = body["token"]
-            .as_str()
-            .ok_or_else(|| format!("sign-in of {email}: {status}: {body}"))?;
-        tokens.push(token.to_string());
-    }
-    Ok(tokens)
 }
