@@ -120,4 +120,5 @@ mod tests {
     }
 }
 
+#[cfg(feature = "test-support")]
 pub mod test_support;

@@ -11,6 +11,7 @@
 
 mod redis_limiter;
 mod resilient;
+#[cfg(feature = "test-support")]
 pub mod test_support;
 
 pub use redis_limiter::{RedisLimiter, RedisOptions};
