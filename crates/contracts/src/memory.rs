@@ -2,9 +2,11 @@
 //! every operation is atomic; it passes the same contract suite as the SQL adapters.
 
 use chrono::{DateTime, Utc};
+use domain::account::Session;
+use domain::audit::AuditEntry;
 use domain::budget::*;
-use domain::conversation::{ConversationStore, SealedMessage};
-use domain::library::{Document, LibraryStore, Passage};
+use domain::conversation::SealedMessage;
+use domain::library::{Document, Passage};
 use domain::ports::*;
 use domain::*;
 use std::collections::{BTreeMap, HashMap};

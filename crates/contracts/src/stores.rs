@@ -2,6 +2,8 @@
 
 use crate::fixtures::{company, id, message, t0, user};
 use chrono::Duration;
+use domain::account::{Session, SessionKind};
+use domain::audit::AuditEntry;
 use domain::conversation::Author;
 use domain::library::{Document, Passage};
 use domain::ports::*;

@@ -8,8 +8,9 @@ mod support;
 
 use billing_stripe::stub::StripeStub;
 use botpsicologo::state::AppState;
-use domain::budget::{Subject, UsageLedger};
-use domain::ports::{AuditLog, SessionKind, UserStore};
+use domain::account::SessionKind;
+use domain::budget::Subject;
+use domain::ports::{AuditLog, UsageLedger, UserStore};
 use domain::{Email, Locale, UserId};
 use persistence_sqlite::SqliteStore;
 use reqwest::StatusCode;

@@ -5,7 +5,7 @@ mod support;
 
 use botpsicologo::state::AppState;
 use domain::Locale;
-use domain::budget::UsageLedger;
+use domain::ports::UsageLedger;
 use model_openai::stub::{Reply, StubServer};
 use persistence_sqlite::SqliteStore;
 use serde_json::{Value, json};

@@ -9,8 +9,8 @@ mod support;
 
 use app::settings::Settings;
 use botpsicologo::state::AppState;
-use domain::budget::UsageLedger;
-use domain::ports::{Persistence, SessionKind};
+use domain::account::SessionKind;
+use domain::ports::{Persistence, UsageLedger};
 use model_openai::stub::{Reply, StubServer};
 use persistence_sqlite::SqliteStore;
 use serde_json::{Value, json};

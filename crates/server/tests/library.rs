@@ -5,7 +5,7 @@ mod support;
 
 use botpsicologo::state::AppState;
 use domain::Locale;
-use domain::library::LibraryStore;
+use domain::ports::LibraryStore;
 use persistence_sqlite::SqliteStore;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};

@@ -4,8 +4,8 @@
 
 mod support;
 
-use domain::budget::{Subject, UsageLedger};
-use domain::ports::UserStore;
+use domain::budget::Subject;
+use domain::ports::{UsageLedger, UserStore};
 use domain::{Email, UserId};
 use model_openai::stub::{Reply, StubServer};
 use persistence_mysql::MysqlStore;

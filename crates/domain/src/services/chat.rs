@@ -15,18 +15,19 @@ use super::budgets::{BudgetError, budget_lines, summarize, usage_summary};
 use super::crisis::{
     Care, OpenedHistory, PreparedTurn, SafeAnswer, SafetyPath, check_in_text, reply_locale,
 };
-use crate::budget::{LedgerError, ReservationRequest, UsageLedger};
+use crate::account::Session;
+use crate::budget::{LedgerError, ReservationRequest};
 use crate::company::Company;
-use crate::conversation::{Author, ConversationStore, Message, MessageCipher, SealedMessage};
-use crate::model::{
-    ChatModel, ChatRole, ChatTurn, ModelError, ModelEvent, ModelRequest, ModelUsage,
-};
+use crate::conversation::{Author, Message, SealedMessage};
+use crate::model::{ChatRole, ChatTurn, ModelError, ModelEvent, ModelRequest, ModelUsage};
 use crate::plan::PlanCatalog;
-use crate::ports::{CompanyStore, SafetyCounter, Session, StoreError, TokenCounter, UserStore};
+use crate::ports::{
+    ChatModel, CompanyStore, ConversationStore, CrisisScreen, MessageCipher, RateLimiter,
+    Retriever, SafetyCounter, SafetyPlanStore, StoreError, TokenCounter, UsageLedger, UserStore,
+};
 use crate::prompt::{Source, default_system_prompt, system_message_parts};
-use crate::ratelimit::{Decision, Quota, RateLimiter};
-use crate::safety::{Assessment, CrisisDetector, method_content, safety_prompt};
-use crate::safety_plan::SafetyPlanStore;
+use crate::ratelimit::{Decision, Quota};
+use crate::safety::{method_content, safety_prompt};
 use crate::{Actor, Locale, MessageId, ReservationId, Role, User, UserId};
 use chrono::Duration;
 use futures::StreamExt;
@@ -98,25 +99,6 @@ impl Default for ChatLimits {
             per_minute: CHAT_PER_MINUTE,
             lease: LEASE,
         }
-    }
-}
-/// The library, as the chat sees it: the passages most relevant to a query.
-#[cfg_attr(test, mockall::automock)]
-pub trait Retriever: Send + Sync + 'static {
-    fn retrieve(&self, query: &str, k: usize) -> Vec<Source>;
-}
-
-/// Recognises messages showing risk of suicide or self-harm, in the context of the person's
-/// recent messages (oldest first).
-#[cfg_attr(test, mockall::automock)]
-pub trait CrisisScreen: Send + Sync + 'static {
-    fn assess(&self, message: &str, earlier: &[String]) -> Assessment;
-}
-
-impl CrisisScreen for CrisisDetector {
-    fn assess(&self, message: &str, earlier: &[String]) -> Assessment {
-        let earlier: Vec<&str> = earlier.iter().map(String::as_str).collect();
-        CrisisDetector::assess(self, message, &earlier)
     }
 }
 
