@@ -3,8 +3,9 @@
 //! A *wallet* (an individual, or a company's pool) has an allowance per [`Period`] and a balance of
 //! purchased top-up tokens that survives period boundaries. An employee's turn also has to fit
 //! their personal cap. Before a model call the turn reserves its worst case against every
-//! [`BudgetLine`] in one atomic step ([`UsageLedger::reserve`]); afterwards it settles to the real
-//! usage and the rest is released. Invariant for every counter: `used + reserved <= allowance`.
+//! [`BudgetLine`] in one atomic step
+//! ([`UsageLedger::reserve`](crate::ports::UsageLedger::reserve)); afterwards it settles to the
+//! real usage and the rest is released. Invariant for every counter: `used + reserved <= allowance`.
 
 use crate::{CompanyId, Period, ReservationId, UserId};
 use chrono::{DateTime, Utc};
@@ -104,14 +105,15 @@ pub struct Balance {
 }
 
 impl ReservedPart {
-    /// Holds the part: what [`UsageLedger::reserve`] does to its line's balance.
+    /// Holds the part: what [`UsageLedger::reserve`](crate::ports::UsageLedger::reserve) does to
+    /// its line's balance.
     pub fn hold(&self, balance: &mut Balance) {
         balance.counter.reserved += self.from_allowance;
         balance.topup.reserved += self.from_topup;
     }
 
     /// Lets the part go, charging `actual` tokens of it (see [`charge_part`]): what
-    /// [`UsageLedger::settle`] does to its line's balance.
+    /// [`UsageLedger::settle`](crate::ports::UsageLedger::settle) does to its line's balance.
     pub fn settle(&self, actual: u64, balance: &mut Balance) {
         let (charge_allowance, charge_topup) = charge_part(self, actual);
         balance.counter.reserved = balance.counter.reserved.saturating_sub(self.from_allowance);
@@ -121,7 +123,7 @@ impl ReservedPart {
     }
 }
 
-/// What [`UsageLedger::settle_turn`] did.
+/// What [`UsageLedger::settle_turn`](crate::ports::UsageLedger::settle_turn) did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SettledTurn {
     /// `false` when the reservation no longer existed (nothing was charged).

@@ -28,7 +28,8 @@ impl Author {
     }
 }
 
-/// A message as stored: the text is sealed by the [`MessageCipher`]; stores never see plaintext.
+/// A message as stored: the text is sealed by the [`MessageCipher`](crate::ports::MessageCipher);
+/// stores never see plaintext.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedMessage {
     pub id: MessageId,

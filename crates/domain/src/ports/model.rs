@@ -18,7 +18,9 @@ pub trait ChatModel: Send + Sync + 'static {
     fn name(&self) -> String;
 
     /// The crisis screen's second opinion on an ambiguous message: one short call with
-    /// structured output (see [`risk_classifier_messages`]), answered within the adapter's
+    /// structured output (see
+    /// [`risk_classifier_messages`](crate::model::risk_classifier_messages)), answered within
+    /// the adapter's
     /// classification timeout (2 s by default) or failed. Its tokens are the platform's cost,
     /// never a person's: adapters count them in the metrics. Without a model (offline) it fails
     /// at once with [`ModelError::Unavailable`] and the rules decide alone.

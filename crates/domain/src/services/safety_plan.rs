@@ -162,7 +162,7 @@ impl<S: SafetyPlanStore, X: MessageCipher, C: Clock> SafetyPlanService<S, X, C> 
         Ok(Some((plan, stored.updated_at)))
     }
 
-    /// Creates or replaces the caller's plan, as [`normalize`] leaves it; returns what was
+    /// Creates or replaces the caller's plan, as `normalize` leaves it; returns what was
     /// saved and when.
     pub async fn save(
         &self,
