@@ -3,8 +3,9 @@
 
 use crate::offline::OfflineResponder;
 use crate::settings::{RedisFallback, Settings};
-use domain::model::{ChatModel, ModelError, ModelRequest, ModelStream, RiskQuestion, RiskVerdict};
-use domain::ratelimit::{Decision, LimiterError, Quota, RateLimiter};
+use domain::model::{ModelError, ModelRequest, ModelStream, RiskQuestion, RiskVerdict};
+use domain::ports::{ChatModel, RateLimiter};
+use domain::ratelimit::{Decision, LimiterError, Quota};
 use model_openai::{OpenAiConfig, OpenAiModel};
 use ratelimit_governor::GovernorLimiter;
 use ratelimit_redis::{FallbackPolicy, ResilientLimiter, ResilientOptions};

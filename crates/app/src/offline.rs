@@ -4,9 +4,9 @@
 
 use domain::Locale;
 use domain::model::{
-    ChatModel, ChatRole, ModelError, ModelEvent, ModelRequest, ModelStream, RiskQuestion,
-    RiskVerdict,
+    ChatRole, ModelError, ModelEvent, ModelRequest, ModelStream, RiskQuestion, RiskVerdict,
 };
+use domain::ports::ChatModel;
 use domain::prompt::Source;
 use domain::text::fold_words;
 

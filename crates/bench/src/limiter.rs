@@ -3,7 +3,8 @@
 //! of Redis connections, as in the server).
 
 use crate::servers::{BenchResult, REDIS_URL};
-use domain::ratelimit::{Quota, RateLimiter};
+use domain::ports::RateLimiter;
+use domain::ratelimit::Quota;
 use ratelimit_governor::GovernorLimiter;
 use ratelimit_redis::{RedisLimiter, ResilientLimiter, ResilientOptions};
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! # billing-stripe
 //!
 //! The payment adapter: [`StripeGateway`] implements the domain's
-//! [`PaymentGateway`](domain::billing::PaymentGateway) with async-stripe (customers, Checkout
+//! [`PaymentGateway`](domain::ports::PaymentGateway) with async-stripe (customers, Checkout
 //! Sessions for subscriptions and token packs, the customer portal, price look-ups for
 //! `botpsicologo billing check`), and [`webhook`] verifies
 //! Stripe's signed events and reduces them to [`BillingEvent`](domain::billing::BillingEvent)s.
@@ -15,10 +15,10 @@ pub mod stub;
 pub mod webhook;
 
 use domain::billing::{
-    CheckoutKind, CheckoutRequest, META_ITEM, META_KIND, META_PAYER, PaymentError, PaymentGateway,
-    ProviderPrice,
+    CheckoutKind, CheckoutRequest, META_ITEM, META_KIND, META_PAYER, PaymentError, ProviderPrice,
 };
 use domain::budget::Subject;
+use domain::ports::PaymentGateway;
 use std::collections::HashMap;
 use stripe::{
     BillingPortalSession, CheckoutSession, CheckoutSessionMode, Client, CreateBillingPortalSession,

@@ -6,9 +6,10 @@
 use billing_stripe::StripeGateway;
 use billing_stripe::localstripe::LocalStripe;
 use billing_stripe::stub::StripeStub;
-use domain::billing::{CheckoutKind, CheckoutRequest, PaymentGateway, ProviderPrice};
+use domain::billing::{CheckoutKind, CheckoutRequest, ProviderPrice};
 use domain::budget::Subject;
 use domain::plan::{BillingInterval, Plan, PlanAudience, PlanCatalog};
+use domain::ports::PaymentGateway;
 use domain::services::prices::check_prices;
 use domain::{CompanyId, UserId};
 

@@ -5,7 +5,8 @@
 //! Timings are real: the short quotas refill in tens of milliseconds, with margins wide enough for
 //! a loaded machine but narrow enough that a limiter that never refills or refills all at once fails.
 
-use domain::ratelimit::{Decision, Quota, RateLimiter};
+use domain::ports::RateLimiter;
+use domain::ratelimit::{Decision, Quota};
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -3,14 +3,14 @@
 //! A *wallet* (an individual, or a company's pool) has an allowance per [`Period`] and a balance of
 //! purchased top-up tokens that survives period boundaries. An employee's turn also has to fit
 //! their personal cap. Before a model call the turn reserves its worst case against every
-//! [`BudgetLine`] in one atomic step ([`UsageLedger::reserve`]); afterwards it settles to the real
-//! usage and the rest is released. Invariant for every counter: `used + reserved <= allowance`.
+//! [`BudgetLine`] in one atomic step
+//! ([`UsageLedger::reserve`](crate::ports::UsageLedger::reserve)); afterwards it settles to the
+//! real usage and the rest is released. Invariant for every counter: `used + reserved <= allowance`.
 
 use crate::{CompanyId, Period, ReservationId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::future::Future;
 
 /// Whose tokens these are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -105,14 +105,15 @@ pub struct Balance {
 }
 
 impl ReservedPart {
-    /// Holds the part: what [`UsageLedger::reserve`] does to its line's balance.
+    /// Holds the part: what [`UsageLedger::reserve`](crate::ports::UsageLedger::reserve) does to
+    /// its line's balance.
     pub fn hold(&self, balance: &mut Balance) {
         balance.counter.reserved += self.from_allowance;
         balance.topup.reserved += self.from_topup;
     }
 
     /// Lets the part go, charging `actual` tokens of it (see [`charge_part`]): what
-    /// [`UsageLedger::settle`] does to its line's balance.
+    /// [`UsageLedger::settle`](crate::ports::UsageLedger::settle) does to its line's balance.
     pub fn settle(&self, actual: u64, balance: &mut Balance) {
         let (charge_allowance, charge_topup) = charge_part(self, actual);
         balance.counter.reserved = balance.counter.reserved.saturating_sub(self.from_allowance);
@@ -122,7 +123,7 @@ impl ReservedPart {
     }
 }
 
-/// What [`UsageLedger::settle_turn`] did.
+/// What [`UsageLedger::settle_turn`](crate::ports::UsageLedger::settle_turn) did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SettledTurn {
     /// `false` when the reservation no longer existed (nothing was charged).
@@ -204,73 +205,6 @@ pub fn charge_part(part: &ReservedPart, actual: u64) -> (u64, u64) {
     let charge = actual.min(part.from_allowance + part.from_topup);
     let from_allowance = charge.min(part.from_allowance);
     (from_allowance, charge - from_allowance)
-}
-
-/// The ledger port: atomic reservation, settlement and reclaim, whatever the storage.
-#[cfg_attr(test, mockall::automock)]
-pub trait UsageLedger: Send + Sync + 'static {
-    /// Reserves `amount` against every line at once, or nothing at all.
-    fn reserve(
-        &self,
-        request: ReservationRequest,
-    ) -> impl Future<Output = Result<Reservation, LedgerError>> + Send;
-
-    /// Charges `actual` tokens (at most the reserved amount) and releases the rest. Returns
-    /// `false` when the reservation no longer exists (already settled, released or reclaimed).
-    fn settle(
-        &self,
-        id: ReservationId,
-        actual: u64,
-    ) -> impl Future<Output = Result<bool, LedgerError>> + Send;
-
-    /// [`settle`](Self::settle), and the turn's messages stored in the same transaction: after a
-    /// crash a turn is either charged and saved, or neither (its reservation then expires and is
-    /// reclaimed). The messages are stored even when the reservation is already gone (reclaimed
-    /// during a very long reply): the person got the answer. Also returns the balance of each
-    /// of `lines` as the settlement left it, read in the same transaction, so the turn can show
-    /// what is left without another round of queries. Takes the reservation as `reserve`
-    /// returned it, so its parts need not be read back.
-    fn settle_turn(
-        &self,
-        reservation: &Reservation,
-        actual: u64,
-        exchange: &[crate::conversation::SealedMessage; 2],
-        lines: &[BudgetLine],
-    ) -> impl Future<Output = Result<SettledTurn, LedgerError>> + Send;
-
-    /// Releases every reservation whose lease ended before `now`; returns how many.
-    fn reclaim_expired(
-        &self,
-        now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<u64, LedgerError>> + Send;
-
-    fn counter(
-        &self,
-        subject: Subject,
-        period_key: i64,
-    ) -> impl Future<Output = Result<Counter, LedgerError>> + Send;
-
-    fn topup(&self, subject: Subject) -> impl Future<Output = Result<TopUp, LedgerError>> + Send;
-
-    /// Adds purchased tokens (a negative amount removes them, e.g. for a refund, never below 0).
-    fn add_topup(
-        &self,
-        subject: Subject,
-        tokens: i64,
-    ) -> impl Future<Output = Result<TopUp, LedgerError>> + Send;
-
-    /// Top-ups of many subjects at once (subjects with no row are absent), for lists.
-    fn topups_of(
-        &self,
-        subjects: Vec<Subject>,
-    ) -> impl Future<Output = Result<Vec<(Subject, TopUp)>, LedgerError>> + Send;
-
-    /// Per-subject usage of a period, for reports (subjects with no row are absent).
-    fn counters_in_period(
-        &self,
-        subjects: Vec<Subject>,
-        period_key: i64,
-    ) -> impl Future<Output = Result<Vec<(Subject, Counter)>, LedgerError>> + Send;
 }
 
 #[cfg(test)]

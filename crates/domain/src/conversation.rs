@@ -3,9 +3,6 @@
 use crate::{MessageId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::future::Future;
-
-use crate::ports::StoreResult;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -31,7 +28,8 @@ impl Author {
     }
 }
 
-/// A message as stored: the text is sealed by the [`MessageCipher`]; stores never see plaintext.
+/// A message as stored: the text is sealed by the [`MessageCipher`](crate::ports::MessageCipher);
+/// stores never see plaintext.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedMessage {
     pub id: MessageId,
@@ -53,34 +51,9 @@ pub struct Message {
     pub tokens: u64,
 }
 
-#[cfg_attr(test, mockall::automock)]
-pub trait ConversationStore: Send + Sync + 'static {
-    fn insert_messages(
-        &self,
-        messages: &[SealedMessage],
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-    /// Newest first, strictly older than `before` when given.
-    fn messages_page(
-        &self,
-        user: UserId,
-        before: Option<MessageId>,
-        limit: u64,
-    ) -> impl Future<Output = StoreResult<Vec<SealedMessage>>> + Send;
-    /// Really deletes (no soft delete of content); returns how many.
-    fn delete_messages(&self, user: UserId) -> impl Future<Output = StoreResult<u64>> + Send;
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CipherError {
     /// Wrong key, tampering or a message sealed for someone else.
     #[error("message cannot be opened with the configured key")]
     Undecryptable,
-}
-
-/// Authenticated encryption of message text, bound to its owner (the user id is associated data,
-/// so a row copied to another person's history does not open).
-#[cfg_attr(test, mockall::automock)]
-pub trait MessageCipher: Send + Sync + 'static {
-    fn seal(&self, owner: UserId, plaintext: &str) -> Vec<u8>;
-    fn open(&self, owner: UserId, sealed: &[u8]) -> Result<String, CipherError>;
 }

@@ -7,6 +7,7 @@
 //! No I/O and no framework types: adapters implement the ports, binaries wire them together.
 
 pub mod account;
+pub mod audit;
 pub mod billing;
 pub mod budget;
 pub mod chunking;

@@ -3,9 +3,6 @@
 use crate::{DocumentId, PassageId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::future::Future;
-
-use crate::ports::StoreResult;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Document {
@@ -30,25 +27,6 @@ pub struct Passage {
     pub page: Option<u32>,
     pub heading: Option<String>,
     pub token_count: u32,
-}
-
-#[cfg_attr(test, mockall::automock)]
-pub trait LibraryStore: Send + Sync + 'static {
-    fn document_by_source(
-        &self,
-        source: &str,
-    ) -> impl Future<Output = StoreResult<Option<Document>>> + Send;
-    /// Stores the document and its passages, replacing any document with the same source, in
-    /// one transaction (readers never see a half-replaced document).
-    fn replace_document(
-        &self,
-        document: &Document,
-        passages: &[Passage],
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-    /// Removes a document and its passages.
-    fn retire_document(&self, id: DocumentId) -> impl Future<Output = StoreResult<()>> + Send;
-    fn list_documents(&self) -> impl Future<Output = StoreResult<Vec<Document>>> + Send;
-    fn all_passages(&self) -> impl Future<Output = StoreResult<Vec<Passage>>> + Send;
 }
 
 /// The file formats the extractor understands.
@@ -100,11 +78,4 @@ pub enum ExtractError {
     TooLarge(String),
     #[error("malformed file: {0}")]
     Malformed(String),
-}
-
-/// Turns a file's bytes into text blocks. CPU-bound and synchronous: callers run it off the
-/// async runtime.
-#[cfg_attr(test, mockall::automock)]
-pub trait TextExtractor: Send + Sync + 'static {
-    fn extract(&self, file_name: &str, bytes: &[u8]) -> Result<ExtractedDocument, ExtractError>;
 }

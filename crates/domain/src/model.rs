@@ -2,7 +2,6 @@
 
 use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
-use std::future::Future;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -72,29 +71,6 @@ pub enum ModelError {
 }
 
 pub type ModelStream = BoxStream<'static, Result<ModelEvent, ModelError>>;
-
-#[cfg_attr(test, mockall::automock)]
-pub trait ChatModel: Send + Sync + 'static {
-    /// Starts a streamed reply. Errors before the first event are returned here (after the
-    /// adapter's own bounded retries); later failures arrive in the stream.
-    fn stream(
-        &self,
-        request: ModelRequest,
-    ) -> impl Future<Output = Result<ModelStream, ModelError>> + Send;
-
-    /// A short name for pages and logs (e.g. the model id, or "offline").
-    fn name(&self) -> String;
-
-    /// The crisis screen's second opinion on an ambiguous message: one short call with
-    /// structured output (see [`risk_classifier_messages`]), answered within the adapter's
-    /// classification timeout (2 s by default) or failed. Its tokens are the platform's cost,
-    /// never a person's: adapters count them in the metrics. Without a model (offline) it fails
-    /// at once with [`ModelError::Unavailable`] and the rules decide alone.
-    fn classify_risk(
-        &self,
-        question: &RiskQuestion,
-    ) -> impl Future<Output = Result<RiskVerdict, ModelError>> + Send;
-}
 
 /// A second opinion on a message the crisis screen's rules found ambiguous (distress without
 /// explicit risk): the person's recent messages for context, oldest first, and the message.

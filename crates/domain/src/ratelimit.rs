@@ -1,7 +1,6 @@
 //! The rate-limiter port. Decisions are per key (an IP, an account, a user) and per quota.
 
 use serde::{Deserialize, Serialize};
-use std::future::Future;
 use std::time::Duration;
 
 /// `burst` requests at once, refilled at one every `period / burst`.
@@ -37,12 +36,3 @@ pub enum Decision {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("rate limiter unavailable: {0}")]
 pub struct LimiterError(pub String);
-
-#[cfg_attr(test, mockall::automock)]
-pub trait RateLimiter: Send + Sync + 'static {
-    fn check(
-        &self,
-        quota: Quota,
-        key: &str,
-    ) -> impl Future<Output = Result<Decision, LimiterError>> + Send;
-}

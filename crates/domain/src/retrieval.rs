@@ -5,8 +5,8 @@
 //! swapped in whole so searches never see a half-built index.
 
 use crate::library::{Document, Passage};
+use crate::ports::Retriever;
 use crate::prompt::Source;
-use crate::services::chat::Retriever;
 use crate::text::fold_words;
 use rust_stemmers::{Algorithm, Stemmer};
 use std::collections::HashMap;

@@ -1,13 +1,11 @@
 //! A personal safety plan (Stanley–Brown Safety Planning Intervention): the person's own words
 //! for the steps that help them through a crisis. Private like messages: sealed by the
-//! [`MessageCipher`](crate::conversation::MessageCipher) as one JSON document, readable only by
+//! [`MessageCipher`](crate::ports::MessageCipher) as one JSON document, readable only by
 //! its owner, exportable and really deletable.
 
 use crate::UserId;
-use crate::ports::StoreResult;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::future::Future;
 
 /// The plan's steps in the order the intervention fills them in. Every field is free text
 /// written by the person (one item a line); empty means not filled in yet.
@@ -35,20 +33,4 @@ pub struct SealedSafetyPlan {
     pub user_id: UserId,
     pub sealed: Vec<u8>,
     pub updated_at: DateTime<Utc>,
-}
-
-/// Where safety plans live (one per person).
-#[cfg_attr(test, mockall::automock)]
-pub trait SafetyPlanStore: Send + Sync + 'static {
-    fn safety_plan(
-        &self,
-        user: UserId,
-    ) -> impl Future<Output = StoreResult<Option<SealedSafetyPlan>>> + Send;
-    /// Creates or replaces the person's plan.
-    fn put_safety_plan(
-        &self,
-        plan: &SealedSafetyPlan,
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-    /// Really deletes it; `true` if there was one.
-    fn delete_safety_plan(&self, user: UserId) -> impl Future<Output = StoreResult<bool>> + Send;
 }

@@ -9,7 +9,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use domain::library::TextExtractor;
+use domain::ports::TextExtractor;
 use ingest_docs::Extractor;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! Prints what the extractor reads from each file given: `cargo run -p ingest-docs
 //! --example extract -- FILE...`.
 
-use domain::library::TextExtractor;
+use domain::ports::TextExtractor;
 use ingest_docs::Extractor;
 
 fn main() {

@@ -10,7 +10,8 @@ mod html;
 mod pdf;
 mod text;
 
-use domain::library::{DocFormat, ExtractError, ExtractedDocument, TextExtractor};
+use domain::library::{DocFormat, ExtractError, ExtractedDocument};
+use domain::ports::TextExtractor;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Bounds applied to every file. The defaults suit a library of articles and booklets.

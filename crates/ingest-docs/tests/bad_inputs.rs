@@ -2,7 +2,8 @@
 
 mod common;
 
-use domain::library::{ExtractError, TextExtractor};
+use domain::library::ExtractError;
+use domain::ports::TextExtractor;
 use ingest_docs::Extractor;
 use std::io::{Cursor, Write};
 

@@ -4,7 +4,8 @@
 mod common;
 
 use common::*;
-use domain::library::{ExtractedDocument, TextExtractor};
+use domain::library::ExtractedDocument;
+use domain::ports::TextExtractor;
 use ingest_docs::Extractor;
 use std::path::Path;
 

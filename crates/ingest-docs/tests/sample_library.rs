@@ -3,7 +3,8 @@
 
 mod common;
 
-use domain::library::{DocFormat, TextExtractor};
+use domain::library::DocFormat;
+use domain::ports::TextExtractor;
 use ingest_docs::Extractor;
 
 #[test]

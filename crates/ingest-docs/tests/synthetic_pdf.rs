@@ -1,7 +1,8 @@
 //! PDFs built here with lopdf, so that encodings, kerning and limits are tested without
 //! any external tool.
 
-use domain::library::{ExtractError, TextExtractor};
+use domain::library::ExtractError;
+use domain::ports::TextExtractor;
 use ingest_docs::{Extractor, Limits};
 use lopdf::content::{Content, Operation};
 use lopdf::{Dictionary, Document, Object, Stream, dictionary};

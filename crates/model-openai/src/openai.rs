@@ -5,7 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::model::{ChatModel, ModelError, ModelRequest, ModelStream, RiskQuestion, RiskVerdict};
+use domain::model::{ModelError, ModelRequest, ModelStream, RiskQuestion, RiskVerdict};
+use domain::ports::ChatModel;
 use futures::stream::{self, StreamExt};
 use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{Response, StatusCode, Url};

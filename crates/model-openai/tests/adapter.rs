@@ -4,10 +4,8 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use domain::model::{
-    ChatModel, ChatRole, ChatTurn, ModelError, ModelEvent, ModelRequest, ModelUsage,
-};
-use domain::ports::TokenCounter;
+use domain::model::{ChatRole, ChatTurn, ModelError, ModelEvent, ModelRequest, ModelUsage};
+use domain::ports::{ChatModel, TokenCounter};
 use futures::StreamExt;
 use model_openai::stub::{Reply, StubServer};
 use model_openai::{OpenAiConfig, OpenAiModel, TiktokenCounter};

@@ -6,9 +6,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use domain::model::{
-    ChatModel, ModelError, ModelRequest, RISK_CLASSIFIER_PROMPT, RISK_CLASSIFIER_SCHEMA,
-    RiskQuestion, RiskVerdict,
+    ModelError, ModelRequest, RISK_CLASSIFIER_PROMPT, RISK_CLASSIFIER_SCHEMA, RiskQuestion,
+    RiskVerdict,
 };
+use domain::ports::ChatModel;
 use futures::StreamExt;
 use model_openai::stub::{Behaviour, Reply, StubServer};
 use model_openai::{OpenAiConfig, OpenAiModel};

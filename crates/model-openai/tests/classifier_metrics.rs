@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use domain::model::{ChatModel, RiskQuestion, RiskVerdict, risk_classifier_messages};
-use domain::ports::TokenCounter;
+use domain::model::{RiskQuestion, RiskVerdict, risk_classifier_messages};
+use domain::ports::{ChatModel, TokenCounter};
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 use model_openai::stub::{Behaviour, Reply, StubServer};
 use model_openai::{OpenAiConfig, OpenAiModel, TiktokenCounter};

@@ -14,7 +14,7 @@ pub use rows::{
     subscription_to_row,
 };
 
-/// Implements [`domain::billing::BillingStore`] for `$store` (the store type of
+/// Implements [`domain::ports::BillingStore`] for `$store` (the store type of
 /// [`crate::impl_sql_stores!`]); `$begin` opens a write transaction as there, and `$conn` is
 /// the connection type its transactions run on.
 #[macro_export]

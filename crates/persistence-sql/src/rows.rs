@@ -4,9 +4,11 @@
 use crate::schema::*;
 use chrono::{DateTime, TimeZone, Utc};
 use diesel::prelude::*;
+use domain::account::{Session, SessionKind};
+use domain::audit::AuditEntry;
 use domain::conversation::{Author, SealedMessage};
 use domain::library::{Document, Passage};
-use domain::ports::{AuditEntry, Session, SessionKind, StoreError};
+use domain::ports::StoreError;
 use domain::{
     AuditId, Company, CompanyId, DocumentId, Email, Invitation, Locale, MessageId, PassageId,
     Period, Role, User, UserId,

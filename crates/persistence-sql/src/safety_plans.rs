@@ -36,15 +36,16 @@ impl From<SafetyPlanRow> for SealedSafetyPlan {
     }
 }
 
-/// Implements [`domain::safety_plan::SafetyPlanStore`] for `$store` (the store type of
+/// Implements [`domain::ports::SafetyPlanStore`] for `$store` (the store type of
 /// [`crate::impl_sql_stores!`]).
 #[macro_export]
 macro_rules! impl_safety_plan_store {
     ($store:ty) => {
         const _: () = {
             use domain::UserId;
+            use domain::ports::SafetyPlanStore;
             use domain::ports::StoreResult;
-            use domain::safety_plan::{SafetyPlanStore, SealedSafetyPlan};
+            use domain::safety_plan::SealedSafetyPlan;
             use $crate::db_err;
             use $crate::reexports::diesel;
             use $crate::reexports::diesel::prelude::*;

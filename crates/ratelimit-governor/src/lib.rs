@@ -8,7 +8,8 @@
 //! [`GovernorLimiter::with_sweep_every`] checks the limiter drops the keys whose state has fully
 //! refilled (indistinguishable from a fresh key), keeping memory bounded by the active keys.
 
-use domain::ratelimit::{Decision, LimiterError, Quota, RateLimiter};
+use domain::ports::RateLimiter;
+use domain::ratelimit::{Decision, LimiterError, Quota};
 use governor::DefaultKeyedRateLimiter;
 use governor::clock::Clock;
 use std::collections::HashMap;

@@ -4,7 +4,8 @@ use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 use deadpool_redis::redis::aio::MultiplexedConnection;
 use deadpool_redis::redis::{self, AsyncConnectionConfig, RedisError, Script};
 use deadpool_redis::{BuildError, PoolError, Runtime};
-use domain::ratelimit::{Decision, LimiterError, Quota, RateLimiter};
+use domain::ports::RateLimiter;
+use domain::ratelimit::{Decision, LimiterError, Quota};
 use std::sync::LazyLock;
 use std::time::Duration;
 

@@ -1,7 +1,8 @@
 //! [`ResilientLimiter`]: Redis first, the in-process limiter (or a refusal) while Redis is down.
 
 use crate::redis_limiter::{RedisFailure, RedisLimiter, RedisOptions};
-use domain::ratelimit::{Decision, LimiterError, Quota, RateLimiter};
+use domain::ports::RateLimiter;
+use domain::ratelimit::{Decision, LimiterError, Quota};
 use ratelimit_governor::GovernorLimiter;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -1,7 +1,8 @@
 //! Behaviour that needs a real Redis or its absence: one global limit across instances, the
 //! fallback while Redis is unreachable, and recovery when it comes back.
 
-use domain::ratelimit::{Decision, Quota, RateLimiter};
+use domain::ports::RateLimiter;
+use domain::ratelimit::{Decision, Quota};
 use ratelimit_redis::test_support::{limiter_on, redis_url, unique_prefix};
 use ratelimit_redis::{FallbackPolicy, RedisLimiter, ResilientLimiter, ResilientOptions};
 use std::sync::Arc;

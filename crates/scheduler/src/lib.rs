@@ -13,10 +13,9 @@ pub mod reports;
 pub mod schedule;
 
 use chrono::Duration;
-use domain::budget::UsageLedger;
 use domain::ports::{
     Clock, InvitationStore, JobLeases, KeyValue, ReportArchive, SessionStore, StoreError,
-    UsageReports,
+    UsageLedger, UsageReports,
 };
 use lease::Lease;
 

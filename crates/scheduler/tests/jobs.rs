@@ -8,11 +8,13 @@ use contracts::fixtures::{company, user};
 use contracts::memory::MemoryStore;
 use domain::Role;
 use domain::billing::{
-    BillingEffect, BillingEvent, BillingStore, EventKind, SubscriptionChange, SubscriptionState,
+    BillingEffect, BillingEvent, EventKind, SubscriptionChange, SubscriptionState,
     SubscriptionStatus,
 };
-use domain::budget::{Subject, UsageLedger};
-use domain::ports::{Clock, CompanyStore, KeyValue, ReportArchive, UserStore};
+use domain::budget::Subject;
+use domain::ports::{
+    BillingStore, Clock, CompanyStore, KeyValue, ReportArchive, UsageLedger, UserStore,
+};
 use domain::services::budgets::usage_summary;
 use scheduler::{Job, JobStore, Outcome, run_job};
 

@@ -5,8 +5,9 @@ mod common;
 use chrono::Duration;
 use common::*;
 use domain::UserId;
-use domain::budget::{Subject, UsageLedger};
-use domain::ports::{Session, SessionKind, SessionStore};
+use domain::account::{Session, SessionKind};
+use domain::budget::Subject;
+use domain::ports::{SessionStore, UsageLedger};
 use persistence_mysql::{MysqlStore, test_support};
 use scheduler::{Job, Outcome, run_job};
 

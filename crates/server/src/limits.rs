@@ -8,8 +8,8 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use domain::ports::Persistence;
-use domain::ratelimit::{Decision, Quota, RateLimiter};
+use domain::ports::{Persistence, RateLimiter};
+use domain::ratelimit::{Decision, Quota};
 use domain::services::chat::EdgeDecision;
 use std::net::{IpAddr, SocketAddr};
 

@@ -4,7 +4,7 @@
 use super::MemoryStore;
 use domain::billing::*;
 use domain::budget::Subject;
-use domain::ports::StoreResult;
+use domain::ports::{BillingStore, StoreResult};
 use std::collections::{HashMap, HashSet};
 
 #[derive(Default)]

@@ -3,8 +3,8 @@
 
 use super::MemoryStore;
 use domain::UserId;
-use domain::ports::StoreResult;
-use domain::safety_plan::{SafetyPlanStore, SealedSafetyPlan};
+use domain::ports::{SafetyPlanStore, StoreResult};
+use domain::safety_plan::SealedSafetyPlan;
 
 impl SafetyPlanStore for MemoryStore {
     async fn safety_plan(&self, user: UserId) -> StoreResult<Option<SealedSafetyPlan>> {

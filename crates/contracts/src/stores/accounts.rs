@@ -4,6 +4,8 @@
 use super::AllStores;
 use crate::fixtures::{company, id, message, t0, user};
 use chrono::Duration;
+use domain::account::{Session, SessionKind};
+use domain::audit::AuditEntry;
 use domain::conversation::Author;
 use domain::ports::*;
 use domain::*;

@@ -2,11 +2,10 @@
 
 use super::chat::{HISTORY_MESSAGES, TurnContext};
 use super::{Env, audit};
-use crate::account::check_password_strength;
+use crate::account::{Session, SessionKind, check_password_strength};
 use crate::plan::{PlanAudience, PlanCatalog};
 use crate::ports::{
-    AuditLog, CompanyStore, PasswordHasher, Session, SessionKind, SessionStore, StoreError,
-    UserQuery, UserStore,
+    AuditLog, CompanyStore, PasswordHasher, SessionStore, StoreError, UserQuery, UserStore,
 };
 use crate::{Actor, CompanyId, Email, Locale, Role, User, UserId};
 use chrono::Duration;
@@ -338,7 +337,7 @@ where
         actor: &Actor,
         offset: u64,
         limit: u64,
-    ) -> Result<Vec<crate::ports::AuditEntry>, AccountError> {
+    ) -> Result<Vec<crate::audit::AuditEntry>, AccountError> {
         Self::require_admin(actor)?;
         Ok(self.store.recent(offset, limit.clamp(1, 500)).await?)
     }

@@ -5,9 +5,11 @@
 
 use super::{Env, audit};
 use crate::billing::*;
-use crate::budget::{LedgerError, Subject, TopUp, UsageLedger};
+use crate::budget::{LedgerError, Subject, TopUp};
 use crate::plan::{PlanAudience, PlanCatalog};
-use crate::ports::{AuditLog, CompanyStore, StoreError, UserStore};
+use crate::ports::{
+    AuditLog, BillingStore, CompanyStore, PaymentGateway, StoreError, UsageLedger, UserStore,
+};
 use crate::{Actor, Role};
 use std::sync::Arc;
 

@@ -1,10 +1,8 @@
 //! Which budgets apply to a person, and what they have left.
 
-use crate::budget::{
-    Balance, BudgetLine, Counter, LedgerError, Subject, TopUp, UsageLedger, UsageSummary,
-};
+use crate::budget::{Balance, BudgetLine, Counter, LedgerError, Subject, TopUp, UsageSummary};
 use crate::plan::PlanCatalog;
-use crate::ports::StoreError;
+use crate::ports::{StoreError, UsageLedger};
 use crate::{Company, Period, User};
 use chrono::{DateTime, Utc};
 

@@ -5,11 +5,13 @@
 use super::chat::*;
 use super::tests::{MockStore, TestEnv, catalog, ready, user};
 use crate::budget::{Balance, Counter, LedgerError, Reservation, SettledTurn, Subject, TopUp};
-use crate::conversation::MockMessageCipher;
-use crate::model::{MockChatModel, ModelError, ModelEvent, ModelUsage};
-use crate::ports::MockTokenCounter;
+use crate::model::{ModelError, ModelEvent, ModelUsage};
+use crate::ports::{
+    MockChatModel, MockCrisisScreen, MockMessageCipher, MockRateLimiter, MockRetriever,
+    MockTokenCounter,
+};
 use crate::prompt::Source;
-use crate::ratelimit::{Decision, MockRateLimiter};
+use crate::ratelimit::Decision;
 use crate::safety::{Assessment, Concern};
 use crate::{Role, User};
 use futures::executor::block_on;
@@ -119,10 +121,10 @@ pub(super) fn me() -> User {
 /// A turn of [`me`] with these newest messages, as `AccountService::turn_context` reads it.
 pub(super) fn context(recent: Vec<crate::conversation::SealedMessage>) -> TurnContext {
     let now = super::tests::now();
-    let session = crate::ports::Session {
+    let session = crate::account::Session {
         token_hash: "hash".into(),
         user_id: crate::UserId(1),
-        kind: crate::ports::SessionKind::Web,
+        kind: crate::account::SessionKind::Web,
         csrf_token: "csrf".into(),
         created_at: now,
         expires_at: now + chrono::Duration::hours(1),

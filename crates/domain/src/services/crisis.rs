@@ -7,18 +7,16 @@
 
 use super::Env;
 use super::budgets::usage_summary;
-use super::chat::{
-    ChatError, ChatService, CrisisScreen, Retriever, Support, TurnOutcome, TurnSink,
+use super::chat::{ChatError, ChatService, Support, TurnOutcome, TurnSink};
+use crate::conversation::{Author, Message};
+use crate::model::{ModelRequest, ModelUsage, RiskQuestion};
+use crate::ports::{
+    ChatModel, CompanyStore, ConversationStore, CrisisScreen, MessageCipher, RateLimiter,
+    Retriever, SafetyCounter, SafetyPlanStore, TokenCounter, UsageLedger, UserStore,
 };
-use crate::budget::UsageLedger;
-use crate::conversation::{Author, ConversationStore, Message, MessageCipher};
-use crate::model::{ChatModel, ModelRequest, ModelUsage, RiskQuestion};
-use crate::ports::{CompanyStore, SafetyCounter, TokenCounter, UserStore};
 use crate::prompt::Source;
-use crate::ratelimit::RateLimiter;
 use crate::safety::replies::check_in;
 use crate::safety::{Assessment, Concern, crisis_reply, someone_else_reply};
-use crate::safety_plan::SafetyPlanStore;
 use crate::{Locale, User};
 use chrono::{DateTime, Duration, Utc};
 

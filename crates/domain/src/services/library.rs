@@ -3,8 +3,8 @@
 
 use super::Env;
 use crate::chunking::{ChunkSize, chunk_blocks};
-use crate::library::{Document, ExtractError, ExtractedDocument, LibraryStore, Passage};
-use crate::ports::{AuditLog, StoreError, TokenCounter};
+use crate::library::{Document, ExtractError, ExtractedDocument, Passage};
+use crate::ports::{AuditLog, LibraryStore, StoreError, TokenCounter};
 use crate::retrieval::{LibraryIndex, SearchIndex, library_version};
 use crate::{Actor, DocumentId, PassageId, Role};
 use sha2::{Digest, Sha256};

@@ -3,12 +3,9 @@
 
 use super::library::*;
 use super::tests::{TestEnv, ready};
-use crate::library::{
-    DocFormat, Document, ExtractError, ExtractedDocument, MockLibraryStore, TextBlock,
-};
-use crate::ports::TokenCounter;
+use crate::library::{DocFormat, Document, ExtractError, ExtractedDocument, TextBlock};
+use crate::ports::{MockLibraryStore, Retriever, TokenCounter};
 use crate::retrieval::LibraryIndex;
-use crate::services::chat::Retriever;
 use crate::{Actor, DocumentId, Role, UserId};
 use futures::executor::block_on;
 use std::sync::Arc;
@@ -23,14 +20,14 @@ impl TokenCounter for Words {
 
 thread_local! {
     /// What the library service audited on this test's thread.
-    static AUDITED: std::cell::RefCell<Vec<crate::ports::AuditEntry>> =
+    static AUDITED: std::cell::RefCell<Vec<crate::audit::AuditEntry>> =
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl crate::ports::AuditLog for MockLibraryStore {
     fn record(
         &self,
-        entry: &crate::ports::AuditEntry,
+        entry: &crate::audit::AuditEntry,
     ) -> impl std::future::Future<Output = crate::ports::StoreResult<()>> + Send {
         AUDITED.with(|a| a.borrow_mut().push(entry.clone()));
         ready(Ok(()))
@@ -40,7 +37,7 @@ impl crate::ports::AuditLog for MockLibraryStore {
         &self,
         _: u64,
         _: u64,
-    ) -> impl std::future::Future<Output = crate::ports::StoreResult<Vec<crate::ports::AuditEntry>>> + Send
+    ) -> impl std::future::Future<Output = crate::ports::StoreResult<Vec<crate::audit::AuditEntry>>> + Send
     {
         ready(Ok(Vec::new()))
     }

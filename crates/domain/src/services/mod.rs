@@ -24,7 +24,8 @@ mod safety_plan_tests;
 #[cfg(test)]
 mod tests;
 
-use crate::ports::{AuditEntry, AuditLog, Clock, IdGenerator, Secrets};
+use crate::audit::AuditEntry;
+use crate::ports::{AuditLog, Clock, IdGenerator, Secrets};
 use crate::{Actor, AuditId};
 
 /// The runtime environment every service needs: time, ids and secrets.

@@ -3,8 +3,9 @@
 //! billed at another interval than the plan says, or in another currency than the rest would
 //! otherwise only show up when a buyer's checkout fails or bills the wrong way.
 
-use crate::billing::{PaymentError, PaymentGateway, ProviderPrice};
+use crate::billing::{PaymentError, ProviderPrice};
 use crate::plan::{BillingInterval, PlanCatalog};
+use crate::ports::PaymentGateway;
 
 /// One priced plan or pack, and what is wrong with its price (if anything).
 #[derive(Debug, Clone, PartialEq, Eq)]

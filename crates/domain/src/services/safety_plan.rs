@@ -5,9 +5,9 @@
 //! The plan is sealed as one JSON document by the [`MessageCipher`], bound to its owner's id, so
 //! the store only ever sees ciphertext and a row copied to another person does not open.
 
-use crate::conversation::{CipherError, MessageCipher};
-use crate::ports::{Clock, StoreError};
-use crate::safety_plan::{SafetyPlan, SafetyPlanStore, SealedSafetyPlan};
+use crate::conversation::CipherError;
+use crate::ports::{Clock, MessageCipher, SafetyPlanStore, StoreError};
+use crate::safety_plan::{SafetyPlan, SealedSafetyPlan};
 use crate::{Actor, Locale};
 use chrono::{DateTime, SubsecRound, Utc};
 use std::sync::Arc;
@@ -162,7 +162,7 @@ impl<S: SafetyPlanStore, X: MessageCipher, C: Clock> SafetyPlanService<S, X, C> 
         Ok(Some((plan, stored.updated_at)))
     }
 
-    /// Creates or replaces the caller's plan, as [`normalize`] leaves it; returns what was
+    /// Creates or replaces the caller's plan, as `normalize` leaves it; returns what was
     /// saved and when.
     pub async fn save(
         &self,

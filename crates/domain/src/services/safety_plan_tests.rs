@@ -3,8 +3,9 @@
 
 use super::safety_plan::*;
 use super::tests::{TestEnv, actor, now, ready};
-use crate::conversation::{CipherError, MessageCipher};
-use crate::safety_plan::{MockSafetyPlanStore, SafetyPlan, SealedSafetyPlan};
+use crate::conversation::CipherError;
+use crate::ports::{MessageCipher, MockSafetyPlanStore};
+use crate::safety_plan::{SafetyPlan, SealedSafetyPlan};
 use crate::{Locale, Role, UserId};
 use futures::executor::block_on;
 use mockall::predicate::eq;

@@ -3,6 +3,8 @@
 
 use super::accounts::{AccountError, AccountService, NewAccount};
 use super::companies::{CompanyDraft, CompanyError, CompanyService};
+use crate::account::{Session, SessionKind};
+use crate::audit::AuditEntry;
 use crate::plan::{Plan, PlanAudience, PlanCatalog};
 use crate::ports::*;
 use crate::*;
@@ -49,7 +51,7 @@ mockall::mock! {
         fn delete_company(&self, id: CompanyId) -> impl Future<Output = StoreResult<()>> + Send;
         fn list_companies(&self) -> impl Future<Output = StoreResult<Vec<Company>>> + Send;
     }
-    impl crate::budget::UsageLedger for Store {
+    impl crate::ports::UsageLedger for Store {
         fn reserve(&self, request: crate::budget::ReservationRequest) -> impl Future<Output = Result<crate::budget::Reservation, crate::budget::LedgerError>> + Send;
         fn settle(&self, id: ReservationId, actual: u64) -> impl Future<Output = Result<bool, crate::budget::LedgerError>> + Send;
         fn settle_turn(&self, reservation: &crate::budget::Reservation, actual: u64, exchange: &[crate::conversation::SealedMessage; 2], lines: &[crate::budget::BudgetLine]) -> impl Future<Output = Result<crate::budget::SettledTurn, crate::budget::LedgerError>> + Send;
@@ -60,7 +62,7 @@ mockall::mock! {
         fn topups_of(&self, subjects: Vec<crate::budget::Subject>) -> impl Future<Output = Result<Vec<(crate::budget::Subject, crate::budget::TopUp)>, crate::budget::LedgerError>> + Send;
         fn counters_in_period(&self, subjects: Vec<crate::budget::Subject>, period_key: i64) -> impl Future<Output = Result<Vec<(crate::budget::Subject, crate::budget::Counter)>, crate::budget::LedgerError>> + Send;
     }
-    impl crate::conversation::ConversationStore for Store {
+    impl crate::ports::ConversationStore for Store {
         fn insert_messages(&self, messages: &[crate::conversation::SealedMessage]) -> impl Future<Output = StoreResult<()>> + Send;
         fn messages_page(&self, user: UserId, before: Option<MessageId>, limit: u64) -> impl Future<Output = StoreResult<Vec<crate::conversation::SealedMessage>>> + Send;
         fn delete_messages(&self, user: UserId) -> impl Future<Output = StoreResult<u64>> + Send;
@@ -69,7 +71,7 @@ mockall::mock! {
         fn count_crisis(&self, day: i64) -> impl Future<Output = StoreResult<()>> + Send;
         fn crisis_total(&self, since_day: i64) -> impl Future<Output = StoreResult<u64>> + Send;
     }
-    impl crate::safety_plan::SafetyPlanStore for Store {
+    impl crate::ports::SafetyPlanStore for Store {
         fn safety_plan(&self, user: UserId) -> impl Future<Output = StoreResult<Option<crate::safety_plan::SealedSafetyPlan>>> + Send;
         fn put_safety_plan(&self, plan: &crate::safety_plan::SealedSafetyPlan) -> impl Future<Output = StoreResult<()>> + Send;
         fn delete_safety_plan(&self, user: UserId) -> impl Future<Output = StoreResult<bool>> + Send;

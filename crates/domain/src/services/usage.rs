@@ -5,9 +5,9 @@
 use super::budgets::{
     BudgetError, CompanyUsage, allowance_period, company_pools, company_usage, usage_summary,
 };
-use crate::budget::{UsageLedger, UsageSummary};
+use crate::budget::UsageSummary;
 use crate::plan::PlanCatalog;
-use crate::ports::{Clock, CompanyStore};
+use crate::ports::{Clock, CompanyStore, UsageLedger};
 use crate::{Company, Period, User};
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 //! well-formed zip (document, styles, footnotes split at NUL bytes), so the fuzzer
 //! reaches the XML walker instead of stopping at zip checksums.
 
-use domain::library::TextExtractor;
+use domain::ports::TextExtractor;
 use ingest_docs::Extractor;
 use libfuzzer_sys::fuzz_target;
 use std::io::{Cursor, Write};

@@ -1,7 +1,7 @@
 #![no_main]
 //! Raw bytes as an HTML page (charset sniffing included).
 
-use domain::library::TextExtractor;
+use domain::ports::TextExtractor;
 use ingest_docs::Extractor;
 use libfuzzer_sys::fuzz_target;
 

@@ -2,7 +2,7 @@
 //! Raw bytes as a PDF. libfuzzer's panic hook aborts, so panics the extractor would catch
 //! still show up here as crashes.
 
-use domain::library::TextExtractor;
+use domain::ports::TextExtractor;
 use ingest_docs::{Extractor, Limits};
 use libfuzzer_sys::fuzz_target;
 

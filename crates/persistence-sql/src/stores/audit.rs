@@ -6,6 +6,7 @@
 macro_rules! impl_audit_log {
     ($store:ty) => {
         const _: () = {
+            use domain::audit::AuditEntry;
             use domain::ports::*;
             use $crate::db_err;
             use $crate::reexports::diesel;

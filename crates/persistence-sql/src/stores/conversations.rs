@@ -1,13 +1,14 @@
-//! Sealed chat messages: [`domain::conversation::ConversationStore`].
+//! Sealed chat messages: [`domain::ports::ConversationStore`].
 
-/// Implements [`domain::conversation::ConversationStore`] for `$store` (see
+/// Implements [`domain::ports::ConversationStore`] for `$store` (see
 /// [`crate::impl_sql_stores!`]).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! impl_conversation_store {
     ($store:ty, $begin:ident) => {
         const _: () = {
-            use domain::conversation::{ConversationStore, SealedMessage};
+            use domain::conversation::SealedMessage;
+            use domain::ports::ConversationStore;
             use domain::ports::*;
             use domain::*;
             use $crate::reexports::diesel;

@@ -1,7 +1,7 @@
-//! The usage ledger, [`domain::budget::UsageLedger`]: a turn's reservation and settlement go
+//! The usage ledger, [`domain::ports::UsageLedger`]: a turn's reservation and settlement go
 //! through the group commit of [`crate::ledger`]; the rest are plain reads and the top-up.
 
-/// Implements [`domain::budget::UsageLedger`] for `$store` (see [`crate::impl_sql_stores!`]).
+/// Implements [`domain::ports::UsageLedger`] for `$store` (see [`crate::impl_sql_stores!`]).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! impl_usage_ledger {

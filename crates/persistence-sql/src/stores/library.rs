@@ -1,12 +1,13 @@
-//! The library's documents and passages: [`domain::library::LibraryStore`].
+//! The library's documents and passages: [`domain::ports::LibraryStore`].
 
-/// Implements [`domain::library::LibraryStore`] for `$store` (see [`crate::impl_sql_stores!`]).
+/// Implements [`domain::ports::LibraryStore`] for `$store` (see [`crate::impl_sql_stores!`]).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! impl_library_store {
     ($store:ty, $begin:ident) => {
         const _: () = {
-            use domain::library::{Document, LibraryStore, Passage};
+            use domain::library::{Document, Passage};
+            use domain::ports::LibraryStore;
             use domain::ports::*;
             use domain::*;
             use $crate::reexports::diesel;

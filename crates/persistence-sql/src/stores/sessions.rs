@@ -2,8 +2,9 @@
 
 use crate::rows::{MessageRow, SessionRow, UserRow};
 use domain::User;
+use domain::account::Session;
 use domain::conversation::SealedMessage;
-use domain::ports::{Session, StoreResult};
+use domain::ports::StoreResult;
 
 /// A session, its person and their newest messages (newest first), from the rows of the join
 /// `session_with_recent_messages` reads; `None` without rows (no such session, or a person
@@ -29,6 +30,7 @@ pub fn with_recent_messages(
 macro_rules! impl_session_store {
     ($store:ty) => {
         const _: () = {
+            use domain::account::Session;
             use domain::conversation::SealedMessage;
             use domain::ports::*;
             use domain::*;

@@ -6,9 +6,9 @@
 use app::reports::FileReports;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use contracts::fixtures::{company, user};
-use domain::budget::{ReservationRequest, UsageLedger};
+use domain::budget::ReservationRequest;
 use domain::plan::{Plan, PlanAudience, PlanCatalog};
-use domain::ports::{Clock, CompanyStore, ReportArchive, StoreResult, UserStore};
+use domain::ports::{Clock, CompanyStore, ReportArchive, StoreResult, UsageLedger, UserStore};
 use domain::services::budgets::budget_lines;
 use domain::{Company, CompanyId, Period, ReservationId, Role, User};
 use scheduler::{Context, Job, JobStore, Outcome, run_job};

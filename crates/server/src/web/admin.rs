@@ -4,10 +4,11 @@
 
 use super::*;
 use axum::extract::{Path, Query, State};
+use domain::audit::AuditEntry;
 use domain::budget::{Subject, UsageSummary};
 use domain::company::Company;
 use domain::library::Document;
-use domain::ports::{AuditEntry, UserQuery};
+use domain::ports::UserQuery;
 use domain::services::companies::CompanyDraft;
 use domain::{CompanyId, UserId};
 

@@ -5,7 +5,7 @@ use crate::support::process::ServerProcess;
 use crate::support::{FetchJson, TestServer, sign_up};
 use botpsicologo::state::AppState;
 use domain::Locale;
-use domain::budget::UsageLedger;
+use domain::ports::UsageLedger;
 use model_openai::stub::{Reply, StubServer};
 use persistence_sqlite::SqliteStore;
 use serde_json::{Value, json};

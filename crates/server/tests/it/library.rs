@@ -4,7 +4,7 @@
 use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, FetchJson, TestServer, settings, sign_up};
 use botpsicologo::state::AppState;
 use domain::Locale;
-use domain::library::LibraryStore;
+use domain::ports::LibraryStore;
 use persistence_sqlite::SqliteStore;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};

@@ -6,9 +6,9 @@ use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, Browser, TestServer, settings}
 use app::crypto::Argon2Hasher;
 use app::reports::FileReports;
 use chrono::{DateTime, TimeZone, Utc};
-use domain::budget::{BudgetLine, ReservationRequest, Subject, UsageLedger};
+use domain::budget::{BudgetLine, ReservationRequest, Subject};
 use domain::company::Company;
-use domain::ports::{Clock, CompanyStore, PasswordHasher, UserStore};
+use domain::ports::{Clock, CompanyStore, PasswordHasher, UsageLedger, UserStore};
 use domain::{CompanyId, Email, Locale, Period, ReservationId, Role, User, UserId};
 use persistence_sqlite::SqliteStore;
 use reqwest::StatusCode;

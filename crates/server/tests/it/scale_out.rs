@@ -7,8 +7,8 @@ use crate::support::chat::{
 };
 use crate::support::stripe::{deliver_signed, pack_paid};
 use crate::support::{Browser, TestServer, settings};
-use domain::budget::{Subject, UsageLedger};
-use domain::ports::UserStore;
+use domain::budget::Subject;
+use domain::ports::{UsageLedger, UserStore};
 use domain::{Email, UserId};
 use model_openai::stub::{Reply, StubServer};
 use persistence_mysql::MysqlStore;

@@ -12,9 +12,9 @@ use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, Browser, TestServer, settings}
 use billing_stripe::stub::StripeStub;
 use botpsicologo::auth::{CSRF_HEADER, SESSION_COOKIE};
 use botpsicologo::state::AppState;
-use domain::billing::BillingStore;
+use domain::account::SessionKind;
 use domain::budget::Subject;
-use domain::ports::{SessionKind, UserStore};
+use domain::ports::{BillingStore, UserStore};
 use domain::services::accounts::NewAccount;
 use domain::services::companies::CompanyDraft;
 use domain::{Actor, CompanyId, Locale, Role, User};
