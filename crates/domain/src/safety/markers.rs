@@ -16,7 +16,10 @@ const NEGATION_FILLERS: &[&str] = &[
     "want", "going", "plan", "planning", "intend", "thinking", "pensando", "tentei", "tried",
     "thought", "consigo", "could", "ia", "iria", "faria", "have", "seriously", "em", "de", "a",
     "about", "of", "that", "que", "sou", "be", "being", "been", "feel", "me", "sinto", "estar",
-    "um", "uma", "ser", "tipo",
+    "um", "uma", "ser", "tipo", "having", "any", "nenhum", "nenhuma", "thoughts", "thought",
+    "pensamento", "pensamentos", "plans", "plan", "plano", "planos", "intention", "intencao",
+    "vontade", "ideia", "ideias", "urge", "urges", "desire", "desejo", "at", "all", "com",
+    "certeza", "sure", "definitely", "gonna", "ainda", "yet", "mais", "anymore", "em",
 ];
 
 /// The writer speaking of themself.
@@ -44,7 +47,13 @@ const THIRD_PARTY: &[&str] = &[
     "patient", "cousin", "aunt", "uncle", "grandma", "grandpa", "grandmother", "grandfather",
     "neighbor", "roommate", "someone", "somebody", "person", "people", "kid", "child", "teen",
     "teenager", "client", "employee", "classmate", "bestie", "bff", "mum", "stepson",
-    "stepdaughter", "nephew", "niece", "fiance", "fiancee",
+    "stepdaughter", "nephew", "niece", "fiance", "fiancee", "sibling", "siblings", "neto", "neta",
+    "sogra", "sogro", "genro", "nora", "padrasto", "madrasta", "esposo", "mulher", "homem",
+    "menino", "menina", "garoto", "garota", "jovem", "jovens", "adolescentes", "criancas",
+    "idosos", "idoso", "idosa", "vitima", "man", "woman", "boy", "girl", "guy", "teens",
+    "teenagers", "kids", "children", "adults", "users", "soldier", "veterans", "grandson",
+    "granddaughter", "stepdad", "stepmom", "wifes", "husbands", "moms", "dads", "sisters",
+    "brothers", "friends", "pai", "paciente", "pacientes", "patients", "clients", "member",
 ];
 
 /// Words that frame what follows as a topic, not the writer's own state: news, study, fiction,
@@ -61,7 +70,35 @@ const TOPIC: &[&str] = &[
     "character", "characters", "song", "lyrics", "episode", "documentary", "lecture",
     "essay", "paper", "thesis", "volunteer", "training", "cdc", "poem",
     "podcast", "headline", "webinar", "presentation",
+    // education and clinical practice: the signs, the factors, the screening, the myths
+    "sinais", "sinal", "alerta", "fatores", "fator", "diferenca", "mito", "mitos", "imprensa",
+    "midia", "casos", "triagem", "escala", "protocolo", "conceito", "definicao", "aula",
+    "cena", "trecho", "parte", "capitulo",  "warning",
+    "signs", "sign", "factors", "difference", "myth", "myths", "media", "cases", "screening",
+    "scale", "definition", "class", "assignment", "scene", "chapter", "speech", "quote",
+    "hamlet", "shakespeare", "cobain", "plath", "getulio", "vargas", "dumont", "materia", "manchete", "dados", "pesquisas", "numeros", "index", "contagio",
+    "werther", "clinico", "clinical", "course", "curso", "psych",
 ];
+
+/// Words right after a match that make it a topic: "suicídio *prevenção*", "suicide *rates*".
+const TOPIC_AFTER: &[&str] = &[
+    "prevention", "awareness", "rate", "rates", "statistics", "stats", "severity", "screening",
+    "hotline", "hotlines", "lifeline", "risk", "research", "prevencao", "awareness", "squad",
+    "survivors", "loss", "bereavement", "cases", "deaths", "crisis", "contagion", "scale",
+    "assessment", "contagio", "epidemic", "epidemia", "taxa", "taxas",
+];
+
+/// Verbs that report what someone else said ("ela disse que…", "he told me he…"): the object
+/// pronoun after them ("me mandou", "told me") is not the speaker.
+const REPORTING: &[&str] = &[
+    "disse", "diz", "dizendo", "dizer", "falou", "fala", "falando", "contou", "conta",
+    "contando", "escreveu", "mandou", "postou", "comentou", "confessou", "admitiu", "said",
+    "says", "saying", "told", "tells", "telling", "texted", "wrote", "posted", "mentioned",
+    "admitted", "confessed", "messaged",
+];
+
+/// Object pronouns of the writer that a reported sentence may carry.
+const WRITER_OBJECT: &[&str] = &["me", "mim", "comigo"];
 
 /// Whose a match is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +120,18 @@ pub fn subject(tokens: &[Token], start: usize, end: usize) -> Subject {
     if tokens[start..end].iter().any(is_first_person) {
         return Subject::Writer;
     }
+    if topic_before(tokens, start) {
+        return Subject::Topic;
+    }
+    let mut reported = false;
     for token in tokens[start.saturating_sub(SUBJECT_REACH)..start].iter().rev() {
+        if token.is_any(REPORTING) {
+            reported = true;
+            continue;
+        }
+        if reported && token.is_any(WRITER_OBJECT) {
+            continue;
+        }
         if is_first_person(token) {
             return Subject::Writer;
         }
@@ -94,7 +142,27 @@ pub fn subject(tokens: &[Token], start: usize, end: usize) -> Subject {
             return Subject::Topic;
         }
     }
+    if tokens[start..end].iter().any(|t| t.is_any(THIRD_PARTY)) {
+        return Subject::Other;
+    }
+    if topic_after(tokens, end) {
+        return Subject::Topic;
+    }
     Subject::Writer
+}
+
+/// A topic named right at the match: "falar *sobre* suicídio", "suicide *prevention*".
+fn topic_before(tokens: &[Token], start: usize) -> bool {
+    let mut i = start;
+    while i > 0 && tokens[i - 1].is_any(&["o", "a", "the", "os", "as"]) {
+        i -= 1;
+    }
+    i > 0 && tokens[i - 1].is_any(&["sobre", "about", "regarding", "acerca"])
+}
+
+/// Whether the words right after a match make it a topic ("suicide prevention").
+fn topic_after(tokens: &[Token], end: usize) -> bool {
+    tokens.get(end).is_some_and(|t| t.is_any(TOPIC_AFTER))
 }
 
 fn is_first_person(token: &Token) -> bool {
@@ -104,7 +172,7 @@ fn is_first_person(token: &Token) -> bool {
 
 /// Whether a negator stands just before `start`, with only fillers in between.
 pub fn negated(tokens: &[Token], start: usize) -> bool {
-    for back in 1..=4 {
+    for back in 1..=6 {
         let Some(i) = start.checked_sub(back) else {
             return false;
         };

@@ -7,7 +7,8 @@
 //! 1. the message is folded to plain words (accents, case, informal spelling, leetspeak,
 //!    stretched letters, contractions and coded words undone);
 //! 2. everyday idioms ("morrendo de rir", "killing it", "cortar caminho") are masked;
-//! 3. the rules (`rules_pt.rs`, `rules_en.rs`) find *signals*: first-person risk by category,
+//! 3. the rules (`rules_pt_risk.rs`, `rules_en_risk.rs` by category; `rules_*_other.rs` for
+//!    the weaker signals and the idioms) find *signals*: first-person risk by category,
 //!    hopelessness and distress, questions about means, someone else at risk;
 //! 4. each risk signal is checked for negation ("I'm not suicidal") and for whose it is: the
 //!    nearest person named before it ("minha irmã quer…" is someone else) or a topic frame
@@ -23,8 +24,10 @@ mod language;
 mod markers;
 mod phrase;
 pub mod replies;
-mod rules_en;
-mod rules_pt;
+mod rules_en_other;
+mod rules_en_risk;
+mod rules_pt_other;
+mod rules_pt_risk;
 mod words;
 
 pub use language::detect_language;
@@ -151,7 +154,9 @@ struct Findings {
     distress: usize,
     method_question: bool,
     death_question: bool,
-    vague_intent: bool,
+    /// Separate wordings that carry intent only with something else ("it's decided", "tonight
+    /// is the night"): two of them, or one with hopelessness or distress, are a plan.
+    vague_intent: usize,
     other_at_risk: bool,
 }
 
@@ -162,6 +167,10 @@ impl Findings {
         } else if !self.risks.is_empty() || self.death_question {
             Concern::Risk
         } else if self.hopeless >= 2 || (self.hopeless >= 1 && self.distress >= 1) {
+            Concern::Risk
+        } else if self.vague_intent >= 2
+            || (self.vague_intent >= 1 && self.hopeless + self.distress > 0)
+        {
             Concern::Risk
         } else if self.method_question && (self.hopeless + self.distress) > 0 {
             Concern::Risk
@@ -189,9 +198,11 @@ pub struct CrisisDetector {
 
 impl Default for CrisisDetector {
     fn default() -> Self {
-        let sources: Vec<(Signal, &'static str)> = rules_pt::RULES
+        let sources: Vec<(Signal, &'static str)> = rules_pt_risk::RULES
             .iter()
-            .chain(rules_en::RULES)
+            .chain(rules_pt_other::RULES)
+            .chain(rules_en_risk::RULES)
+            .chain(rules_en_other::RULES)
             .flat_map(|(signal, patterns)| patterns.iter().map(|p| (*signal, *p)))
             .collect();
         let rules: Vec<(Signal, Phrase)> = sources
@@ -211,9 +222,9 @@ impl Default for CrisisDetector {
                 None => anywhere.push(i),
             }
         }
-        let idioms = rules_pt::IDIOMS
+        let idioms = rules_pt_other::IDIOMS
             .iter()
-            .chain(rules_en::IDIOMS)
+            .chain(rules_en_other::IDIOMS)
             .map(|p| Phrase::parse(p))
             .collect();
         CrisisDetector {
@@ -243,7 +254,7 @@ impl CrisisDetector {
         if concern < Concern::Risk {
             let escalated = if findings.method_question && distress_before {
                 Some(RiskCategory::MethodSeeking)
-            } else if findings.vague_intent && distress_before {
+            } else if findings.vague_intent > 0 && distress_before {
                 Some(RiskCategory::IntentPlan)
             } else if after_crisis && concern == Concern::Distress {
                 // Still in the crisis: "nothing will change" after it is not a new topic.
@@ -262,6 +273,8 @@ impl CrisisDetector {
         if concern == Concern::Risk && categories.is_empty() {
             categories.insert(if findings.method_question {
                 RiskCategory::MethodSeeking
+            } else if findings.vague_intent > 0 {
+                RiskCategory::IntentPlan
             } else {
                 RiskCategory::BurdenHopelessness
             });
@@ -326,6 +339,7 @@ impl CrisisDetector {
     }
 
     fn scan(&self, tokens: &[Token], findings: &mut Findings) {
+        let mut counted = Counted::default();
         for start in 0..tokens.len() {
             let indexed = tokens[start]
                 .forms
@@ -335,15 +349,39 @@ impl CrisisDetector {
             for &i in indexed.chain(&self.anywhere) {
                 let (signal, phrase) = &self.rules[i];
                 if let Some(end) = phrase.match_at(tokens, start) {
-                    record(*signal, tokens, start, end, findings);
+                    record(*signal, tokens, start, end, findings, &mut counted);
                 }
             }
         }
     }
 }
 
+/// Where in the sentence the counted signals reach, so overlapping wordings of one thought
+/// ("não vejo saída" inside "preso, não vejo saída") count once.
+#[derive(Default)]
+struct Counted {
+    hopeless: usize,
+    distress: usize,
+    vague: usize,
+}
+
+/// Counts a match unless it overlaps one already counted of the same signal.
+fn count_once(reach: &mut usize, count: &mut usize, start: usize, end: usize) {
+    if start >= *reach {
+        *count += 1;
+    }
+    *reach = (*reach).max(end);
+}
+
 /// Adds one rule match to the findings, once its negation and its subject are known.
-fn record(signal: Signal, tokens: &[Token], start: usize, end: usize, findings: &mut Findings) {
+fn record(
+    signal: Signal,
+    tokens: &[Token],
+    start: usize,
+    end: usize,
+    findings: &mut Findings,
+    counted: &mut Counted,
+) {
     let subject = markers::subject(tokens, start, end);
     if markers::negated(tokens, start) && signal != Signal::MethodQuestion {
         return;
@@ -360,11 +398,17 @@ fn record(signal: Signal, tokens: &[Token], start: usize, end: usize, findings: 
         (Signal::Risk(category), _) => {
             findings.risks.insert(category);
         }
-        (Signal::Hopeless, _) => findings.hopeless += 1,
-        (Signal::Distress, _) => findings.distress += 1,
+        (Signal::Hopeless, _) => {
+            count_once(&mut counted.hopeless, &mut findings.hopeless, start, end)
+        }
+        (Signal::Distress, _) => {
+            count_once(&mut counted.distress, &mut findings.distress, start, end)
+        }
         (Signal::MethodQuestion, _) => findings.method_question = true,
         (Signal::DeathQuestion, _) => findings.death_question = true,
-        (Signal::VagueIntent, _) => findings.vague_intent = true,
+        (Signal::VagueIntent, _) => {
+            count_once(&mut counted.vague, &mut findings.vague_intent, start, end)
+        }
     }
 }
 

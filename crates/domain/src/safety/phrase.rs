@@ -1,10 +1,12 @@
 //! Word patterns, the unit the screen's rules are written in.
 //!
 //! A pattern is a sequence of segments joined by `…` (up to [`MAX_GAP`] other words may stand
-//! in between: "quero *muito* morrer") or by `+` (next to each other). A segment lists
+//! in between: "quero *muito* morrer"), by `+` (next to each other) or by `~` (anywhere later in
+//! the same sentence: "arma ~ pensando ~ em mim"). A segment lists
 //! alternatives separated by `|`; each alternative is one or more words in a row, where `stem*`
 //! matches any word starting with `stem` and `[a|b]` is an optional word. A segment made of one
-//! bracketed item is optional as a whole.
+//! bracketed item is optional as a whole. `$` stands for the end of the sentence: "eu vou fazer +
+//! $" is a bare "I'll do it", not "eu vou fazer o jantar".
 //!
 //! `quero|queria … morrer|estar morto + [agora]` matches "queria muito estar morto agora".
 //! Words are matched after normalisation (`words.rs`): patterns are written lower case, without
@@ -69,6 +71,11 @@ impl Word {
         }
     }
 
+    /// `$`: matches no word, only the end of the sentence.
+    fn is_end(&self) -> bool {
+        self.exact.len() == 1 && self.exact[0] == "$" && self.prefixes.is_empty()
+    }
+
     fn matches(&self, token: &Token) -> bool {
         token.forms.iter().any(|form| {
             self.exact.iter().any(|w| w == form)
@@ -77,16 +84,26 @@ impl Word {
     }
 }
 
+/// What may stand between a segment and the one before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gap {
+    /// Nothing: `+`.
+    None,
+    /// Up to [`MAX_GAP`] words: `…`.
+    Near,
+    /// Any number of words of the same sentence: `~`.
+    Sentence,
+}
+
 #[derive(Debug, Clone)]
 struct Segment {
     alternatives: Vec<Vec<Word>>,
     optional: bool,
-    /// Other words may stand between the previous segment and this one.
-    gap_before: bool,
+    gap_before: Gap,
 }
 
 impl Segment {
-    fn parse(text: &str, gap_before: bool) -> Segment {
+    fn parse(text: &str, gap_before: Gap) -> Segment {
         let items = bracket_aware_split(text, ' ');
         if let [only] = items.as_slice()
             && only.starts_with('[')
@@ -125,6 +142,12 @@ fn sequence_ends(words: &[Word], tokens: &[Token], at: usize, out: &mut Vec<usiz
         out.push(at);
         return;
     };
+    if word.is_end() {
+        if at == tokens.len() {
+            sequence_ends(rest, tokens, at, out);
+        }
+        return;
+    }
     if at < tokens.len() && word.matches(&tokens[at]) {
         sequence_ends(rest, tokens, at + 1, out);
     }
@@ -165,15 +188,19 @@ pub struct Phrase {
 impl Phrase {
     pub fn parse(pattern: &str) -> Phrase {
         let mut segments = Vec::new();
-        let mut gap = false;
+        let mut gap = Gap::None;
         let mut current = String::new();
         for item in bracket_aware_split(pattern, ' ') {
-            if item == "…" || item == "+" {
+            if item == "…" || item == "+" || item == "~" {
                 if !current.trim().is_empty() {
                     segments.push(Segment::parse(&current, gap));
                 }
                 current.clear();
-                gap = item == "…";
+                gap = match item.as_str() {
+                    "…" => Gap::Near,
+                    "~" => Gap::Sentence,
+                    _ => Gap::None,
+                };
             } else {
                 current.push(' ');
                 current.push_str(&item);
@@ -219,9 +246,13 @@ fn rest(segments: &[Segment], tokens: &[Token], at: usize) -> Option<usize> {
     let Some((segment, tail)) = segments.split_first() else {
         return Some(at);
     };
-    let reach = if segment.gap_before { MAX_GAP } else { 0 };
+    let reach = match segment.gap_before {
+        Gap::None => 0,
+        Gap::Near => MAX_GAP,
+        Gap::Sentence => tokens.len(),
+    };
     let mut ends = Vec::new();
-    for i in (at..=at + reach).take_while(|&i| i < tokens.len()) {
+    for i in (at..=at + reach).take_while(|&i| i <= tokens.len()) {
         ends.clear();
         segment.ends(tokens, i, &mut ends);
         if let Some(end) = ends.iter().find_map(|&end| rest(tail, tokens, end)) {
@@ -263,6 +294,13 @@ mod tests {
         assert!(matches("hoje … [a] [noite] … vou", "hoje a noite vou"));
         assert!(matches("morrer|morrendo + de + [tanto] + rir", "morrendo de tanto rir"));
         assert!(!matches("morrer|morrendo + de + [tanto] + rir", "morrendo de verdade e rir"));
+        assert!(matches("arma ~ pensando ~ em mim", "a arma do meu pai fica no armario e eu fico pensando muito em usar em mim"));
+        assert!(!matches("arma ~ pensando", "pensando na arma"));
+        assert!(matches("vou fazer + $", "amanha eu vou fazer"));
+        assert!(!matches("vou fazer + $", "amanha eu vou fazer bolo"));
+        assert!(matches("vou fazer … $|mesmo", "vou fazer isso amanha"));
+        assert!(matches("tentei + [antes] + $|mas", "eu tentei antes"));
+        assert!(matches("tentei + [antes] + $|mas", "tentei mas"));
     }
 
     #[test]

@@ -50,6 +50,22 @@ const SPELLINGS: &[(&str, &str)] = &[
     ("ta", "esta"),
     ("rmd", "remedio"),
     ("rmds", "remedios"),
+    ("eh", "e"),
+    ("vo", "vou"),
+    ("dnv", "de novo"),
+    ("ctz", "certeza"),
+    ("mds", "meu deus"),
+    ("sla", "sei la"),
+    ("fds", "fim de semana"),
+    ("amn", "amanha"),
+    ("fzr", "fazer"),
+    ("qr", "quer"),
+    ("qlq", "qualquer"),
+    ("cm", "com"),
+    ("nois", "nos"),
+    ("ninguen", "ninguem"),
+    ("tbem", "tambem"),
+    ("tendi", "entendi"),
     // English chat spelling and contractions (apostrophes are removed first)
     ("dont", "do not"),
     ("doesnt", "does not"),
@@ -69,6 +85,36 @@ const SPELLINGS: &[(&str, &str)] = &[
     ("theyd", "they would"),
     ("theyre", "they are"),
     ("itd", "it would"),
+    ("tonights", "tonight is"),
+    ("todays", "today is"),
+    ("thats", "that is"),
+    ("whats", "what is"),
+    ("theres", "there is"),
+    ("shes", "she is"),
+    ("hes", "he is"),
+    ("ill", "i will"),
+    ("youll", "you will"),
+    ("itll", "it will"),
+    ("theyll", "they will"),
+    ("havent", "have not"),
+    ("hasnt", "has not"),
+    ("hadnt", "had not"),
+    ("shouldnt", "should not"),
+    ("werent", "were not"),
+    ("aint", "am not"),
+    ("idk", "i do not know"),
+    ("idc", "i do not care"),
+    ("bf", "boyfriend"),
+    ("gf", "girlfriend"),
+    ("tmrw", "tomorrow"),
+    ("tmr", "tomorrow"),
+    ("2day", "today"),
+    ("2morrow", "tomorrow"),
+    ("b4", "before"),
+    ("every1s", "everyones"),
+    ("some1", "someone"),
+    ("any1", "anyone"),
+    ("sum1", "someone"),
     ("wanna", "want to"),
     ("gonna", "going to"),
     ("gotta", "got to"),
@@ -174,6 +220,14 @@ fn respell(word: &str) -> Vec<Token> {
     let mut forms = vec![once];
     if twice != forms[0] {
         forms.push(twice);
+    }
+    // "3m" reads as three metres and as "em": keep both.
+    if word.chars().any(|c| c.is_ascii_digit()) {
+        let letters: String = word.chars().map(|c| unleet(c).unwrap_or(c)).collect();
+        let letters = squeeze(&letters, 1);
+        if !forms.contains(&letters) {
+            forms.push(letters);
+        }
     }
     vec![Token { forms }]
 }
