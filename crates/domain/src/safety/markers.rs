@@ -6,7 +6,13 @@ use super::phrase::Token;
 pub const MASK: &str = "\u{0}";
 
 /// Words that deny what follows them ("não", "never").
-const NEGATORS: &[&str] = &["nao", "nunca", "jamais", "nem", "not", "never", "no"];
+const NEGATORS: &[&str] = &["nao", "nunca", "jamais", "nem", "not", "never"];
+
+/// English "no" denies only before these ("no thoughts of…"): in Portuguese "no" is "in the".
+const NO_BEFORE: &[&str] = &[
+    "thoughts", "thought", "plans", "plan", "intention", "intentions", "desire", "urge", "urges",
+    "wish", "way", "longer", "intent",
+];
 
 /// Words that may stand between a negator and what it denies ("não *quero* me matar", "I would
 /// *never ever* kill myself").
@@ -48,7 +54,7 @@ const THIRD_PARTY: &[&str] = &[
     "neighbor", "roommate", "someone", "somebody", "person", "people", "kid", "child", "teen",
     "teenager", "client", "employee", "classmate", "bestie", "bff", "mum", "stepson",
     "stepdaughter", "nephew", "niece", "fiance", "fiancee", "sibling", "siblings", "neto", "neta",
-    "sogra", "sogro", "genro", "nora", "padrasto", "madrasta", "esposo", "mulher", "homem",
+    "vo", "vovo", "vozinha", "vovó", "sogra", "sogro", "genro", "nora", "padrasto", "madrasta", "esposo", "mulher", "homem",
     "menino", "menina", "garoto", "garota", "jovem", "jovens", "adolescentes", "criancas",
     "idosos", "idoso", "idosa", "vitima", "man", "woman", "boy", "girl", "guy", "teens",
     "teenagers", "kids", "children", "adults", "users", "soldier", "veterans", "grandson",
@@ -64,7 +70,7 @@ const TOPIC: &[&str] = &[
     "romance", "personagem", "personagens", "musica", "novela", "episodio",
     "documentario", "palestra", "faculdade", "redacao", "seminario", "tcc",
     "voluntario", "voluntaria", "treinamento", "oms", "taxa", "taxas",
-    "podcast", "anime", "manga", "poema", "poesia", "peca",
+    "podcast", "anime", "poema", "poesia", "peca",
     "prevention", "awareness", "campaign", "statistics", "rate", "rates", "study", "research",
     "article", "news", "report", "journalist", "movie", "film", "series", "book", "novel",
     "character", "characters", "song", "lyrics", "episode", "documentary", "lecture",
@@ -73,7 +79,7 @@ const TOPIC: &[&str] = &[
     // education and clinical practice: the signs, the factors, the screening, the myths
     "sinais", "sinal", "alerta", "fatores", "fator", "diferenca", "mito", "mitos", "imprensa",
     "midia", "casos", "triagem", "escala", "protocolo", "conceito", "definicao", "aula",
-    "cena", "trecho", "parte", "capitulo",  "warning",
+    "cena", "trecho", "capitulo",  "warning",
     "signs", "sign", "factors", "difference", "myth", "myths", "media", "cases", "screening",
     "scale", "definition", "class", "assignment", "scene", "chapter", "speech", "quote",
     "hamlet", "shakespeare", "cobain", "plath", "getulio", "vargas", "dumont", "materia", "manchete", "dados", "pesquisas", "numeros", "index", "contagio",
@@ -94,7 +100,8 @@ const REPORTING: &[&str] = &[
     "disse", "diz", "dizendo", "dizer", "falou", "fala", "falando", "contou", "conta",
     "contando", "escreveu", "mandou", "postou", "comentou", "confessou", "admitiu", "said",
     "says", "saying", "told", "tells", "telling", "texted", "wrote", "posted", "mentioned",
-    "admitted", "confessed", "messaged",
+    "admitted", "confessed", "messaged", "dizia", "falava", "repetia", "contava", "dizem",
+    "say", "used to say", "wrote",
 ];
 
 /// Object pronouns of the writer that a reported sentence may carry.
@@ -117,10 +124,14 @@ const SUBJECT_REACH: usize = 10;
 /// The subject of the match `start..end`: the writer if the match itself speaks in the first
 /// person, else the nearest person or topic named before it in the sentence.
 pub fn subject(tokens: &[Token], start: usize, end: usize) -> Subject {
-    if tokens[start..end].iter().any(is_first_person) {
+    let said = &tokens[start..end];
+    if reported_by_other(tokens, start) && !said.iter().any(|t| t.is_any(&["eu", "i"])) {
+        return Subject::Other;
+    }
+    if said.iter().any(is_first_person) {
         return Subject::Writer;
     }
-    if topic_before(tokens, start) {
+    if said.iter().any(|t| t.is_any(TOPIC)) {
         return Subject::Topic;
     }
     let mut reported = false;
@@ -142,13 +153,35 @@ pub fn subject(tokens: &[Token], start: usize, end: usize) -> Subject {
             return Subject::Topic;
         }
     }
-    if tokens[start..end].iter().any(|t| t.is_any(THIRD_PARTY)) {
+    let object = ["them", "him", "her"];
+    if said
+        .iter()
+        .any(|t| t.is_any(THIRD_PARTY) && !t.is_any(&object))
+    {
         return Subject::Other;
     }
-    if topic_after(tokens, end) {
+    if topic_before(tokens, start) || topic_after(tokens, end) {
         return Subject::Topic;
     }
     Subject::Writer
+}
+
+/// Whether the words before `start` report someone else's speech: "ela disse que…", "um amigo
+/// me mandou mensagem dizendo que…".
+fn reported_by_other(tokens: &[Token], start: usize) -> bool {
+    let mut reported = false;
+    for token in tokens[start.saturating_sub(SUBJECT_REACH)..start].iter().rev() {
+        if token.is_any(REPORTING) {
+            reported = true;
+        } else if reported && token.is_any(WRITER_OBJECT) {
+            continue;
+        } else if token.is_any(&["eu", "i"]) {
+            return false;
+        } else if reported && token.is_any(THIRD_PARTY) {
+            return true;
+        }
+    }
+    false
 }
 
 /// A topic named right at the match: "falar *sobre* suicídio", "suicide *prevention*".
@@ -157,7 +190,14 @@ fn topic_before(tokens: &[Token], start: usize) -> bool {
     while i > 0 && tokens[i - 1].is_any(&["o", "a", "the", "os", "as"]) {
         i -= 1;
     }
-    i > 0 && tokens[i - 1].is_any(&["sobre", "about", "regarding", "acerca"])
+    // "thinking about it" is the writer's own thought, not a topic.
+    let thinking = [
+        "thinking", "think", "thought", "thoughts", "dreaming", "fantasizing", "pensando", "penso",
+        "pensei", "pensar", "pensamentos", "obsessed", "obcecad",
+    ];
+    i > 0
+        && tokens[i - 1].is_any(&["sobre", "about", "regarding", "acerca"])
+        && !(i > 1 && tokens[i - 2].is_any(&thinking))
 }
 
 /// Whether the words right after a match make it a topic ("suicide prevention").
@@ -177,6 +217,9 @@ pub fn negated(tokens: &[Token], start: usize) -> bool {
             return false;
         };
         if tokens[i].is_any(NEGATORS) {
+            return true;
+        }
+        if tokens[i].is("no") && tokens.get(i + 1).is_some_and(|t| t.is_any(NO_BEFORE)) {
             return true;
         }
         if !tokens[i].is_any(NEGATION_FILLERS) {

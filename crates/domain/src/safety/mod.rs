@@ -329,7 +329,9 @@ impl CrisisDetector {
             match self.idioms.iter().find_map(|p| p.match_at(tokens, start)) {
                 Some(end) => {
                     for token in &mut tokens[start..end] {
+                        let clause_end = token.clause_end;
                         *token = Token::new(markers::MASK);
+                        token.clause_end = clause_end;
                     }
                     start = end;
                 }

@@ -5,12 +5,12 @@
 //! the same sentence: "arma ~ pensando ~ em mim"). A segment lists
 //! alternatives separated by `|`; each alternative is one or more words in a row, where `stem*`
 //! matches any word starting with `stem` and `[a|b]` is an optional word. A segment made of one
-//! bracketed item is optional as a whole. `$` stands for the end of the sentence: "eu vou fazer +
+//! bracketed item is optional as a whole. `$` stands for the end of the sentence or of a clause (a comma): "eu vou fazer +
 //! $" is a bare "I'll do it", not "eu vou fazer o jantar".
 //!
 //! `quero|queria … morrer|estar morto + [agora]` matches "queria muito estar morto agora".
 //! Words are matched after normalisation (`words.rs`): patterns are written lower case, without
-//! accents, in the standard spelling.
+//! accents, in the standard spelling; `#num` matches a number ("40", "trinta").
 
 /// Words allowed between two segments joined by `…`.
 pub const MAX_GAP: usize = 4;
@@ -20,12 +20,15 @@ pub const MAX_GAP: usize = 4;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
     pub forms: Vec<String>,
+    /// A comma, colon or dash follows the word: a clause ends here, which `$` also matches.
+    pub clause_end: bool,
 }
 
 impl Token {
     pub fn new(form: impl Into<String>) -> Token {
         Token {
             forms: vec![form.into()],
+            clause_end: false,
         }
     }
 
@@ -78,7 +81,7 @@ impl Word {
 
     fn matches(&self, token: &Token) -> bool {
         token.forms.iter().any(|form| {
-            self.exact.iter().any(|w| w == form)
+            self.exact.iter().any(|w| w == form || (w == "#num" && is_number(form)))
                 || self.prefixes.iter().any(|p| form.starts_with(p.as_str()))
         })
     }
@@ -106,21 +109,20 @@ impl Segment {
     fn parse(text: &str, gap_before: Gap) -> Segment {
         let items = bracket_aware_split(text, ' ');
         if let [only] = items.as_slice()
-            && only.starts_with('[')
+            && let Some(inner) = only.strip_prefix('[').and_then(|i| i.strip_suffix(']'))
         {
-            let word = Word::parse(only);
             return Segment {
-                alternatives: vec![vec![Word {
-                    optional: false,
-                    ..word
-                }]],
+                alternatives: inner
+                    .split('|')
+                    .map(|alt| alt.split_whitespace().map(Word::parse).collect())
+                    .collect(),
                 optional: true,
                 gap_before,
             };
         }
         let alternatives = bracket_aware_split(text, '|')
             .iter()
-            .map(|alt| alt.split_whitespace().map(Word::parse).collect())
+            .flat_map(|alt| expand(alt))
             .collect();
         Segment {
             alternatives,
@@ -137,13 +139,62 @@ impl Segment {
     }
 }
 
+/// Number words a count of pills may be written in.
+const NUMBER_WORDS: &[&str] = &[
+    "dez", "quinze", "vinte", "trinta", "quarenta", "cinquenta", "sessenta", "cem", "ten",
+    "fifteen", "twenty", "thirty", "forty", "fifty", "sixty", "hundred",
+];
+
+/// `#num` in a pattern: a number in digits or words ("40", "trinta").
+fn is_number(form: &str) -> bool {
+    (!form.is_empty() && form.chars().all(|c| c.is_ascii_digit())) || NUMBER_WORDS.contains(&form)
+}
+
+/// One alternative as word sequences: an optional item of several words ("[too much|a lot]")
+/// becomes one sequence per choice, and one without it.
+fn expand(alt: &str) -> Vec<Vec<Word>> {
+    let mut sequences: Vec<Vec<Word>> = vec![Vec::new()];
+    for item in bracket_aware_split(alt, ' ') {
+        let several = item
+            .strip_prefix('[')
+            .and_then(|i| i.strip_suffix(']'))
+            .filter(|inner| inner.contains(' '));
+        match several {
+            Some(inner) => {
+                let choices: Vec<Vec<Word>> = inner
+                    .split('|')
+                    .map(|c| c.split_whitespace().map(Word::parse).collect())
+                    .chain(std::iter::once(Vec::new()))
+                    .collect();
+                sequences = sequences
+                    .iter()
+                    .flat_map(|seq| {
+                        choices.iter().map(move |choice| {
+                            let mut longer = seq.clone();
+                            longer.extend(choice.iter().cloned());
+                            longer
+                        })
+                    })
+                    .collect();
+            }
+            None => {
+                let word = Word::parse(&item);
+                for seq in &mut sequences {
+                    seq.push(word.clone());
+                }
+            }
+        }
+    }
+    sequences
+}
+
 fn sequence_ends(words: &[Word], tokens: &[Token], at: usize, out: &mut Vec<usize>) {
     let Some((word, rest)) = words.split_first() else {
         out.push(at);
         return;
     };
     if word.is_end() {
-        if at == tokens.len() {
+        if at == tokens.len() || (at > 0 && tokens[at - 1].clause_end) {
             sequence_ends(rest, tokens, at, out);
         }
         return;
@@ -296,6 +347,8 @@ mod tests {
         assert!(!matches("morrer|morrendo + de + [tanto] + rir", "morrendo de verdade e rir"));
         assert!(matches("arma ~ pensando ~ em mim", "a arma do meu pai fica no armario e eu fico pensando muito em usar em mim"));
         assert!(!matches("arma ~ pensando", "pensando na arma"));
+        assert!(matches("so atrapalho … [a] [vida] [de] [todos|todo mundo|voces] + $", "so atrapalho a vida de todo mundo"));
+        assert!(matches("signing off … [for good|forever]", "signing off for good"));
         assert!(matches("vou fazer + $", "amanha eu vou fazer"));
         assert!(!matches("vou fazer + $", "amanha eu vou fazer bolo"));
         assert!(matches("vou fazer … $|mesmo", "vou fazer isso amanha"));
@@ -307,6 +360,7 @@ mod tests {
     fn any_form_of_a_token_matches() {
         let t = vec![Token {
             forms: vec!["kil".into(), "kill".into()],
+            clause_end: false,
         }];
         assert_eq!(Phrase::parse("kill").match_at(&t, 0), Some(1));
     }

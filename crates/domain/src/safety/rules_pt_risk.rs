@@ -42,6 +42,17 @@ pub const RULES: &[(Signal, &[&str])] = &[
         // nobody will come in time
         "ninguem … vai|vao|iria|conseguiria … chegar|me achar|me encontrar|me salvar|me socorrer|me impedir … a tempo",
         "ja … to|estou|tomei|cortei|engoli … [e] … nao … tem|ha … volta|mais volta",
+        // the rope hung, a poison drunk, legs over the edge, minutes away
+        "corda|forca|cinto|lencol … pendurad*|amarrad*|presa|preso … viga|teto|ventilador|armario|porta|galho|arvore|pescoco|lustre|cano",
+        "bebi|tomei|engoli … [metade do|o|um pouco de|um copo de|a garrafa de] … veneno|agua sanitaria|agrotoxico|chumbinho|soda caustica|raticida|alvejante|cloro|formicida",
+        "to|estou|sentad*|em pe … janela|sacada|varanda|parapeito|beirada … andar|pernas para fora|pes para fora",
+        "pernas para fora|pes para fora … janela|sacada|ponte|predio|parapeito|viaduto",
+        "escapamento … mangueira|ligado|dentro do carro",
+        "mangueira … escapamento",
+        "em|daqui a … minutos|minuto|hora|horas … eu … pulo|tomo|faco|me mato|acabo|vou|me jogo",
+        "tomei|engoli|bebi … uns|umas|mais de|quase|tipo … #num … comprimido*|remedio*|pilula*|capsula*|de|dos|das",
+        "faca|lamina|gilete|arma|revolver|pistola|corda|remedios|comprimidos|cartela … no colo|na minha frente|do meu lado|comigo agora|na mao agora",
+        "banheira ~ lamina|gilete|faca|estilete|remedios|comprimidos",
     ]),
     (Risk(PastAttempt), &[
         "ja|uma|vez … tentei … me matar|suicidio|morrer|tirar|acabar|me enforcar|pular|me jogar|overdose|tomar",
@@ -74,6 +85,12 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "raiva|pena|triste|frustrad*|decepcionad*|odeio … [de|por|que] … nao ter funcionado|nao funcionou|nao ter dado certo|nao deu certo|ter sobrevivido|ter acordado|ainda estar viva|ainda estar vivo|me salvaram|me acharam",
         "da proxima vez|na proxima vez|proxima … ninguem … me … acha|achar|encontra|encontrar|salvar|impedir",
         "me … joguei|atirei … na frente … carro|onibus|caminhao|trem|metro|moto … [de proposito] …",
+        // an attempt without "suicide" after it; the rope that broke; the jump not taken
+        "fiz|tive … [uma|duas|tres|varias|minha] … tentativa|tentativas",
+        "tentativa|tentativas + $|aos|com|em|ano|quando|faz|ha|foi|mas|no|na|passada|anterior|recente",
+        "corda|cinto|galho … arrebentou|quebrou|rompeu|soltou|partiu",
+        "quase + pulei|me joguei|me matei|tomei tudo|me enforquei|me cortei fundo|fiz|acabei com tudo|me atirei",
+        "que|quando|eu|ja … tentei + $|antes|aos",
     ]),
     (Risk(PassiveWish), &[
         "quero|queria|gostaria|desejo|vontade|preferia|prefiro … morrer|estar morto|estar morta|morta|morto|die",
@@ -109,6 +126,12 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "nao … queria|quero … ter acordado|acordar hoje|acordar amanha",
         "queria|quero|vontade … partir desta|ir dessa para melhor|bater as botas|descansar para sempre|dormir para sempre|ir para o outro lado|morrer logo|morrer de vez|morrer de uma vez",
         "parar|deixar … de ser … gente|uma pessoa|eu",
+        // to vanish and not come back; life itself a punishment; not caring whether I live
+        "sumir|desaparecer|evaporar|ir embora|sumir do mapa … e … nao voltar|nunca mais voltar|ninguem me achar|nao voltar mais|nao voltar nunca mais",
+        "queria|quero|tomara|rezo … que … a vida|minha vida … acab*|terminasse|termine",
+        "tanto faz|nao me importo|nao ligo … viver ou morrer|se eu vivo|se eu morro|se eu morrer|estar viva|estar vivo|se eu acordar",
+        "acordar|estar viva|estar vivo|viver|existir|minha vida … e|eh|virou|parece … [um] … castigo|tortura|punicao|inferno|pesadelo sem fim",
+        "queria|quero|vou … virar … estrelinha|anjinho|adubo|saudade|lembranca|estrela",
     ]),
     (Risk(ActiveIdeation), &[
         "penso|pensando|pensei|pensamento|pensamentos|ideia|ideias|ideacao|vontade|impulso|impulsos|fico pensando … em|de … me matar|suicid*|acabar com tudo|acabar com a minha vida|tirar a minha vida|morrer|me enforcar|pular|me jogar|sumir para sempre|dar fim",
@@ -125,12 +148,21 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "ir embora … deste|desse|do … mundo|para sempre|de vez",
         // leaving life, said as leaving
         "sair … desta|dessa|da … vida",
-        "vou|vai|ir|indo|partir … embora … de vez|para sempre|deste mundo|desse mundo|desta vida|dessa vida",
+        "vou|vai|ir|indo|partir … embora + de vez|para sempre + $|deste mundo|desse mundo|desta vida|dessa vida",
+        "vou|vai|ir|indo|partir … embora + deste mundo|desse mundo|desta vida|dessa vida",
         "dar cabo … [da] … minha vida|de mim",
         // coded: undo, delete, switch off my existence
         "ctrl z|control z|undo|deletar|delete|apagar|desligar|resetar|reset|desinstalar|uninstall|alt f4 … [na|a|da|em] … minha … existencia|vida",
         "dar|dou|dei … undo|delete|reset|ctrl z|alt f4 … [na|em] … minha … vida|existencia",
         "me … apagar|deletar|desligar|desinstalar … [do mundo|de vez|para sempre] … $|de vez|para sempre|do mundo",
+        // thoughts of death; coded exits; the pt-BR "fazer besteira"
+        "pensamentos|pensamento|ideias|ideia … de … morte|morrer|me matar|suicidio|sumir de vez",
+        "me|mim … kill|unalive|killing",
+        "sair … [do] … servidor|jogo … [da] vida",
+        "deslogar|desconectar|logout … [da] … vida|mundo|existencia … [de vez|para sempre] …",
+        "medo|vontade|pensando|a um passo|quase|prestes|perto … de … fazer … [uma|alguma] … besteira|bobagem|loucura|merda|coisa errada",
+        "vou|posso|acho que vou … fazer … [uma|alguma] … besteira|bobagem|loucura + $|hoje|comigo|de vez",
+        "fazer|cometer|fazendo … [alguma] … besteira|bobagem|loucura|algo|alguma coisa|mal … comigo|contra mim|contra a minha vida|a mim mesm*",
     ]),
     (Risk(Method), &[
         "cortar|corto|cortei|abrir … os|meus|o|meu … pulso|pulsos|punho|punhos|veias|garganta",
@@ -148,12 +180,17 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "juntar|guardar|acumular … [os] … remedio*|comprimido*|calmante*|cartela* … [e] … tomar|engolir",
         // a means at hand, and thinking of using it on myself
         "faca|arma|lamina|gilete|revolver|pistola|espingarda|corda|veneno|chumbinho|raticida|remedios|comprimidos|estilete ~ pensar|penso|pensando|pensei|imagino|imaginando|vontade ~ usar|em mim|para mim|contra mim|nela|nele|nisso|tomar|beber|engolir",
+        "faca|arma|lamina|gilete|revolver|pistola|espingarda|corda|veneno|chumbinho|raticida|remedios|comprimidos|estilete ~ pensar|penso|pensando|pensei|imagino|imaginando|vontade ~ para mim|pra mim|em mim|contra mim",
         "usar|usando|usa-la|usa-lo … em mim|contra mim|comigo mesm*|no meu pescoco|no meu pulso|na minha cabeca",
         // seeing myself fall
         "imaginando|imagino|me imagino|me vejo|fico imaginando|imaginei … [eu] … pulando|me jogando|caindo|pular|me jogar|me enforcando|me cortando|me afogando",
         // a car off the road on purpose
         "jogar|jogo|jogando|bater|bato|batendo|virar|atirar … [o] carro|volante … fora da estrada|na contramao|no rio|da ponte|do viaduto|na ribanceira|de proposito",
         "pular|me jogar|me atirar … [da|de|do|na] … passarela|marquise|torre|ultimo andar|barragem|represa|linha do trem",
+        // looking up how; a means named with thinking about it
+        "pesquisei|pesquisando|pesquisar|procurei|procurando|googlei|busquei|li sobre|lendo sobre ~ quantos|quanto|qual dose|dose|jeito de|forma de|como ~ morrer|matar|mata|letal|fatal|overdose|precisaria|enforcar|suicid*",
+        "penso|pensei|pensando|pensado|vontade|imagino … usar|pegar … [a|o] … corda|arma|faca|lamina|gilete|remedios|veneno|revolver|cinto|espingarda",
+        "tomar|beber … veneno|chumbinho|agua sanitaria|soda caustica|raticida|formicida|agrotoxico",
     ]),
     (Risk(IntentPlan), &[
         "vou|decidi|resolvi|escolhi|vou mesmo|eu vou … me matar|acabar com tudo|acabar com a minha vida|tirar minha vida|tirar a minha vida|me enforcar|me jogar|pular da|pular do|fazer isso mesmo|morrer",
@@ -162,7 +199,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "esta|ta|ja esta … decidid*|decidido|resolvido|planejado",
         "nada|ninguem … vai … me … impedir|parar|segurar",
         "plano … de|para … me matar|morrer|acabar com|tirar",
-        "semana que vem|sexta|sabado|domingo|segunda|fim de semana|mes que vem|depois do aniversario|no meu aniversario|amanha … eu … [vou] … acabar|me matar|fazer|morrer|pular|tomar|sumir",
+        "semana que vem|sexta|sabado|domingo|segunda|fim de semana|mes que vem|depois do aniversario|no meu aniversario|amanha … eu … [vou] … acabar com tudo|me matar|fazer isso|morrer|pular|tomar tudo|sumir de vez",
         // the plan, said as mine
         "meu plano|o plano + e|eh|seria|ta|esta … tomar|pular|me matar|me jogar|me enforcar|acabar|fazer|morrer|sumir|me cortar|ir embora",
         "ja|eu … sei … como e quando|quando e como|onde e quando|como e onde|como vou fazer|quando vou fazer|onde vou fazer|o dia e a hora|exatamente como",
@@ -171,13 +208,14 @@ pub const RULES: &[(Signal, &[&str])] = &[
         // when, and a bare "I'll do it"
         "hoje|amanha|madrugada|noite|mais tarde|daqui a pouco|sabado|domingo|segunda|terca|quarta|quinta|sexta|feriado|natal|semana|mes|quando|depois|enquanto … eu faco|vou fazer|faco isso|vou fazer isso + $",
         "vou|eu vou … terminar|acabar|encerrar … o que comecei|de vez com isso|com isso de vez",
+        "vou|eu vou … tomar|engolir … os remedios|os comprimidos|tudo|todos|a cartela|pills … quando|enquanto|depois que|hoje|essa noite|amanha",
     ]),
     (Risk(Preparation), &[
         "escrevi|escrevendo|escrevo|deixei|deixando|deixar … carta|cartas|bilhete|bilhetes … [de] … despedida|adeus|para minha|para meu|para os|para as|pros|explicando",
         "carta|cartas|bilhete … de despedida|de adeus",
         "doei|doando|dei|dando|distribui|distribuindo|deixei|dividindo … minhas coisas|meus pertences|tudo que tenho|minhas roupas todas|meus livros … [porque|pois|ja|que] … [nao|nunca] … [vou] [mais] precisar|para quando|antes de",
         "nao … vou … precisar mais|mais precisar|precisar … [disso|delas|deles|dessas|desses] … [onde|para onde] …",
-        "comprei|comprando|consegui|juntei|juntando|guardando|guardei|escondi|escondendo|estocando|acumulando|separei … corda|veneno|chumbinho|arma|revolver|remedios|comprimidos|calmantes|pilulas|cartelas|tarja preta|gilete|lamina|carvao",
+        "comprei|comprando|consegui|juntei|juntando|guardando|guardei|escondi|escondendo|estocando|acumulando|separei … corda|veneno|chumbinho|arma|revolver|tarja preta|gilete|lamina|carvao",
         "fiz|escrevi|fazendo|deixei pronto … [o] [meu] testamento",
         "me despedi|me despedindo|despedir … de todos|de todo mundo|das pessoas|da familia|dos amigos|de voces",
         "quem … vai … cuidar|cuida|ficar … [do|da|com|de] … meu|minha … gato|gata|cachorro|cachorra|filhos|plantas|bichos|pet|pets … quando|depois|se … eu … for|partir|nao estiver|morrer|sumir",
@@ -189,7 +227,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "escrevi|deixei|escrevendo|deixando … cartas|bilhetes|cartinhas|carta … para|pra … cada|todos|todo mundo|minha familia|meus filhos|cada um|quem fica",
         "contei|separei|enfileirei|organizei|juntei … [os|as|todos|todas] … comprimidos|remedios|pills|cartelas|pilulas",
         "comprimidos|remedios|pills|cartelas … contados|separados|enfileirados|em cima da mesa|prontos",
-        "comprar|juntar|guardar|esconder|estocar|acumular|separar … [os|as] … remedios|comprimidos|calmantes|pilulas|cartelas|pills|corda|veneno|chumbinho|carvao|gilete|lamina",
+        "juntar|guardar|esconder|estocar|acumular … [os|as] … remedios|comprimidos|calmantes|pilulas|cartelas|pills|corda|veneno|chumbinho|carvao|gilete|lamina",
         "comprei|guardei|escondi|juntei|separei|consegui … [os|as|o|a|uns|umas] … pills|meds",
         "farmacia*|remedio*|comprimido*|calmante*|cartela*|corda|veneno|carvao ~ sem ninguem|para ninguem|pra ninguem|sem que ninguem ~ desconfiar|perceber|notar|saber|ver|descobrir",
         // who keeps the pet, who pays the debts
@@ -198,6 +236,8 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "pagar|quitar|deixar pagas … [todas] [as] … contas|dividas ~ antes de|para ninguem|pra ninguem|depois eu|quando eu for",
         "atualizei|mudei|coloquei|deixei … beneficiari*|seguro de vida|apolice",
         "dei|entreguei|passei|deixei … meu|minha|meus|minhas ~ nunca mais|nao vou mais|nao ia mais|nao vou precisar|nao ia precisar|para lembrar de mim|pra lembrar de mim|de lembranca minha",
+        "juntei|juntando|guardando|guardei|escondi|escondendo|estocando|estoquei|acumulando|acumulei|separei|separando … remedio*|comprimido*|calmante*|pilula*|cartela*|receita*",
+        "senhas|minhas senhas|dados do banco … envelope|anotad*|para minha|para meu ~ caso|se eu|quando eu|se algo|se acontecer|nao estiver",
     ]),
     (Risk(SelfInjury), &[
         "me|mim … cortar|corto|cortando|cortava|machucar|machuco|machucando|machucava|ferir|firo|ferindo|queimar|queimo|queimando|queimava|arranhar|arranho|arranhando|bater|bato|batendo|batia|morder|mordo|mordendo|punir|puno|punindo|mutilar|mutilo",
@@ -226,6 +266,10 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "cortei|me cortei|me machuquei|me queimei + de novo|again|outra vez|novamente|de proposito|mais fundo|hoje de novo",
         "me … cortei|machuquei|queimei … seguidos|seguidas|todo dia|toda noite|essa semana|de novo",
         "vontade|necessidade … [de] … [me] … cortar|corto|machucar|queimar + $|de novo|agora|muito|hoje",
+        // a streak without cutting is a history of it; the blade as comfort; until it bleeds
+        "faz|ha|estou|to … meses|dias|semanas|anos|tempo … sem me cortar|sem me machucar|sem me ferir|que nao me corto|que nao me machuco|limpa|limpo",
+        "lamina|gilete|estilete|me cortar|me machucar|me queimar|os cortes … me acalma|me alivia|alivia|acalma|me acalmam|ajuda",
+        "arranho|arranhei|arranhando|belisco|belisquei|mordo|mordi|bato|bati|cutuco … ate … sangrar|sangrou|ficar roxo|ficar roxa|machucar|abrir ferida",
     ]),
     (Risk(BurdenHopelessness), &[
         "sou|me sinto|virei|so sou|eu sou|eu sou so … um|uma … peso|fardo|estorvo|problema|incomodo|carga … [para|na vida|de] …",
@@ -245,5 +289,8 @@ pub const RULES: &[(Signal, &[&str])] = &[
         // no reason to go on
         "nao|sem … tem|ha|existe|vejo|acho … porque|por que|pra que|para que|motivo|razao|sentido … continuar|continu*|viver|seguir em frente|seguir|acordar|existir|estar aqui|continuar vivendo|continuar viva|continuar vivo",
         "para que|pra que|por que … continuar|viver|acordar|existir|estar aqui|seguir vivendo",
+        "minha existencia|minha vida|eu … so … causa|causo|traz|trago|gera … dor|sofrimento|problema|problemas|tristeza",
+        "so|eu so … atrapalho|estrago|pioro|complico|dou trabalho|causo problema|faco mal|dou desgosto",
+        "nao … faco|faria|vou fazer … diferenca … [na vida de|para|pra] … ninguem|nenhuma|ninguem",
     ]),
 ];

@@ -199,10 +199,14 @@ pub fn sentences(text: &str) -> Vec<Vec<Token>> {
     prepared
         .split('\n')
         .map(|sentence| {
-            fold_words(sentence)
-                .into_iter()
-                .flat_map(|word| respell(&word))
-                .collect::<Vec<Token>>()
+            let mut tokens = Vec::new();
+            for clause in sentence.split([',', ':', '–', '—', '(', ')']) {
+                tokens.extend(fold_words(clause).into_iter().flat_map(|w| respell(&w)));
+                if let Some(last) = tokens.last_mut() {
+                    last.clause_end = true;
+                }
+            }
+            tokens
         })
         .filter(|s| !s.is_empty())
         .collect()
@@ -229,7 +233,10 @@ fn respell(word: &str) -> Vec<Token> {
             forms.push(letters);
         }
     }
-    vec![Token { forms }]
+    vec![Token {
+        forms,
+        clause_end: false,
+    }]
 }
 
 fn decode_leet(word: &str) -> String {
