@@ -83,7 +83,7 @@ const TOPIC: &[&str] = &[
     "signs", "sign", "factors", "difference", "myth", "myths", "media", "cases", "screening",
     "scale", "definition", "class", "assignment", "scene", "chapter", "speech", "quote",
     "hamlet", "shakespeare", "cobain", "plath", "getulio", "vargas", "dumont", "materia", "manchete", "dados", "pesquisas", "numeros", "index", "contagio",
-    "werther", "clinico", "clinical", "course", "curso", "psych",
+    "werther", "clinico", "clinical", "course", "curso",
 ];
 
 /// Words right after a match that make it a topic: "suicídio *prevenção*", "suicide *rates*".
@@ -106,6 +106,12 @@ const REPORTING: &[&str] = &[
 
 /// Object pronouns of the writer that a reported sentence may carry.
 const WRITER_OBJECT: &[&str] = &["me", "mim", "comigo"];
+
+/// Those a dose question is often about, named right after it ("…for a dog").
+const DEPENDANTS: &[&str] = &[
+    "dog", "cat", "pet", "puppy", "kitten", "baby", "toddler", "kid", "child", "cachorro",
+    "cachorra", "gato", "gata", "cao", "bebe", "crianca", "filho", "filha", "idoso", "idosa",
+];
 
 /// Whose a match is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,6 +139,11 @@ pub fn subject(tokens: &[Token], start: usize, end: usize) -> Subject {
     }
     if said.iter().any(|t| t.is_any(TOPIC)) {
         return Subject::Topic;
+    }
+    // "a dose for a dog", "para uma criança": a question about someone in one's care.
+    let after = &tokens[end..tokens.len().min(end + 5)];
+    if after.iter().any(|t| t.is_any(DEPENDANTS)) {
+        return Subject::Other;
     }
     let mut reported = false;
     for token in tokens[start.saturating_sub(SUBJECT_REACH)..start].iter().rev() {

@@ -172,7 +172,7 @@ impl Findings {
             || (self.vague_intent >= 1 && self.hopeless + self.distress > 0)
         {
             Concern::Risk
-        } else if self.method_question && (self.hopeless + self.distress) > 0 {
+        } else if self.method_question && (self.hopeless + self.distress + self.vague_intent) > 0 {
             Concern::Risk
         } else if self.hopeless + self.distress > 0 {
             Concern::Distress

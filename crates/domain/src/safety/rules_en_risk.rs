@@ -45,6 +45,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "gun|pistol|knife|blade|razor|rope|pills … in my lap|on my lap|in front of me|beside me|with me now|in my mouth",
         "bathtub|tub|bath ~ razor|blade|knife|pills",
         "already + swallowed|took|taken|downed|cut|drank + them|it|everything|all|the pills ~ too late|waiting|nothing you|no going back",
+        "writing|typing|texting|sending … [this] … from … the|a … roof|bridge|ledge|rooftop|top of|overpass|edge",
+        "rope|noose|belt ~ chair|stool|beam|ladder|all set",
+        "took|taken|swallowed|downed … whole|entire … pack|bottle|box|packet|strip|blister|prescription",
     ]),
     (Risk(PastAttempt), &[
         "tried|attempted|try … to … kill myself|end my life|end it|take my life|hang myself|overdose|die|jump",
@@ -74,6 +77,11 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "rope|belt|branch … broke|snapped|gave way",
         "almost|nearly + jumped|killed myself|went through with it|took them all|hanged myself|did it|ended it",
         "when|after|since|time … i … tried|attempted + $|before|and|but|last|the first|in|at",
+        "i … tried|attempted + once|twice|before|a few times|several times|multiple times + $|when|in|at|as|after|years|back|last",
+        "psych ward|psychiatric|hospital|hospitalized|icu|er|coma … after|from|because of … attempt|attempts|an attempt|attempting|overdose|overdosing",
+        "found me … hanging|bleeding|unconscious|passed out|on the floor|in the bathroom|not breathing|in the garage",
+        "cut me down",
+        "last time|first time|the time … i … tried|attempted",
     ]),
     (Risk(PassiveWish), &[
         "want|wanna|wish|wishing|wanted|would like|ready|deserve … to … die|be dead|not exist|stop existing|not be here|disappear forever|not wake up|never wake up|not be alive|be gone",
@@ -117,6 +125,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "do not care|could not care less … if|whether … i … live or die|die|wake up|make it",
         "sleep|nap|rest … forever|permanently|for good|eternally",
         "forever nap|eternal sleep|permanent nap|dirt nap|big sleep",
+        "wish*|hope|hoping|pray|praying ~ accident|crash|hit by|terminal|cancer|heart attack|aneurysm|stroke",
+        "wish*|hope|hoping … i … had not|did not|never … survived|woke up|made it|been found",
+        "switch off|shut down|turn off|power down … forever|permanently|for good|and not feel",
     ]),
     (Risk(ActiveIdeation), &[
         "kill|killing|killed|off|offing|end|ending … myself|my self",
@@ -138,6 +149,8 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "unsubscribe|log out|logging out|delete myself|uninstall myself … from … life|existence|the world|everything",
         "thoughts|thinking … of|about … death|dying",
         "death thoughts|dark thoughts about dying|thoughts about death",
+        "become|turn into|becoming … a ghost|a statistic|an angel|a memory + $|lol|fr|for real|soon",
+        "long nap|the long sleep|permanent sleep|endless sleep",
     ]),
     (Risk(Method), &[
         "jump|jumping|jumped … off|from … a|the|my … bridge|building|roof|tower|cliff|balcony|window|overpass|parking",
@@ -163,6 +176,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "picture|imagine|imagining|picturing|see … myself … jumping|falling|hanging|stepping|drowning|bleeding|pulling the trigger",
         "looked up|googled|searched|researching|researched|reading about|read about ~ how many|how much|lethal|how to|ways to|dose ~ kill|die|lethal|fatal|overdose|would take|hang|enough",
         "could|can|might … use … [my] … gun|rope|pills|knife|belt|razor|blade|dads gun|moms pills|his gun",
+        "bridge|overpass|building|tracks|train|rooftop|cliff|river|balcony ~ think|thinking|thought|wonder|wondering ~ easy|would be easy|how easy|quick|jump|end it",
+        "insulin|pills|meds|tablets|prescription|antidepressants ~ would be enough|is enough|enough to|would do it|would work|would kill",
+        "drive|crash|steer|swerve|swerving|driving … off|into … [the|a|an] … overpass|bridge|cliff|wall|tree|river|oncoming|pole|truck|road",
     ]),
     (Risk(IntentPlan), &[
         "going to|gonna|will|decided|have decided|plan to|planning to|planned|intend to|made up my mind|ready to|i am going to … kill myself|end it|end my life|die|jump|do it|take my life|overdose|hang|take them all|end things",
@@ -181,6 +197,8 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "tonight|today|tomorrow|friday|saturday|sunday|monday|tuesday|wednesday|thursday|weekend|when|once|after|while … do it|doing it|end it|ending it + $|then|for good",
         "sorry|forgive me … for what i … am about to|am going to|will|have to",
         "take|swallow … the pills|my pills|them all|everything … when|while|once|after … everyone|everybody|they|my family … asleep|sleeping|gone|leaves|leave|out",
+        "will not|never|not going to … hear from me|see me again|hear of me|see me alive",
+        "will not be around|will not be here|not going to be around|not be here … much longer|for long|for much longer|by next|next year|for christmas",
     ]),
     (Risk(Preparation), &[
         "wrote|writing|written|left|leaving|write|drafted|drafting … a|my|the … suicide note|goodbye letter|goodbye letters|farewell letter|letters|note|notes … to|for … my|everyone|family|mom|dad|kids|them",
@@ -205,6 +223,12 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "stockpiling|hoarding|saving|saved|stashing|collecting … [up] … prescriptions|prescription|medication|medicine|antidepressants|sleeping pills|insulin|oxy*",
         "wrote|writing|written|left|leaving … [a|my|the] … letters|notes|note|letter … to|for … everyone|each|all|everybody|my family|my kids|my parents|my loved ones|the people i love",
         "put|left|wrote|writing … [down] … my … passwords|pin|bank details|logins … envelope|for my|written down|for when",
+        "razor|blade|knife|pills|rope|gun|meds ~ for when|just in case it|for the day|when i need|when the time comes",
+        "who gets|who will get|who should get … my … stuff|things|room|books|clothes|cat|dog",
+        "instructions ~ cat|dog|pets|kids|funeral|plants|my stuff|accounts",
+        "giving|gave|give … my … stuff|things|belongings|possessions|clothes|books|games|guitar … away",
+        "visiting|seeing|hugging|calling|visit|see … everyone|my family|my friends|people … one last time|for the last time",
+        "letter|letters|note|video ~ to read|to watch|for ~ when she|when he|when they|older|grows up|grow up|i am gone",
     ]),
     (Risk(SelfInjury), &[
         "cut|cutting|cuts|burn|burning|burned|burnt|hurt|hurting|hurts|harm|harming|harmed|hit|hitting|punch|punching|scratch|scratching|bite|biting|starve|starving|punish|punishing … myself|my self",
@@ -231,6 +255,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "cut|cutting|burned|burnt … [again] … days in a row|nights in a row|every day|every night|every week",
         "scratch|scratched|scratching|pinch|pinched|bite|bit|biting|pick|picked|picking|hit|hitting … until|till … bleed|bleeds|bled|bleeding|bruise|bruised|raw",
         "months|days|weeks|years|a year|a month … clean … [and|but] … relapsed|slipped|cut|messed up",
+        "arms|legs|thighs|wrists|stomach|body … full of|covered in|covered with … cuts|scars|marks|burns",
+        "burned|burnt|burn|burning … my … wrist|wrists|arm|arms|skin|thigh|thighs|leg|legs … with|on purpose|again",
+        "carve|carved|carving … into|on … my … skin|arm|arms|thigh|wrist|leg",
     ]),
     (Risk(BurdenHopelessness), &[
         "i am|i feel|feel like|i am just|i have become … a|such a|nothing but a … burden|weight|drain|waste of space|waste of oxygen|waste of air|problem|mistake",
@@ -248,5 +275,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "better|easier|happier|simpler ~ without + [a] + mom|mother|dad|father|wife|husband|son|daughter|sister|brother|friend|person|someone|parent + like me",
         "no point|what is the point|pointless|no reason … [of|in] … continuing|living|going on|being alive|being here|existing|waking up|carrying on|staying alive|trying anymore",
         "i only|all i do is|i just|i always … make|ruin|hurt|drag down|mess up … everyone|everything|everyones|their|people|others … worse|miserable|harder|down|lives|life",
+        "nothing but|just|only … a … problem|burden|disappointment|mistake … for|to … my|everyone|them",
+        "no … future|hope|way out|point … for me",
     ]),
 ];

@@ -53,6 +53,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "tomei|engoli|bebi … uns|umas|mais de|quase|tipo … #num … comprimido*|remedio*|pilula*|capsula*|de|dos|das",
         "faca|lamina|gilete|arma|revolver|pistola|corda|remedios|comprimidos|cartela … no colo|na minha frente|do meu lado|comigo agora|na mao agora",
         "banheira ~ lamina|gilete|faca|estilete|remedios|comprimidos",
+        "escrevendo|digitando|mandando|falando … [isso|essa mensagem|com voce] … do|da|de cima do|de cima da|no alto do … terraco|telhado|ponte|predio|viaduto|parapeito|laje|beirada|janela|sacada",
+        "corda|forca ~ cadeira|banquinho|banco|escada|viga|tudo pronto",
+        "tomei|engoli|bebi … cartela|caixa|frasco|vidro|pacote … inteira|inteiro|toda|todo",
     ]),
     (Risk(PastAttempt), &[
         "ja|uma|vez … tentei … me matar|suicidio|morrer|tirar|acabar|me enforcar|pular|me jogar|overdose|tomar",
@@ -91,6 +94,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "corda|cinto|galho … arrebentou|quebrou|rompeu|soltou|partiu",
         "quase + pulei|me joguei|me matei|tomei tudo|me enforquei|me cortei fundo|fiz|acabei com tudo|me atirei",
         "que|quando|eu|ja … tentei + $|antes|aos",
+        "me … achou|encontrou|acharam|encontraram … pendurad*|enforcad*|sangrando|desmaiad*|sem respirar|caida|caido",
+        "ultima vez|primeira vez|vez passada … que … [eu] … tentei",
+        "coma|uti|intubad*|lavagem … depois|por causa|apos … tentativa|overdose|tomei|tentei",
     ]),
     (Risk(PassiveWish), &[
         "quero|queria|gostaria|desejo|vontade|preferia|prefiro … morrer|estar morto|estar morta|morta|morto|die",
@@ -132,6 +138,8 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "tanto faz|nao me importo|nao ligo … viver ou morrer|se eu vivo|se eu morro|se eu morrer|estar viva|estar vivo|se eu acordar",
         "acordar|estar viva|estar vivo|viver|existir|minha vida … e|eh|virou|parece … [um] … castigo|tortura|punicao|inferno|pesadelo sem fim",
         "queria|quero|vou … virar … estrelinha|anjinho|adubo|saudade|lembranca|estrela",
+        "desligar|apagar … [e] … nao sentir mais nada|para sempre|de vez|e nunca mais",
+        "tomara|torco|rezo|peco|espero … [que] … eu … nao acorde|nao acordasse|morra|morresse|nao volte",
     ]),
     (Risk(ActiveIdeation), &[
         "penso|pensando|pensei|pensamento|pensamentos|ideia|ideias|ideacao|vontade|impulso|impulsos|fico pensando … em|de … me matar|suicid*|acabar com tudo|acabar com a minha vida|tirar a minha vida|morrer|me enforcar|pular|me jogar|sumir para sempre|dar fim",
@@ -163,6 +171,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "medo|vontade|pensando|a um passo|quase|prestes|perto … de … fazer … [uma|alguma] … besteira|bobagem|loucura|merda|coisa errada",
         "vou|posso|acho que vou … fazer … [uma|alguma] … besteira|bobagem|loucura + $|hoje|comigo|de vez",
         "fazer|cometer|fazendo … [alguma] … besteira|bobagem|loucura|algo|alguma coisa|mal … comigo|contra mim|contra a minha vida|a mim mesm*",
+        "pensar|pensado|pensa|consigo pensar … em … morrer|me matar|suicidio|acabar com tudo",
+        "virar + estrelinha|anjinho|adubo",
+        "tchau|adeus … [para|pra|ao|a] … [esse|este|o] … mundo|vida|existencia + $|de vez",
     ]),
     (Risk(Method), &[
         "cortar|corto|cortei|abrir … os|meus|o|meu … pulso|pulsos|punho|punhos|veias|garganta",
@@ -191,6 +202,8 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "pesquisei|pesquisando|pesquisar|procurei|procurando|googlei|busquei|li sobre|lendo sobre ~ quantos|quanto|qual dose|dose|jeito de|forma de|como ~ morrer|matar|mata|letal|fatal|overdose|precisaria|enforcar|suicid*",
         "penso|pensei|pensando|pensado|vontade|imagino … usar|pegar … [a|o] … corda|arma|faca|lamina|gilete|remedios|veneno|revolver|cinto|espingarda",
         "tomar|beber … veneno|chumbinho|agua sanitaria|soda caustica|raticida|formicida|agrotoxico",
+        "ponte|viaduto|predio|trilhos|janela|linha do trem|passarela ~ pensando|penso|imagino|fico pensando ~ facil|seria facil|rapido|pular|me jogar",
+        "insulina|remedios|comprimidos|cartela|calmantes ~ seria suficiente|daria conta|bastaria|seriam suficientes|da conta",
     ]),
     (Risk(IntentPlan), &[
         "vou|decidi|resolvi|escolhi|vou mesmo|eu vou … me matar|acabar com tudo|acabar com a minha vida|tirar minha vida|tirar a minha vida|me enforcar|me jogar|pular da|pular do|fazer isso mesmo|morrer",
@@ -209,6 +222,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "hoje|amanha|madrugada|noite|mais tarde|daqui a pouco|sabado|domingo|segunda|terca|quarta|quinta|sexta|feriado|natal|semana|mes|quando|depois|enquanto … eu faco|vou fazer|faco isso|vou fazer isso + $",
         "vou|eu vou … terminar|acabar|encerrar … o que comecei|de vez com isso|com isso de vez",
         "vou|eu vou … tomar|engolir … os remedios|os comprimidos|tudo|todos|a cartela|pills … quando|enquanto|depois que|hoje|essa noite|amanha",
+        "quando|depois que|assim que|depois do|depois da ~ eu acabo com isso|acabo com isso de vez|eu acabo com a minha vida",
+        "ultima|ultimo|nunca mais|nao vao mais|nao vai mais … ouvir falar de mim|me ver|ter noticias minhas|falar comigo|receber mensagem minha",
+        "nao … vou … estar … aqui|por aqui … por muito tempo|muito tempo|por mais tempo",
     ]),
     (Risk(Preparation), &[
         "escrevi|escrevendo|escrevo|deixei|deixando|deixar … carta|cartas|bilhete|bilhetes … [de] … despedida|adeus|para minha|para meu|para os|para as|pros|explicando",
@@ -238,6 +254,12 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "dei|entreguei|passei|deixei … meu|minha|meus|minhas ~ nunca mais|nao vou mais|nao ia mais|nao vou precisar|nao ia precisar|para lembrar de mim|pra lembrar de mim|de lembranca minha",
         "juntei|juntando|guardando|guardei|escondi|escondendo|estocando|estoquei|acumulando|acumulei|separei|separando … remedio*|comprimido*|calmante*|pilula*|cartela*|receita*",
         "senhas|minhas senhas|dados do banco … envelope|anotad*|para minha|para meu ~ caso|se eu|quando eu|se algo|se acontecer|nao estiver",
+        "pesquisei|procurei|googlei|pesquisando|procurando … onde … comprar|conseguir|arrumar|compro … chumbinho|veneno|arma|corda|revolver|pistola|tarja preta|carvao",
+        "faca|lamina|gilete|arma|remedios|comprimidos|corda|veneno|estilete ~ para quando|pra quando|quando eu tiver coragem|se eu precisar|no dia que|por via das duvidas",
+        "quem fica com|quem vai ficar com|quem herda … minhas coisas|cada coisa|meus livros|minhas roupas|meu quarto|minhas coisas",
+        "instrucoes ~ gato|cachorro|pet|pets|filhos|enterro|funeral|plantas|velorio",
+        "ver|visitar|abracar|ligar para|encontrar … todos|todo mundo|minha familia|meus amigos|cada um … pela ultima vez|uma ultima vez",
+        "carta|cartas ~ para ler|pra ler ~ quando for maior|quando crescer|quando eu nao|quando eu partir|depois que eu",
     ]),
     (Risk(SelfInjury), &[
         "me|mim … cortar|corto|cortando|cortava|machucar|machuco|machucando|machucava|ferir|firo|ferindo|queimar|queimo|queimando|queimava|arranhar|arranho|arranhando|bater|bato|batendo|batia|morder|mordo|mordendo|punir|puno|punindo|mutilar|mutilo",
@@ -270,6 +292,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "faz|ha|estou|to … meses|dias|semanas|anos|tempo … sem me cortar|sem me machucar|sem me ferir|que nao me corto|que nao me machuco|limpa|limpo",
         "lamina|gilete|estilete|me cortar|me machucar|me queimar|os cortes … me acalma|me alivia|alivia|acalma|me acalmam|ajuda",
         "arranho|arranhei|arranhando|belisco|belisquei|mordo|mordi|bato|bati|cutuco … ate … sangrar|sangrou|ficar roxo|ficar roxa|machucar|abrir ferida",
+        "bracos|pernas|coxas|pulsos|barriga|braco … cheios|cheias|cheio|cobert* … [de] … cortes|cicatrizes|marcas|queimaduras",
+        "queimei|queimo|queimando … [o] [meu] [a] [minha] … braco|pulso|pele|coxa|perna … com|de proposito|isqueiro|cigarro",
+        "escrevi|talhei|marquei|risquei … na|no|em … pele|braco|coxa|pulso ~ lamina|faca|gilete|estilete|compasso",
     ]),
     (Risk(BurdenHopelessness), &[
         "sou|me sinto|virei|so sou|eu sou|eu sou so … um|uma … peso|fardo|estorvo|problema|incomodo|carga … [para|na vida|de] …",
@@ -292,5 +317,10 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "minha existencia|minha vida|eu … so … causa|causo|traz|trago|gera … dor|sofrimento|problema|problemas|tristeza",
         "so|eu so … atrapalho|estrago|pioro|complico|dou trabalho|causo problema|faco mal|dou desgosto",
         "nao … faco|faria|vou fazer … diferenca … [na vida de|para|pra] … ninguem|nenhuma|ninguem",
+        "melhor|melhores|mais feliz|mais felizes|em paz|mais leve|vivem melhor ~ quando eu + nao",
+        "sou|eu sou … o|a … problema|estorvo|vergonha|desgraca|peso|fardo … [da|na|pra|para] … [minha] … familia|todos|casa|todo mundo",
+        "so sirvo … para|pra … dar desgosto|atrapalhar|dar trabalho|decepcionar|causar problema|sofrer|estragar",
+        "nao … tem … [mais] … jeito|conserto|solucao|saida|volta … para mim|pra mim|na minha vida",
+        "minha vida … nao tem … conserto|jeito|solucao|sentido|saida",
     ]),
 ];

@@ -196,6 +196,8 @@ pub fn sentences(text: &str) -> Vec<Vec<Token>> {
             },
         }
     }
+    // "vó" (grandma) folds to "vo", which chat spelling uses for "vou": keep her apart.
+    let prepared = grandma(&prepared);
     prepared
         .split('\n')
         .map(|sentence| {
@@ -210,6 +212,29 @@ pub fn sentences(text: &str) -> Vec<Vec<Token>> {
         })
         .filter(|s| !s.is_empty())
         .collect()
+}
+
+/// "vó" and "Vó" as whole words become "avó".
+fn grandma(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + 4);
+    let letter = |j: Option<&char>| j.is_some_and(|c| c.is_alphanumeric());
+    let mut i = 0;
+    while i < chars.len() {
+        let word_start = i == 0 || !letter(chars.get(i - 1));
+        if word_start
+            && matches!(chars[i], 'v' | 'V')
+            && chars.get(i + 1) == Some(&'ó')
+            && !letter(chars.get(i + 2))
+        {
+            out.push_str("avó");
+            i += 2;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 /// One folded word as tokens: leetspeak undone, stretched letters shortened, informal spellings
