@@ -60,6 +60,8 @@ const THIRD_PARTY: &[&str] = &[
     "teenagers", "kids", "children", "adults", "users", "soldier", "veterans", "grandson",
     "granddaughter", "stepdad", "stepmom", "wifes", "husbands", "moms", "dads", "sisters",
     "brothers", "friends", "pai", "paciente", "pacientes", "patients", "clients", "member",
+    "doctor", "medico", "medica", "therapist", "terapeuta", "psicologa", "psicologo",
+    "psiquiatra", "nurse", "enfermeira", "teacher", "professor", "professora", "dog", "cat",
 ];
 
 /// Words that frame what follows as a topic, not the writer's own state: news, study, fiction,
@@ -83,14 +85,15 @@ const TOPIC: &[&str] = &[
     "signs", "sign", "factors", "difference", "myth", "myths", "media", "cases", "screening",
     "scale", "definition", "class", "assignment", "scene", "chapter", "speech", "quote",
     "hamlet", "shakespeare", "cobain", "plath", "getulio", "vargas", "dumont", "materia", "manchete", "dados", "pesquisas", "numeros", "index", "contagio",
-    "werther", "clinico", "clinical", "course", "curso",
+    "werther", "clinico", "clinical", "course", "curso", "relacao", "relation", "relationship",
+    "link", "correlacao", "correlation", "assess", "avaliar", "avaliacao", "assessment",
 ];
 
 /// Words right after a match that make it a topic: "suicídio *prevenção*", "suicide *rates*".
 const TOPIC_AFTER: &[&str] = &[
     "prevention", "awareness", "rate", "rates", "statistics", "stats", "severity", "screening",
     "hotline", "hotlines", "lifeline", "risk", "research", "prevencao", "awareness", "squad",
-    "survivors", "loss", "bereavement", "cases", "deaths", "crisis", "contagion", "scale",
+    "survivors", "loss", "bereavement", "cases", "deaths", "contagion", "scale",
     "assessment", "contagio", "epidemic", "epidemia", "taxa", "taxas",
 ];
 
@@ -137,7 +140,7 @@ pub fn subject(tokens: &[Token], start: usize, end: usize) -> Subject {
     if said.iter().any(is_first_person) {
         return Subject::Writer;
     }
-    if said.iter().any(|t| t.is_any(TOPIC)) {
+    if said.iter().any(|t| t.is_any(TOPIC)) || topic_after(tokens, end) {
         return Subject::Topic;
     }
     // "a dose for a dog", "para uma criança": a question about someone in one's care.
@@ -171,7 +174,7 @@ pub fn subject(tokens: &[Token], start: usize, end: usize) -> Subject {
     {
         return Subject::Other;
     }
-    if topic_before(tokens, start) || topic_after(tokens, end) {
+    if topic_before(tokens, start) {
         return Subject::Topic;
     }
     Subject::Writer

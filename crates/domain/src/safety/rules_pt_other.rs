@@ -153,7 +153,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
 
 /// Everyday expressions that use the same words without risk: masked before the rules run.
 pub const IDIOMS: &[&str] = &[
-    "morrer|morrendo|morri|morro|morre|morreu|morta|morto|morria|mata|matar|matou|matando|mato + de|da|do + [tanto|muita|muito|tanta] + rir|risada|riso|tedio|fome|sede|sono|saudade|saudades|vergonha|calor|frio|vontade|cansaco|preguica|inveja|ciume|ciumes|curiosidade|amor|medo|raiva|susto|dor de|trabalhar|trabalho|estudar|estudo|ansiedade|alegria|orgulho|emocao|paixao|fofura|tedio|nervoso|pena|correr|andar",
+    "morrer|morrendo|morri|morro|morre|morreu|morta|morto|morria|mata|matar|matou|matando|mato|matei|me matei + de|da|do + [tanto|muita|muito|tanta] + rir|risada|riso|tedio|fome|sede|sono|saudade|saudades|vergonha|calor|frio|vontade|cansaco|preguica|inveja|ciume|ciumes|curiosidade|amor|medo|raiva|susto|dor de|trabalhar|trabalho|estudar|estudo|ansiedade|alegria|orgulho|emocao|paixao|fofura|tedio|nervoso|pena|correr|andar",
     "matar|mata|matei|matando|mato|mataria + aula|aulas|tempo|saudade|saudades|fome|sede|charada|servico|trabalho|a curiosidade|o tempo|a fome|a sede|a saudade|a charada|a aula|o trabalho|a questao|a prova|a conversa|o problema|o jogo|a partida|a cobra|a vontade|um leao|o assunto|a pizza|uma pizza|o bolo",
     "morrer na praia",
     "morrer de rir",
@@ -170,6 +170,11 @@ pub const IDIOMS: &[&str] = &[
     "suicidio + profissional|politico|financeiro|eleitoral|comercial|social",
     "corda|cordas + varal|do varal|pro varal|para o varal|de pular|de escalada|dinamica|da rede|da barraca|do violao|da guitarra|de nylon|de sisal|pra amarrar|para amarrar",
     "pular + corda",
+    "corda + para|pra|de + prender|lona|barraca|varal|rede|escalada|amarrar|cachorro|barco|pular",
+    "quero|queria|vou … morrer|morta|morto + k|kk|kkk*|haha*|rsrs*|lol|lmao",
+    "me jogar|me joguei|me jogo|vou me jogar + na|no|nessa|nesse|nas|nos + pizza|cama|sofa|festa|balada|carnaval|piscina|comida|trabalho|projeto|mar|role|pista|abraco|braco|bracos|estudos|leitura|serie|danca",
+    "prefiro|preferia|prefere + morrer + do que|que|a + usar|ir|comer|fazer|trabalhar|ver|assistir|admitir|pedir|ligar|sair|voltar|pagar|votar",
+    "despedindo|despedir|despedi|despedida … do trabalho|da empresa|do pessoal|da turma|da escola|da faculdade|do emprego|da cidade|do intercambio|dos colegas|antes da viagem|antes de viajar",
     "me queimei|me cortei|me machuquei|queimei a mao|cortei a mao|cortei o dedo + cozinhando|no fogao|com o ferro|fazendo|sem querer|abrindo|descascando|com oleo|na cozinha|no trabalho",
     "carta|cartao|bilhete|mensagem + de despedida + para|pro|pra … colega|chefe|professor*|turma|time|equipe|amigo que|amiga que|vizinho|vizinha",
     "despedida + de solteir*|do colega|da colega|do chefe|da turma",

@@ -25,7 +25,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "cortei … fundo|demais",
         "adeus|tchau … para sempre|a todos|pessoal … [obrigad*] …",
         "ultima|ultimas … mensagem|mensagens|vez que … [falo|falar|escrevo|voces|voce] …",
-        "estou|to|tou|vim … me despedindo|me despedir|despedir",
+        "estou|to|tou|vim … me despedindo|me despedir|despedir + $|de voces|de todos|de voce|para sempre|de vez",
         "quando|se … voce|alguem … ler|ver … isso … [eu] … [ja] … nao|morto|morta|estarei|vou estar",
         "gas … [ligado|aberto] … [do fogao] … [estou|to] … fechad*|janela*",
         // at a height now: more places people stand
@@ -56,6 +56,14 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "escrevendo|digitando|mandando|falando … [isso|essa mensagem|com voce] … do|da|de cima do|de cima da|no alto do … terraco|telhado|ponte|predio|viaduto|parapeito|laje|beirada|janela|sacada",
         "corda|forca ~ cadeira|banquinho|banco|escada|viga|tudo pronto",
         "tomei|engoli|bebi … cartela|caixa|frasco|vidro|pacote … inteira|inteiro|toda|todo",
+        // "don't call anyone", effects of what was taken, the floor red
+        "nao … quero … que … ninguem … me … salve|ache|encontre|impeca",
+        "nao … chama|chamem|liga para|ligue para|avisa|avisem … ninguem",
+        "nao me procurem|nao tentem me achar|nao tentem me salvar|nao quero ser salva|nao quero ser salvo",
+        "tomei|engoli|bebi|remedio*|comprimido*|cartela* ~ tonta|tonto|zonza|zonzo|grogue|sonolent*|vista embacada|tudo girando|apagando|dormente|enjoada|enjoado|vomitando|coracao acelerado",
+        "chao|banheiro|cama|toalha|lencol … vermelh*|cheio de sangue|ensanguentad*|todo de sangue",
+        "sangue … por todo lado|em todo lugar|pra todo lado",
+        "ponte|viaduto|passarela|predio|telhado|terraco|beira ~ olhando … para baixo|a agua|o rio|os carros|os trilhos|o chao",
     ]),
     (Risk(PastAttempt), &[
         "ja|uma|vez … tentei … me matar|suicidio|morrer|tirar|acabar|me enforcar|pular|me jogar|overdose|tomar",
@@ -97,6 +105,12 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "me … achou|encontrou|acharam|encontraram … pendurad*|enforcad*|sangrando|desmaiad*|sem respirar|caida|caido",
         "ultima vez|primeira vez|vez passada … que … [eu] … tentei",
         "coma|uti|intubad*|lavagem … depois|por causa|apos … tentativa|overdose|tomei|tentei",
+        // it was not an accident; pulled back; woke up in hospital
+        "acham|pensam|acharam|pensaram|disseram … [que] … foi … acidente ~ nao foi",
+        "overdose|queda|batida|tomei|cai|hospital ~ nao foi … acidente|sem querer",
+        "me … puxou|puxar|puxaram|segurou|seguraram|tirou da beira|tiraram da beira|convenceu a descer|convenceram a descer",
+        "acordei … no hospital|na uti|no pronto socorro|na upa|intubad*",
+        "alta|sai do hospital|sai da internacao|sai da clinica ~ overdose|tentativa|tentei",
     ]),
     (Risk(PassiveWish), &[
         "quero|queria|gostaria|desejo|vontade|preferia|prefiro … morrer|estar morto|estar morta|morta|morto|die",
@@ -140,6 +154,12 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "queria|quero|vou … virar … estrelinha|anjinho|adubo|saudade|lembranca|estrela",
         "desligar|apagar … [e] … nao sentir mais nada|para sempre|de vez|e nunca mais",
         "tomara|torco|rezo|peco|espero … [que] … eu … nao acorde|nao acordasse|morra|morresse|nao volte",
+        "por que nao eu|devia ter sido eu|deveria ter sido eu|queria estar no lugar dele|queria estar no lugar dela",
+        "se eu nao acordar … tudo bem|ok|tanto faz|melhor|alivio|sem problema",
+        "queria|quero|vontade … descansar … para sempre|de vez|eternamente|em paz",
+        "queria|quero|tomara ~ coracao ~ parasse|parar|pare",
+        "nao … ia|iria … me importar … se eu … morresse|morrer|nao acordasse|sumisse",
+        "queria|quero|vontade|pensando|penso … fazer a passagem|comer capim pela raiz",
     ]),
     (Risk(ActiveIdeation), &[
         "penso|pensando|pensei|pensamento|pensamentos|ideia|ideias|ideacao|vontade|impulso|impulsos|fico pensando … em|de … me matar|suicid*|acabar com tudo|acabar com a minha vida|tirar a minha vida|morrer|me enforcar|pular|me jogar|sumir para sempre|dar fim",
@@ -174,6 +194,8 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "pensar|pensado|pensa|consigo pensar … em … morrer|me matar|suicidio|acabar com tudo",
         "virar + estrelinha|anjinho|adubo",
         "tchau|adeus … [para|pra|ao|a] … [esse|este|o] … mundo|vida|existencia + $|de vez",
+        "se eu tivesse coragem|se tivesse coragem|falta coragem|me falta coragem … [eu] … fazia|faria|ja tinha feito|me matava|de me matar|de acabar",
+        "acabar com … [o|a|meu|minha|essa|esse] … sofrimento|dor … de vez|para sempre|de uma vez",
     ]),
     (Risk(Method), &[
         "cortar|corto|cortei|abrir … os|meus|o|meu … pulso|pulsos|punho|punhos|veias|garganta",
@@ -204,9 +226,11 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "tomar|beber … veneno|chumbinho|agua sanitaria|soda caustica|raticida|formicida|agrotoxico",
         "ponte|viaduto|predio|trilhos|janela|linha do trem|passarela ~ pensando|penso|imagino|fico pensando ~ facil|seria facil|rapido|pular|me jogar",
         "insulina|remedios|comprimidos|cartela|calmantes ~ seria suficiente|daria conta|bastaria|seriam suficientes|da conta",
+        "alto o suficiente|alta o suficiente|alto suficiente|alto demais pra sobreviver|altura suficiente",
+        "olhando|olhei|olho|fico olhando … [para|pra] … [a|o] … viga|caibro|gancho|corda|grade|trilhos|faca|lamina|arma|ventilador ~ pensando|penso|imaginando|imagino|e penso",
     ]),
     (Risk(IntentPlan), &[
-        "vou|decidi|resolvi|escolhi|vou mesmo|eu vou … me matar|acabar com tudo|acabar com a minha vida|tirar minha vida|tirar a minha vida|me enforcar|me jogar|pular da|pular do|fazer isso mesmo|morrer",
+        "vou|decidi|resolvi|escolhi|vou mesmo|eu vou … me matar|acabar com tudo|acabar com a minha vida|tirar minha vida|tirar a minha vida|me enforcar|me jogar de|me jogar da|me jogar do|me jogar na frente|me jogar embaixo|pular da|pular do|fazer isso mesmo|morrer",
         "ja|tenho … [um] … plano|data|dia|jeito|lugar … [para|de|pra] … [me matar|morrer|acabar|isso|fazer] …",
         "marquei|escolhi|defini … a data|o dia|um dia|a hora|o lugar",
         "esta|ta|ja esta … decidid*|decidido|resolvido|planejado",
@@ -225,6 +249,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "quando|depois que|assim que|depois do|depois da ~ eu acabo com isso|acabo com isso de vez|eu acabo com a minha vida",
         "ultima|ultimo|nunca mais|nao vao mais|nao vai mais … ouvir falar de mim|me ver|ter noticias minhas|falar comigo|receber mensagem minha",
         "nao … vou … estar … aqui|por aqui … por muito tempo|muito tempo|por mais tempo",
+        "to|estou|tou … decidid* … a|em … me matar|morrer|acabar|fazer isso|tirar",
     ]),
     (Risk(Preparation), &[
         "escrevi|escrevendo|escrevo|deixei|deixando|deixar … carta|cartas|bilhete|bilhetes … [de] … despedida|adeus|para minha|para meu|para os|para as|pros|explicando",
@@ -260,6 +285,11 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "instrucoes ~ gato|cachorro|pet|pets|filhos|enterro|funeral|plantas|velorio",
         "ver|visitar|abracar|ligar para|encontrar … todos|todo mundo|minha familia|meus amigos|cada um … pela ultima vez|uma ultima vez",
         "carta|cartas ~ para ler|pra ler ~ quando for maior|quando crescer|quando eu nao|quando eu partir|depois que eu",
+        // means bought "and not for camping"; hoarding instead of taking; so nobody has to deal with it after
+        "corda|arma|veneno|carvao|lamina|comprimidos|remedios|chumbinho ~ nao e para|nao e pra|e nao e pra|nao e pro|nao e de",
+        "guardando|juntando|escondendo|guardei|juntei|escondi … sem tomar|em vez de tomar|ao inves de tomar|parei de tomar",
+        "ninguem|para ninguem|pra ninguem … precisar|precise|ter que … lidar|limpar|resolver|cuidar … [com|de] … [isso|minhas coisas|nada] … depois",
+        "limpei|arrumei|organizei|organizando|arrumando … [meu] [minha] … quarto|casa|coisas|gavetas ~ para ninguem|pra ninguem|depois que eu|antes de eu ir|quando eu nao",
     ]),
     (Risk(SelfInjury), &[
         "me|mim … cortar|corto|cortando|cortava|machucar|machuco|machucando|machucava|ferir|firo|ferindo|queimar|queimo|queimando|queimava|arranhar|arranho|arranhando|bater|bato|batendo|batia|morder|mordo|mordendo|punir|puno|punindo|mutilar|mutilo",
@@ -295,6 +325,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "bracos|pernas|coxas|pulsos|barriga|braco … cheios|cheias|cheio|cobert* … [de] … cortes|cicatrizes|marcas|queimaduras",
         "queimei|queimo|queimando … [o] [meu] [a] [minha] … braco|pulso|pele|coxa|perna … com|de proposito|isqueiro|cigarro",
         "escrevi|talhei|marquei|risquei … na|no|em … pele|braco|coxa|pulso ~ lamina|faca|gilete|estilete|compasso",
+        "curativo*|band aid*|bandagem|gaze|esparadrapo … [nos|nas|no|na] … bracos|braco|coxas|coxa|pulsos|pulso|barriga",
+        "desmontei|desmontar|quebrei|tirei … apontador|lamina do apontador|gilete do aparelho|aparelho de barbear",
+        "a dor|a dor fisica|sangrar|o sangue … me acalma|acalma|alivia|me alivia|distrai|me distrai",
     ]),
     (Risk(BurdenHopelessness), &[
         "sou|me sinto|virei|so sou|eu sou|eu sou so … um|uma … peso|fardo|estorvo|problema|incomodo|carga … [para|na vida|de] …",
@@ -322,5 +355,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "so sirvo … para|pra … dar desgosto|atrapalhar|dar trabalho|decepcionar|causar problema|sofrer|estragar",
         "nao … tem … [mais] … jeito|conserto|solucao|saida|volta … para mim|pra mim|na minha vida",
         "minha vida … nao tem … conserto|jeito|solucao|sentido|saida",
+        "so … dou|sou|trago … prejuizo|despesa|gasto|decepcao|desgosto",
+        "merecem|merece … alguem|coisa|filho|filha|mae|pai … melhor … [do] … que eu",
+        "o mundo|ninguem … nao … perderia|perderia|ia perder … nada",
+        "so … ocupo espaco|desperdicio de oxigenio|desperdicio de espaco|to ocupando espaco",
     ]),
 ];
