@@ -29,6 +29,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "if i … vanished|disappeared|died|dropped dead|was gone|were gone|did not show up",
         "for anyone to notice|would anyone notice|would anyone even|anyone would notice|no one would notice|nobody would notice|no one would care",
         "only … pain|suffering … left|ahead|until the end",
+        "only way out|only solution|last resort|only escape|no other way",
+        "no … options|choices|alternatives … left",
+        "out of … options|choices",
     ]),
     (Distress, &[
         "so … tired|exhausted … of … everything|it all|trying|fighting|life",
@@ -118,6 +121,12 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "one last time|for the last time",
         "do it|doing it … on my birthday|on friday|on saturday|after|before|when|once",
         "set|picked|marked … [a|the] … date|day + $",
+        "countdown|days left",
+        "it is happening now|i already started|i have started",
+        "the train is coming|hear the train",
+        "kicking in|starting to work|taking effect",
+        "already … have|got|collected|gathered … enough|what i need|everything i need",
+        "will be gone … by|before",
     ]),
     (OtherAtRisk, &[
         "kill|killing|hurt|hurting|cut|cutting|harm|harming|burn|burning|end|ending … himself|herself|themselves|themself|his life|her life|their life|their lives",

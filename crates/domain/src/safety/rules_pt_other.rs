@@ -31,6 +31,8 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "se eu … sumisse|morresse|desaparecesse|nao aparecesse|fosse embora|nao estivesse|nao acordasse|sumir|morrer",
         "ninguem … ia|iria|vai|vao|iam|irao … [nem] … sentir|notar|perceber|estranhar|ligar|lembrar|se importar|sentir falta|dar falta|reparar",
         "nao … vejo … [nenhuma] … luz|saida|jeito|caminho",
+        "nao … tenho … mais … opcao|opcoes|saida|alternativa|escolha",
+        "unica saida|unica solucao|ultimo recurso|sem alternativa",
     ]),
     (Distress, &[
         "cansei|cansad*|exaust* … de tudo|da vida|de mim|de lutar|de tentar|de sofrer",
@@ -141,6 +143,11 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "nao … vou … estar … aqui … no natal|no aniversario|ano que vem|mes que vem|fim do ano",
         "pela ultima vez|uma ultima vez",
         "pergunto|perguntando … para|pra|por … mim mesm*|mim",
+        "contagem regressiva|faltam poucos dias",
+        "ja comecei|ta acontecendo agora|esta acontecendo agora",
+        "ja|to|esta … comecando a … fazer efeito|bater",
+        "falhei|nao consegui|fracassei … da ultima vez|da outra vez|na primeira vez",
+        "ja … tenho|consegui|juntei … [o] … suficiente|o que precisava|o que eu precisava|tudo que preciso",
     ]),
     (OtherAtRisk, &[
         "se … matar|mata|matando|suicidar|suicida|enforcar|cortar|corta|cortando|machucar|machuca|ferir|fere|queimar|jogar da|jogar de",

@@ -64,6 +64,12 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "chao|banheiro|cama|toalha|lencol … vermelh*|cheio de sangue|ensanguentad*|todo de sangue",
         "sangue … por todo lado|em todo lugar|pra todo lado",
         "ponte|viaduto|passarela|predio|telhado|terraco|beira ~ olhando … para baixo|a agua|o rio|os carros|os trilhos|o chao",
+        // acts in progress: into the sea, locked in, the effect starting, a finger on the trigger
+        "entrei|entrando|to entrando … no mar|na agua|no rio|na represa … para nao voltar|pra nao voltar|e nao vou voltar|sem voltar|ate nao dar pe|e vou continuar",
+        "tranquei|trancada|trancado|me tranquei … [no] … banheiro|quarto ~ remedios|comprimidos|lamina|gilete|faca|corda|carvao|arma",
+        "corda|forca … no pescoco|em volta do pescoco",
+        "dedo no gatilho|arma na boca|arma na cabeca|cano na boca|revolver na cabeca",
+        "meu ultimo dia|ultimo dia|ultima noite|hoje e meu ultimo dia + vivo|viva|de vida|na terra|neste mundo|nesse mundo",
     ]),
     (Risk(PastAttempt), &[
         "ja|uma|vez … tentei … me matar|suicidio|morrer|tirar|acabar|me enforcar|pular|me jogar|overdose|tomar",
@@ -111,6 +117,10 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "me … puxou|puxar|puxaram|segurou|seguraram|tirou da beira|tiraram da beira|convenceu a descer|convenceram a descer",
         "acordei … no hospital|na uti|no pronto socorro|na upa|intubad*",
         "alta|sai do hospital|sai da internacao|sai da clinica ~ overdose|tentativa|tentei",
+        "de proposito|proposital|propositalmente|nao foi acidente ~ overdose|intoxicacao|queda|batida|pulei|me joguei",
+        "pulei|me joguei … da|de|do … janela|ponte|predio|sacada|viaduto|telhado|laje ~ quebrei|fraturei|sobrevivi|hospital|uti|cadeira de rodas",
+        "ensaiei|treinei|testei|testando|treinando … [o] … no|corda|viga|caibro|se aguentava|se aguenta|se a corda",
+        "sobrevivente … de tentativa|de suicidio",
     ]),
     (Risk(PassiveWish), &[
         "quero|queria|gostaria|desejo|vontade|preferia|prefiro … morrer|estar morto|estar morta|morta|morto|die",
@@ -160,6 +170,12 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "queria|quero|tomara ~ coracao ~ parasse|parar|pare",
         "nao … ia|iria … me importar … se eu … morresse|morrer|nao acordasse|sumisse",
         "queria|quero|vontade|pensando|penso … fazer a passagem|comer capim pela raiz",
+        "nao vejo a hora|mal posso esperar|to contando os dias … [de|para|pra] … morrer|a morte|meu fim|ir embora de vez",
+        "queria|quero … ter ido|ir … junto|com ele|com ela ~ morrer|morreu|enterro|tumulo|se foi|partiu",
+        "so … to|estou|continuo|sigo|fico … viva|vivo|respirando … por causa|pela|pelo|porque|pelos|pelas",
+        "unico motivo|unica razao|unica coisa … [que] … [me] … [mantem|faz|segura] … viva|vivo|aqui",
+        "eu|nao … devia|deveria|era pra … [eu] … existir|estar aqui|estar viva|estar vivo|ter nascido",
+        "so … to|estou|continuo|sigo|fico … aqui|vivendo ~ por causa|pela|pelo|porque ~ filho|filha|filhos|mae|pai|cachorro|gato|gata|familia|irma|irmao|avo|netos",
     ]),
     (Risk(ActiveIdeation), &[
         "penso|pensando|pensei|pensamento|pensamentos|ideia|ideias|ideacao|vontade|impulso|impulsos|fico pensando … em|de … me matar|suicid*|acabar com tudo|acabar com a minha vida|tirar a minha vida|morrer|me enforcar|pular|me jogar|sumir para sempre|dar fim",
@@ -196,6 +212,10 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "tchau|adeus … [para|pra|ao|a] … [esse|este|o] … mundo|vida|existencia + $|de vez",
         "se eu tivesse coragem|se tivesse coragem|falta coragem|me falta coragem … [eu] … fazia|faria|ja tinha feito|me matava|de me matar|de acabar",
         "acabar com … [o|a|meu|minha|essa|esse] … sofrimento|dor … de vez|para sempre|de uma vez",
+        // suicide as the only way out; pt-BR slang for dying
+        "morrer|me matar|a morte|suicidio … e|seria|parece … [a] … unica|ultima … saida|solucao|opcao|alternativa",
+        "vou|quero|queria|vontade|pensando|penso|to indo … de base|de arrasta|de arrasta pra cima|de arrasta para cima|de vasco|pro saco|desencarnar|virar purpurina|dar game over|zerar a vida|dar um fim",
+        "morrer|me matar|a morte|suicidio|sumir … e|seria|parece … [a] … unica|ultima … saida|solucao|opcao|alternativa",
     ]),
     (Risk(Method), &[
         "cortar|corto|cortei|abrir … os|meus|o|meu … pulso|pulsos|punho|punhos|veias|garganta",
@@ -228,6 +248,8 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "insulina|remedios|comprimidos|cartela|calmantes ~ seria suficiente|daria conta|bastaria|seriam suficientes|da conta",
         "alto o suficiente|alta o suficiente|alto suficiente|alto demais pra sobreviver|altura suficiente",
         "olhando|olhei|olho|fico olhando … [para|pra] … [a|o] … viga|caibro|gancho|corda|grade|trilhos|faca|lamina|arma|ventilador ~ pensando|penso|imaginando|imagino|e penso",
+        "conto|contando|contei|calculando|calculo|contar … [os|meus|quantos] … comprimidos|remedios|pilulas|cartelas … [eu] … [tenho|tem|sobraram] …",
+        "vi|assisti|procurei|pesquisei … [um] … video|videos|tutorial … [de|sobre|ensinando] … [como] … [fazer] … no de forca|forca|enforcar|cortar os pulsos|me matar",
     ]),
     (Risk(IntentPlan), &[
         "vou|decidi|resolvi|escolhi|vou mesmo|eu vou … me matar|acabar com tudo|acabar com a minha vida|tirar minha vida|tirar a minha vida|me enforcar|me jogar de|me jogar da|me jogar do|me jogar na frente|me jogar embaixo|pular da|pular do|fazer isso mesmo|morrer",
@@ -250,6 +272,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "ultima|ultimo|nunca mais|nao vao mais|nao vai mais … ouvir falar de mim|me ver|ter noticias minhas|falar comigo|receber mensagem minha",
         "nao … vou … estar … aqui|por aqui … por muito tempo|muito tempo|por mais tempo",
         "to|estou|tou … decidid* … a|em … me matar|morrer|acabar|fazer isso|tirar",
+        "esse|este|esse vai ser|este vai ser|esse sera|vai ser … meu|o meu … ultimo|ultima … aniversario|natal|ano novo|pascoa|dia das maes",
+        "nao … vou … ver|chegar|passar … [o] … natal|ano novo|meu aniversario|proximo ano|ano que vem|verao",
+        "vou estar|ja vou estar … morto|morta|enterrad* … ate|antes|quando|no",
     ]),
     (Risk(Preparation), &[
         "escrevi|escrevendo|escrevo|deixei|deixando|deixar … carta|cartas|bilhete|bilhetes … [de] … despedida|adeus|para minha|para meu|para os|para as|pros|explicando",
@@ -290,6 +315,17 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "guardando|juntando|escondendo|guardei|juntei|escondi … sem tomar|em vez de tomar|ao inves de tomar|parei de tomar",
         "ninguem|para ninguem|pra ninguem … precisar|precise|ter que … lidar|limpar|resolver|cuidar … [com|de] … [isso|minhas coisas|nada] … depois",
         "limpei|arrumei|organizei|organizando|arrumando … [meu] [minha] … quarto|casa|coisas|gavetas ~ para ninguem|pra ninguem|depois que eu|antes de eu ir|quando eu nao",
+        // arranging the end: funeral, obituary, rehoming pets, selling things, the stash ready
+        "velorio|enterro|funeral|caixao|cremacao|obituario ~ escolhi|planejei|organizei|paguei|deixei|escrevi|roupa|musica|quero que",
+        "escrevi … meu … obituario|epitafio",
+        "arrumei|achei|encontrei … [um] … lar|casa|dono|familia … [nova] … [para|pro|pra] … meu|minha … gato|gata|cachorro|cachorra|pet|bichos",
+        "doei|dei … meu|minha … gato|gata|cachorro|cachorra|pet",
+        "vendi|vendendo|vender … [todas] … minhas coisas|meus moveis|tudo que eu tenho|meu carro ~ nao vou precisar|pra ninguem|nao vou mais precisar",
+        "cancelei|cancelando … [meu|minha|todos|todas] … plano|planos|assinaturas|celular|conta|contas|consultas|terapia ~ nao vou precisar|nao vai precisar|nao faz sentido|pra que",
+        "devolvi|devolvendo … [tudo|as coisas] … [que] … emprestad*|que peguei emprestado",
+        "gravei|gravando … video|videos|audio|audios … [de] … despedida|para depois|pra depois|pra quando",
+        "nitrito|nitrito de sodio|sodium nitrite",
+        "seguro de vida ~ cobre|cobre suicidio|recebem|receber|familia|beneficiari*",
     ]),
     (Risk(SelfInjury), &[
         "me|mim … cortar|corto|cortando|cortava|machucar|machuco|machucando|machucava|ferir|firo|ferindo|queimar|queimo|queimando|queimava|arranhar|arranho|arranhando|bater|bato|batendo|batia|morder|mordo|mordendo|punir|puno|punindo|mutilar|mutilo",
@@ -328,6 +364,13 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "curativo*|band aid*|bandagem|gaze|esparadrapo … [nos|nas|no|na] … bracos|braco|coxas|coxa|pulsos|pulso|barriga",
         "desmontei|desmontar|quebrei|tirei … apontador|lamina do apontador|gilete do aparelho|aparelho de barbear",
         "a dor|a dor fisica|sangrar|o sangue … me acalma|acalma|alivia|me alivia|distrai|me distrai",
+        // new cuts, other tools, cigarettes on skin, cutting as coping, deserving pain
+        "cortes … novos|recentes|frescos|abertos|fundos ~ braco|bracos|coxa|coxas|pulso|pulsos|pele|perna|pernas|barriga|hoje|ontem|de novo",
+        "novos … cortes ~ braco|bracos|coxa|coxas|pulso|pulsos|pele|perna|pernas|barriga",
+        "caco de vidro|vidro quebrado|tesoura|compasso|apontador|prego|clips ~ me cortar|me corto|me cortei|me arranhar|na pele|no braco|na coxa",
+        "apaguei|apago|encostei … [o] … cigarro|isqueiro|ferro … [no|na|em] … [meu|minha] … braco|pele|mao|coxa|pulso",
+        "me faco sangrar|me fazer sangrar|preciso sentir dor|preciso me machucar|mereco sentir dor|mereco sofrer|mereco a dor|mereco me machucar",
+        "e assim que eu lido|e o jeito que eu lido|unico jeito de lidar|unica forma de aliviar ~ cort*|machuc*|lamina|dor",
     ]),
     (Risk(BurdenHopelessness), &[
         "sou|me sinto|virei|so sou|eu sou|eu sou so … um|uma … peso|fardo|estorvo|problema|incomodo|carga … [para|na vida|de] …",
@@ -359,5 +402,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "merecem|merece … alguem|coisa|filho|filha|mae|pai … melhor … [do] … que eu",
         "o mundo|ninguem … nao … perderia|perderia|ia perder … nada",
         "so … ocupo espaco|desperdicio de oxigenio|desperdicio de espaco|to ocupando espaco",
+        "sou|eu sou … o motivo|a razao|a causa|o culpado|a culpada … [de] … tudo|todos|da familia|dos problemas|de tudo dar errado",
+        "ninguem … iria|ia|vai|viria … [ao|no] … meu … enterro|velorio|funeral",
+        "ninguem … ia|iria|vai … chorar … [por mim|se eu]",
+        "seguro|dinheiro do seguro|heranca ~ minha familia|meus filhos|eles|ela|ele ~ receber|recebe|ficaria|ganharia|melhor",
     ]),
 ];
