@@ -246,7 +246,12 @@ impl CrisisDetector {
     pub fn assess(&self, message: &str, earlier: &[&str]) -> Assessment {
         let findings = self.findings(message);
         let recent = &earlier[earlier.len().saturating_sub(CONTEXT_MESSAGES)..];
-        let before: Vec<Concern> = recent.iter().map(|m| self.findings(m).alone()).collect();
+        let earlier_findings: Vec<Findings> = recent.iter().map(|m| self.findings(m)).collect();
+        let before: Vec<Concern> = earlier_findings.iter().map(Findings::alone).collect();
+        let recent_risk: BTreeSet<RiskCategory> = earlier_findings
+            .iter()
+            .flat_map(|f| f.risks.iter().copied())
+            .collect();
         let after_crisis = before.iter().any(|c| *c >= Concern::Risk);
         let distress_before = before.iter().any(|c| *c >= Concern::Distress);
         let mut concern = findings.alone();
@@ -256,9 +261,16 @@ impl CrisisDetector {
                 Some(RiskCategory::MethodSeeking)
             } else if findings.vague_intent > 0 && distress_before {
                 Some(RiskCategory::IntentPlan)
-            } else if after_crisis && concern == Concern::Distress {
-                // Still in the crisis: "nothing will change" after it is not a new topic.
-                Some(RiskCategory::BurdenHopelessness)
+            } else if after_crisis {
+                // Still in the crisis: "nothing will change", "forget it, I'm fine" or "you
+                // misunderstood" after it is not a new topic, and must not end the safety flow.
+                Some(
+                    recent_risk
+                        .iter()
+                        .copied()
+                        .next()
+                        .unwrap_or(RiskCategory::BurdenHopelessness),
+                )
             } else {
                 None
             };

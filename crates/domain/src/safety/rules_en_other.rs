@@ -32,6 +32,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "only way out|only solution|last resort|only escape|no other way",
         "no … options|choices|alternatives … left",
         "out of … options|choices",
+        "can not … go on|do this|keep going|continue … no more|no longer",
     ]),
     (Distress, &[
         "so … tired|exhausted … of … everything|it all|trying|fighting|life",
@@ -51,6 +52,14 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "worst day|worst week|worst year … of my life",
         "no one|nobody … cares about me|gives a damn|gives a shit",
         "the thoughts|these thoughts|dark thoughts … back|coming back|will not stop|are back",
+        "i am not okay|i am not ok|not doing okay|not doing well|i am struggling|i am a mess|i am a wreck|i am broken|i feel broken",
+        "i feel|feeling|i am … empty|numb|nothing|hollow|dead inside|worthless|hopeless|alone|so alone|lost|defeated|crushed|done",
+        "everything … hurts|is falling apart|is going wrong|is too much|sucks",
+        "i hate … everything|myself|being me|my existence",
+        "nobody|no one … cares|would care|gives a damn|likes me|wants me|needs me",
+        "i just want … it|this|the pain|everything … to stop|to end",
+        "so tired of|sick of|tired of … everything|it all|life|being alive|trying|this",
+        "can not|could not … do this|take it|handle it … [anymore|any more|no more] …",
     ]),
     (MethodQuestion, &[
         "how many … pills|tablets|mg|milligrams|capsules … [of] … [would|does|do|is|to|can|kill|before|until] …",

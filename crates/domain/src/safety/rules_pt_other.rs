@@ -57,6 +57,15 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "chorei|choro|chorando … o dia inteiro|o dia todo|a noite toda|a noite inteira|sem parar|todo dia|todos os dias",
         "os pensamentos|pensamentos ruins|essas ideias|esses pensamentos … voltando|voltaram|de volta|nao param",
         "to|estou … sem esperanca|no fundo do poco|quebrad*|em pedacos",
+        // how people say they are not well, in a word or two
+        "to|estou|ando|tô|me sinto|sinto … pessim*|horrivel|triste|deprimid*|destruid*|acabad*|esgotad*|sem chao|perdid*|vazi*|quebrad*|arrasad*|devastad*|anestesiad*|entorpecid*|um lixo|um nada|sem rumo|no chao|num buraco|afundando",
+        "to no meu limite|cheguei no meu limite|no limite|nao consigo mais|nao dou mais conta|nao to bem|nao estou bem|to mal|estou mal|muito mal",
+        "so … queria|quero … que … parasse|pare … de doer|de sofrer",
+        "tudo … doi|dando errado|desabando|perdido|acabou",
+        "minha vida … acabou|desmoronou|e um inferno|nao presta|e uma merda|nao tem graca",
+        "ninguem … se importa|liga|gosta … comigo|de mim|para mim",
+        "cansei|cansada de tudo|cansado de tudo|exausta de tudo|exausto de tudo",
+        "odeio … ser eu|minha existencia|tudo",
     ]),
     (MethodQuestion, &[
         "quantos|quantas|qual|quanto … comprimido*|remedio*|pilula*|cartela*|capsula*|gota*|mg|miligramas … [de|do|da] … [precisa|preciso|precisaria|para|pra|e|sao|seria|faz|fazem|mata|matam|causa] …",

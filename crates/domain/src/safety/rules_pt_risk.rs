@@ -176,6 +176,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "unico motivo|unica razao|unica coisa … [que] … [me] … [mantem|faz|segura] … viva|vivo|aqui",
         "eu|nao … devia|deveria|era pra … [eu] … existir|estar aqui|estar viva|estar vivo|ter nascido",
         "so … to|estou|continuo|sigo|fico … aqui|vivendo ~ por causa|pela|pelo|porque ~ filho|filha|filhos|mae|pai|cachorro|gato|gata|familia|irma|irmao|avo|netos",
+        "quero|queria|vontade de|vontade … morre + $|logo|mesmo|de vez|agora",
     ]),
     (Risk(ActiveIdeation), &[
         "penso|pensando|pensei|pensamento|pensamentos|ideia|ideias|ideacao|vontade|impulso|impulsos|fico pensando … em|de … me matar|suicid*|acabar com tudo|acabar com a minha vida|tirar a minha vida|morrer|me enforcar|pular|me jogar|sumir para sempre|dar fim",
@@ -216,6 +217,8 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "morrer|me matar|a morte|suicidio … e|seria|parece … [a] … unica|ultima … saida|solucao|opcao|alternativa",
         "vou|quero|queria|vontade|pensando|penso|to indo … de base|de arrasta|de arrasta pra cima|de arrasta para cima|de vasco|pro saco|desencarnar|virar purpurina|dar game over|zerar a vida|dar um fim",
         "morrer|me matar|a morte|suicidio|sumir … e|seria|parece … [a] … unica|ultima … saida|solucao|opcao|alternativa",
+        // informal: final -r dropped ("vou me mata", "qria morre")
+        "vou|quero|queria|penso em|pensando em|vontade de|to pensando em|vo … me mata|me suicida|me enforca",
     ]),
     (Risk(Method), &[
         "cortar|corto|cortei|abrir … os|meus|o|meu … pulso|pulsos|punho|punhos|veias|garganta",
