@@ -87,7 +87,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "liver failure|organ failure|kidney failure|liver damage ~ how many|how much|what dose|which dose|dose",
     ]),
     (DeathQuestion, &[
-        "painless|quickest|fastest|easiest|least painful|peaceful|surest|most effective … way|ways|method|methods … to … die|go|end it|kill myself|commit|suicide|end my life",
+        "painless|quickest|fastest|easiest|least painful|peaceful|surest|most effective|best|most reliable|simplest … way|ways|method|methods … to … die|go|end it|kill myself|kill yourself|commit|suicide|end my life",
         "how … to|can i|do i|would i … die|kill myself|end my life|end it|commit suicide … painlessly|quickly|without pain|peacefully|in my sleep|fast",
         "lethal dose|fatal dose|deadly dose|lethal amount|fatal amount|lethal|lethal overdose",
         "how many|how much … to … die|kill|be fatal|be lethal|not wake up|overdose|od",
@@ -100,6 +100,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "how many|how much ~ would|will|does|to ~ kill|be fatal|be lethal|deadly",
         "is|are … hanging|drowning|overdosing|jumping|bleeding out|dying by|gassing … painless|quick|instant|peaceful",
         "way|ways … to … die|go|kill myself … without pain|painlessly|peacefully|quickly|in my sleep",
+        "how long … does it|would it|to … take … to … die|bleed out|suffocate|drown|stop breathing",
     ]),
     (VagueIntent, &[
         "do it|doing it|end it|ending it … tonight|today|friday|saturday|sunday|monday|tuesday|wednesday|thursday|tomorrow|this weekend|soon|next week|now",
@@ -136,6 +137,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "kicking in|starting to work|taking effect",
         "already … have|got|collected|gathered … enough|what i need|everything i need",
         "will be gone … by|before",
+        "ready to go + $|now",
+        "said|told … everything|all … i needed to|i had to|i wanted to … say",
+        "my last night|my last day|last night here + $|alive|here",
     ]),
     (OtherAtRisk, &[
         "kill|killing|hurt|hurting|cut|cutting|harm|harming|burn|burning|end|ending … himself|herself|themselves|themself|his life|her life|their life|their lives",
@@ -156,7 +160,7 @@ pub const IDIOMS: &[&str] = &[
     "dying|die + to|for + see|know|try|meet|go|hear|get|a|some|that",
     "to die for",
     "die|died|dies|dying + down|hard|out|off",
-    "dead + tired|serious|wrong|set|on|end|ahead|center|last|simple|easy|weight|silence|battery|phone|inside joke",
+    "dead + tired|serious|wrong|set|on|end|ahead|center|last|simple|easy|silence|battery|phone|inside joke",
     "bored|scared|worried|frightened|freaking|tickled|loved|annoyed + to death",
     "kill|would kill + for",
     "this|that|the|my|it|work|job|commute|heat|traffic|exam|homework|boss|meeting|week|monday|deadline|back|feet|headache … is|was|are|will … killing me|kill me|going to kill me|gonna kill me|murdering me",

@@ -177,6 +177,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "eu|nao … devia|deveria|era pra … [eu] … existir|estar aqui|estar viva|estar vivo|ter nascido",
         "so … to|estou|continuo|sigo|fico … aqui|vivendo ~ por causa|pela|pelo|porque ~ filho|filha|filhos|mae|pai|cachorro|gato|gata|familia|irma|irmao|avo|netos",
         "quero|queria|vontade de|vontade … morre + $|logo|mesmo|de vez|agora",
+        "nao … me vejo … vivo|viva|chegando|envelhecendo|ficando velh*|daqui a … [anos] …",
+        "nao … tenho … mais … medo … de … morrer|da morte",
+        "imagino|imaginando|fico imaginando … meu … enterro|velorio|funeral|caixao|tumulo",
     ]),
     (Risk(ActiveIdeation), &[
         "penso|pensando|pensei|pensamento|pensamentos|ideia|ideias|ideacao|vontade|impulso|impulsos|fico pensando … em|de … me matar|suicid*|acabar com tudo|acabar com a minha vida|tirar a minha vida|morrer|me enforcar|pular|me jogar|sumir para sempre|dar fim",
@@ -253,6 +256,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "olhando|olhei|olho|fico olhando … [para|pra] … [a|o] … viga|caibro|gancho|corda|grade|trilhos|faca|lamina|arma|ventilador ~ pensando|penso|imaginando|imagino|e penso",
         "conto|contando|contei|calculando|calculo|contar … [os|meus|quantos] … comprimidos|remedios|pilulas|cartelas … [eu] … [tenho|tem|sobraram] …",
         "vi|assisti|procurei|pesquisei … [um] … video|videos|tutorial … [de|sobre|ensinando] … [como] … [fazer] … no de forca|forca|enforcar|cortar os pulsos|me matar",
+        "sei onde … guarda|guardam|fica|ficam|esconde … arma|revolver|remedios|corda|veneno|espingarda",
     ]),
     (Risk(IntentPlan), &[
         "vou|decidi|resolvi|escolhi|vou mesmo|eu vou … me matar|acabar com tudo|acabar com a minha vida|tirar minha vida|tirar a minha vida|me enforcar|me jogar de|me jogar da|me jogar do|me jogar na frente|me jogar embaixo|pular da|pular do|fazer isso mesmo|morrer",

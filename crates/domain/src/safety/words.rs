@@ -91,6 +91,7 @@ const SPELLINGS: &[(&str, &str)] = &[
     ("tonights", "tonight is"),
     ("todays", "today is"),
     ("thats", "that is"),
+    ("its", "it is"),
     ("whats", "what is"),
     ("theres", "there is"),
     ("shes", "she is"),
