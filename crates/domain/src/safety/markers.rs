@@ -54,9 +54,9 @@ const THIRD_PARTY: &[&str] = &[
     "neighbor", "roommate", "someone", "somebody", "person", "people", "kid", "child", "teen",
     "teenager", "client", "employee", "classmate", "bestie", "bff", "mum", "stepson",
     "stepdaughter", "nephew", "niece", "fiance", "fiancee", "sibling", "siblings", "neto", "neta",
-    "vo", "vovo", "vozinha", "vovó", "sogra", "sogro", "genro", "nora", "padrasto", "madrasta", "esposo", "mulher", "homem",
+    "vo", "vovo", "vozinha", "vovó", "sogra", "sogro", "genro", "nora", "padrasto", "madrasta", "esposo",
     "menino", "menina", "garoto", "garota", "jovem", "jovens", "adolescentes", "criancas",
-    "idosos", "idoso", "idosa", "vitima", "man", "woman", "boy", "girl", "guy", "teens",
+    "idosos", "idoso", "idosa", "vitima", "teens",
     "teenagers", "kids", "children", "adults", "users", "soldier", "veterans", "grandson",
     "granddaughter", "stepdad", "stepmom", "wifes", "husbands", "moms", "dads", "sisters",
     "brothers", "friends", "pai", "paciente", "pacientes", "patients", "clients", "member",
@@ -116,6 +116,14 @@ const DEPENDANTS: &[&str] = &[
     "cachorra", "gato", "gata", "cao", "bebe", "crianca", "filho", "filha", "idoso", "idosa",
 ];
 
+/// Whether a question about doses or means is asked for someone in one's care: "…for a dog",
+/// "para uma criança".
+pub fn for_a_dependant(tokens: &[Token], end: usize) -> bool {
+    tokens[end..tokens.len().min(end + 5)]
+        .iter()
+        .any(|t| t.is_any(DEPENDANTS))
+}
+
 /// Whose a match is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subject {
@@ -142,11 +150,6 @@ pub fn subject(tokens: &[Token], start: usize, end: usize) -> Subject {
     }
     if said.iter().any(|t| t.is_any(TOPIC)) || topic_after(tokens, end) {
         return Subject::Topic;
-    }
-    // "a dose for a dog", "para uma criança": a question about someone in one's care.
-    let after = &tokens[end..tokens.len().min(end + 5)];
-    if after.iter().any(|t| t.is_any(DEPENDANTS)) {
-        return Subject::Other;
     }
     let mut reported = false;
     for token in tokens[start.saturating_sub(SUBJECT_REACH)..start].iter().rev() {

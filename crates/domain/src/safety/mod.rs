@@ -396,7 +396,12 @@ fn record(
     findings: &mut Findings,
     counted: &mut Counted,
 ) {
-    let subject = markers::subject(tokens, start, end);
+    let mut subject = markers::subject(tokens, start, end);
+    if matches!(signal, Signal::MethodQuestion | Signal::DeathQuestion)
+        && markers::for_a_dependant(tokens, end)
+    {
+        subject = markers::Subject::Other;
+    }
     if markers::negated(tokens, start) && signal != Signal::MethodQuestion {
         return;
     }

@@ -53,7 +53,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "no one|nobody … cares about me|gives a damn|gives a shit",
         "the thoughts|these thoughts|dark thoughts … back|coming back|will not stop|are back",
         "i am not okay|i am not ok|not doing okay|not doing well|i am struggling|i am a mess|i am a wreck|i am broken|i feel broken",
-        "i feel|feeling|i am … empty|numb|nothing|hollow|dead inside|worthless|hopeless|alone|so alone|lost|defeated|crushed|done",
+        "i feel|feeling|i am … empty|numb|nothing|hollow|dead inside|worthless|alone|so alone|lost|defeated|crushed|done",
         "everything … hurts|is falling apart|is going wrong|is too much|sucks",
         "i hate … everything|myself|being me|my existence",
         "nobody|no one … cares|would care|gives a damn|likes me|wants me|needs me",

@@ -141,7 +141,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "deixar de existir",
         "ninguem … merece … eu|minha presenca",
         // something that would kill me: a wish, a prayer, envy
-        "tomara|torco|torcendo|torci|rezo|rezando|rezei|peco|pedi|pedindo|espero|esperando|desejo|quero|queria … [que|para|pro|pra] … aviao|onibus|carro|caminhao|raio|bala|predio|teto|elevador … caia|cair|caisse|bata|bater|batesse|me pegue|me pegasse|me atropele|me atropelasse|me acerte|me acertasse|desabe|desabasse|exploda|explodisse|capote|capotasse",
+        "tomara|torco|torcendo|torci|rezo|rezando|rezei|peco|pedi|pedindo|espero|esperando|desejo|quero|queria … [que|para|pro|pra] … aviao|onibus|carro|caminhao|raio|bala|predio|teto|elevador … cai*|bat*|me pegue|me pegasse|me atropel*|me acert*|desab*|explod*|capot*",
         "carro|onibus|caminhao|moto|trem|metro|raio|bala … me … atropelasse|atropele|pegasse|matasse|acertasse|levasse",
         "se … [um] … carro|onibus|caminhao|raio|bala|doenca|cancer … me … pegasse|atropelasse|acertasse|matasse|levasse",
         "queria|quero|tomara|torco|rezo … [que] … doenca|cancer|infarto|aneurisma|tumor|atropel*",
@@ -324,6 +324,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "limpei|arrumei|organizei|organizando|arrumando … [meu] [minha] … quarto|casa|coisas|gavetas ~ para ninguem|pra ninguem|depois que eu|antes de eu ir|quando eu nao",
         // arranging the end: funeral, obituary, rehoming pets, selling things, the stash ready
         "velorio|enterro|funeral|caixao|cremacao|obituario ~ escolhi|planejei|organizei|paguei|deixei|escrevi|roupa|musica|quero que",
+        "escolhi|planejei|organizei|paguei|deixei pago|escrevi ~ velorio|enterro|funeral|caixao|cremacao|obituario",
         "escrevi … meu … obituario|epitafio",
         "arrumei|achei|encontrei … [um] … lar|casa|dono|familia … [nova] … [para|pro|pra] … meu|minha … gato|gata|cachorro|cachorra|pet|bichos",
         "doei|dei … meu|minha … gato|gata|cachorro|cachorra|pet",
@@ -406,7 +407,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "nao … tem … [mais] … jeito|conserto|solucao|saida|volta … para mim|pra mim|na minha vida",
         "minha vida … nao tem … conserto|jeito|solucao|sentido|saida",
         "so … dou|sou|trago … prejuizo|despesa|gasto|decepcao|desgosto",
-        "merecem|merece … alguem|coisa|filho|filha|mae|pai … melhor … [do] … que eu",
+        "merec* … alguem|coisa|filho|filha|mae|pai|esposa|marido|namorada|namorado … melhor … [do] … que eu",
         "o mundo|ninguem … nao … perderia|perderia|ia perder … nada",
         "so … ocupo espaco|desperdicio de oxigenio|desperdicio de espaco|to ocupando espaco",
         "sou|eu sou … o motivo|a razao|a causa|o culpado|a culpada … [de] … tudo|todos|da familia|dos problemas|de tudo dar errado",
