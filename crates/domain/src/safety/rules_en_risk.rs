@@ -60,6 +60,8 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "already started bleeding",
         "last day on earth|last day alive|last night alive|my last day alive|last day of my life|my last night on earth",
         "bottle|pack|packet|blister|box … is empty|empty now|all gone ~ sleepy|dizzy|numb|woozy|tired|blurry|heavy|weird",
+        "on my way|heading|driving|walking|going … to … the|a … bridge|tracks|cliff|roof|overpass|lake|river|parking garage|train station|rooftop ~ now|right now|tonight|to jump|end|one last",
+        "pills|knife|razor|blade|gun|rope … in my hand|in my hands|holding",
     ]),
     (Risk(PastAttempt), &[
         "tried|attempted|try … to … kill myself|end my life|end it|take my life|hang myself|overdose|die|jump",
@@ -104,6 +106,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "failed|botched|could not go through with … my attempt|the attempt|it last time",
         "practiced|rehearsed|tested|testing|practicing|practising … noose|beam|hold my weight|the hanging|tying a noose",
         "attempt survivor|suicide survivor|survived suicide",
+        "took|swallowed … a bunch|a handful|a lot|a whole bottle|all my ~ once|when i was|last year|in high school|years ago|before|in college",
+        "made|had … an|a|my|two|several|multiple … attempt|attempts + $|when|in|at|last|years|on my life|before|after|and",
+        "last time|the last time i felt ~ hospital|icu|er|psych ward|hospitalized",
     ]),
     (Risk(PassiveWish), &[
         "want|wanna|wish|wishing|wanted|would like|ready|deserve … to … die|be dead|not exist|stop existing|not be here|disappear forever|not wake up|never wake up|not be alive|be gone",
@@ -166,6 +171,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "not … scared|afraid … of … dying|death + anymore|any more",
         "looking forward to … dying|death|the end|not waking up",
         "hope|hoping|wish*|pray* ~ a car|a truck|a bus|a train|something|someone|lightning ~ hits me|hit me|kills me|kill me|runs me over|run me over|takes me out",
+        "no|not … see … [a|any] … future|way out|hope|light … for me|for myself|in my life",
     ]),
     (Risk(ActiveIdeation), &[
         "kill|killing|killed|off|offing|end|ending … myself|my self",
@@ -232,6 +238,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "googling|searching|looking up|researching|reading up on ~ ways|how|methods|lethal|dose ~ die|kill myself|end it|suicide|overdose|lethal|fatal|hang",
         "thought|thinking|think … about … how … i would|to|i could|i will … do it|end it|kill myself|die",
         "know where … keeps|keep|hides|hid … gun|pistol|pills|rope|knife|meds|rifle",
+        "think|thinking|thought|imagine|imagining|planning|considering|contemplating|fantasizing ~ jumping off|jumping from|hanging myself|drowning myself|shooting myself|cutting my wrists|overdosing|poisoning myself|electrocuting myself|crashing my car|driving into|stepping in front|bleeding out|starving myself to death|drinking bleach|suffocating myself|slitting",
     ]),
     (Risk(IntentPlan), &[
         "going to|gonna|will|decided|have decided|plan to|planning to|planned|intend to|made up my mind|ready to|i am going to … kill myself|end it|end my life|die|jump off|jump from|jump in front|jump $|do it|take my life|overdose|hang myself|take them all|end things",
@@ -304,6 +311,11 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "sodium nitrite|nitrite",
         "life insurance ~ covers suicide|payout|family gets|would get|beneficiary",
         "wrote|written|writing|finished|left … my … note|letter|letters|goodbye + $|last|yesterday|tonight|this morning|it is|is in|is on|already",
+        "have|got|keep|kept … [a|the|my] … rope|gun|poison|pills|charcoal|blade|razor ~ stashed|hidden|in my closet|in my drawer|under my bed|in my car|ready|set aside|for it|enough",
+        "enough pills|enough meds|enough tablets … [saved|stashed|hidden|now|to] …",
+        "gave … my … jewelry|collection|guitar|console|favorite|most prized|bike … to",
+        "transferred|sent … [all] … my … savings|money … to … my|her|him",
+        "asked … for … [an] … early refill|more pills|extra pills|more sleeping pills",
     ]),
     (Risk(SelfInjury), &[
         "cut|cutting|cuts|burn|burning|burned|burnt|hurt|hurting|hurts|harm|harming|harmed|hit|hitting|punch|punching|scratch|scratching|bite|biting|starve|starving|punish|punishing … myself|my self",
@@ -342,6 +354,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "make myself bleed|need to feel pain|deserve the pain|deserve to hurt|deserve to bleed|need to hurt myself|deserve to suffer",
         "how i cope|only way i cope|only way to cope ~ cut|cutting|hurt|hurting|burn|pain|blade",
         "cut|cutting|sliced|slicing|carved … deeper|too deep|so deep|deep + $|than|this time|again|tonight|today",
+        "made|making … [some|a few|new] … cuts|burns|marks … on|in",
+        "keep|carry|hide … a|my … blade|razor … in … my … bag|backpack|pencil case|wallet|drawer|room",
+        "cover|covering|hide|hiding … my … arms|wrists|thighs|legs ~ cuts|marks|scars|no one sees|nobody sees",
     ]),
     (Risk(BurdenHopelessness), &[
         "i am|i feel|feel like|i am just|i have become … a|such a|nothing but a … burden|weight|drain|waste of space|waste of oxygen|waste of air|problem|mistake",
@@ -373,5 +388,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "dead weight|deadweight|a weight|waste … to|on|for … my|everyone|them|family|people",
         "better|happier|easier|simpler|lighter|calmer ~ without me",
         "family|kids|wife|husband|parents|mom|dad|they ~ better off|get|collect|collecting ~ life insurance|insurance|inheritance",
+        "i am … a … disappointment|failure|embarrassment|lost cause … to|for … everyone|my family|my parents|them",
+        "my family|my parents|my kids|everyone … suffers|suffer … because of me",
+        "no one|nobody … wants me … around|here|alive",
+        "everyone|people|they … is|are … tired of me|sick of me",
     ]),
 ];

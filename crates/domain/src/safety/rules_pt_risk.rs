@@ -70,6 +70,10 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "corda|forca … no pescoco|em volta do pescoco",
         "dedo no gatilho|arma na boca|arma na cabeca|cano na boca|revolver na cabeca",
         "meu ultimo dia|ultimo dia|ultima noite|hoje e meu ultimo dia + vivo|viva|de vida|na terra|neste mundo|nesse mundo",
+        // on the way there, about to, the means in hand
+        "to indo|estou indo|indo|vou agora|a caminho|saindo … para|pra|pro|para o … ponte|viaduto|predio|trilhos|linha do trem|represa|mar|terraco|telhado|penhasco|passarela",
+        "prestes a … pular|tomar|me matar|me cortar|me jogar|me enforcar|fazer isso|acabar",
+        "faca|lamina|gilete|arma|revolver|remedios|comprimidos|cartela|corda … na mao|na minha mao|nas maos|segurando",
     ]),
     (Risk(PastAttempt), &[
         "ja|uma|vez … tentei … me matar|suicidio|morrer|tirar|acabar|me enforcar|pular|me jogar|overdose|tomar",
@@ -121,6 +125,8 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "pulei|me joguei … da|de|do … janela|ponte|predio|sacada|viaduto|telhado|laje ~ quebrei|fraturei|sobrevivi|hospital|uti|cadeira de rodas",
         "ensaiei|treinei|testei|testando|treinando … [o] … no|corda|viga|caibro|se aguentava|se aguenta|se a corda",
         "sobrevivente … de tentativa|de suicidio",
+        "tomei|engoli … monte|um monte|varios|varias|um punhado|a caixa|a cartela|o frasco ~ uma vez|quando eu|aos|ano passado|antes|na adolescencia|no ensino",
+        "da ultima vez|quando fiquei assim|a ultima vez ~ hospital|uti|internad*|pronto socorro|psiquiatria",
     ]),
     (Risk(PassiveWish), &[
         "quero|queria|gostaria|desejo|vontade|preferia|prefiro … morrer|estar morto|estar morta|morta|morto|die",
@@ -180,6 +186,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "nao … me vejo … vivo|viva|chegando|envelhecendo|ficando velh*|daqui a … [anos] …",
         "nao … tenho … mais … medo … de … morrer|da morte",
         "imagino|imaginando|fico imaginando … meu … enterro|velorio|funeral|caixao|tumulo",
+        "nao … vejo|tem|ha|existe|enxergo … futuro|saida|esperanca|solucao|luz … [nenhum|nenhuma] … para mim|pra mim|na minha vida|no meu caso",
     ]),
     (Risk(ActiveIdeation), &[
         "penso|pensando|pensei|pensamento|pensamentos|ideia|ideias|ideacao|vontade|impulso|impulsos|fico pensando … em|de … me matar|suicid*|acabar com tudo|acabar com a minha vida|tirar a minha vida|morrer|me enforcar|pular|me jogar|sumir para sempre|dar fim",
@@ -257,6 +264,8 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "conto|contando|contei|calculando|calculo|contar … [os|meus|quantos] … comprimidos|remedios|pilulas|cartelas … [eu] … [tenho|tem|sobraram] …",
         "vi|assisti|procurei|pesquisei … [um] … video|videos|tutorial … [de|sobre|ensinando] … [como] … [fazer] … no de forca|forca|enforcar|cortar os pulsos|me matar",
         "sei onde … guarda|guardam|fica|ficam|esconde … arma|revolver|remedios|corda|veneno|espingarda",
+        // thinking of a way, named by its verb
+        "penso|pensando|pensei|pensado|imagino|imaginando|vontade|planejando|considerando|cogitando ~ pular de|pular da|pular do|me jogar|me enforcar|cortar os pulsos|me afogar|tomar veneno|me atirar|dar um tiro|me eletrocutar|bater o carro|jogar o carro|sangrar ate|me envenenar|me asfixiar|me sufocar|parar de comer ate|beber agua sanitaria|pular no rio|pular na frente|tomar todos|tomar tudo",
     ]),
     (Risk(IntentPlan), &[
         "vou|decidi|resolvi|escolhi|vou mesmo|eu vou … me matar|acabar com tudo|acabar com a minha vida|tirar minha vida|tirar a minha vida|me enforcar|me jogar de|me jogar da|me jogar do|me jogar na frente|me jogar embaixo|pular da|pular do|fazer isso mesmo|morrer",
@@ -334,6 +343,12 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "gravei|gravando … video|videos|audio|audios … [de] … despedida|para depois|pra depois|pra quando",
         "nitrito|nitrito de sodio|sodium nitrite",
         "seguro de vida ~ cobre|cobre suicidio|recebem|receber|familia|beneficiari*",
+        // means kept ready
+        "tenho|ja tenho|guardo|guardei|deixo … [uma|a|o|um|os|as] … corda|arma|revolver|veneno|chumbinho|remedios|comprimidos|carvao|lamina|gilete ~ guardad*|escondid*|no armario|na gaveta|embaixo da cama|no carro|pronta|pronto|separad*|suficiente|para isso|pra isso",
+        "remedio suficiente|comprimidos suficientes|remedios suficientes|bastante remedio … [guardado|escondido|para] …",
+        "dei|doei … [pra|para] … [minha|meu] … [irma|irmao|amiga|amigo|prima|sobrinha] … minhas joias|minha colecao|meu violao|minhas coisas favoritas|minhas coisas mais",
+        "transferi|passei … [todo] … [o] … [meu] … dinheiro|economias|poupanca … para|pra ~ minha|meu|irma|mae|filho|filha",
+        "pedi|pedindo … [mais] … receita|remedio|comprimidos … antes|adiantad*|a mais|extra",
     ]),
     (Risk(SelfInjury), &[
         "me|mim … cortar|corto|cortando|cortava|machucar|machuco|machucando|machucava|ferir|firo|ferindo|queimar|queimo|queimando|queimava|arranhar|arranho|arranhando|bater|bato|batendo|batia|morder|mordo|mordendo|punir|puno|punindo|mutilar|mutilo",
@@ -379,6 +394,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "apaguei|apago|encostei … [o] … cigarro|isqueiro|ferro … [no|na|em] … [meu|minha] … braco|pele|mao|coxa|pulso",
         "me faco sangrar|me fazer sangrar|preciso sentir dor|preciso me machucar|mereco sentir dor|mereco sofrer|mereco a dor|mereco me machucar",
         "e assim que eu lido|e o jeito que eu lido|unico jeito de lidar|unica forma de aliviar ~ cort*|machuc*|lamina|dor",
+        "fiz|faco … [uns|umas|alguns|algumas|novos] … cortes|marcas|queimaduras … [no|na|nos|nas] …",
+        "guardo|levo|carrego|escondo … [uma|a|o] … lamina|gilete|estilete … [na|no] … mochila|bolsa|estojo|carteira|gaveta|quarto",
+        "cubro|escondo|tampo … [meus] … bracos|pulsos|coxas|pernas ~ cortes|marcas|cicatrizes|ninguem ver|ninguem perceber",
     ]),
     (Risk(BurdenHopelessness), &[
         "sou|me sinto|virei|so sou|eu sou|eu sou so … um|uma … peso|fardo|estorvo|problema|incomodo|carga … [para|na vida|de] …",
@@ -414,5 +432,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "ninguem … iria|ia|vai|viria … [ao|no] … meu … enterro|velorio|funeral",
         "ninguem … ia|iria|vai … chorar … [por mim|se eu]",
         "seguro|dinheiro do seguro|heranca ~ minha familia|meus filhos|eles|ela|ele ~ receber|recebe|ficaria|ganharia|melhor",
+        "sou … uma decepcao|um fracasso|uma vergonha|um erro|um caso perdido … [para|pra] … [todos|todo mundo|minha familia|meus pais] …",
+        "minha familia|meus pais|meus filhos|todos … sofre|sofrem … por minha causa|por causa de mim",
+        "ninguem … me quer … por perto|aqui|na vida",
+        "todo mundo|todos … cansou|cansaram|cansados … de mim",
     ]),
 ];
