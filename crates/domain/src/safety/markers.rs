@@ -6,7 +6,11 @@ use super::phrase::Token;
 pub const MASK: &str = "\u{0}";
 
 /// Words that deny what follows them ("não", "never").
-const NEGATORS: &[&str] = &["nao", "nunca", "jamais", "nem", "not", "never"];
+const NEGATORS: &[&str] = &["nao", "nunca", "jamais", "nem", "not", "never", "sem", "without"];
+
+/// After a negator these make a double negative that still affirms ("ain't nobody gon miss me",
+/// "não ia ninguém sentir falta").
+const CONCORD: &[&str] = &["no", "nobody", "nothing", "ninguem", "nada", "nenhum", "nenhuma"];
 
 /// English "no" denies only before these ("no thoughts of…"): in Portuguese "no" is "in the".
 const NO_BEFORE: &[&str] = &[
@@ -36,7 +40,8 @@ const FIRST_PERSON: &[&str] = &[
     "tinha", "sinto", "sou", "era", "fui", "acho", "preciso", "consigo", "aguento", "decidi",
     "resolvi", "fiz", "escrevi", "corto", "machuco", "queimo", "bato", "mato", "vejo", "posso",
     "gostaria", "desejo", "durmo", "acordo", "engoli", "bebi", "sofro", "choro", "odeio",
-    "prefiro", "preferia", "desisti", "desisto", "sobrevivi", "aguentei",
+    "prefiro", "preferia", "desisti", "desisto", "sobrevivi", "aguentei", "dei", "doei", "fiz",
+    "fui", "tive", "quis", "pus", "sai", "cai", "pedi", "vivi", "vi", "li", "tomo", "guardo",
 ];
 
 /// Other people the writer may be speaking of.
@@ -60,7 +65,7 @@ const THIRD_PARTY: &[&str] = &[
     "teenagers", "kids", "children", "adults", "users", "soldier", "veterans", "grandson",
     "granddaughter", "stepdad", "stepmom", "wifes", "husbands", "moms", "dads", "sisters",
     "brothers", "friends", "pai", "paciente", "pacientes", "patients", "clients", "member",
-    "doctor", "medico", "medica", "therapist", "terapeuta", "psicologa", "psicologo",
+    "quem", "whoever", "those", "men", "women", "youth", "doctor", "medico", "medica", "therapist", "terapeuta", "psicologa", "psicologo",
     "psiquiatra", "nurse", "enfermeira", "teacher", "professor", "professora", "dog", "cat",
 ];
 
@@ -87,6 +92,8 @@ const TOPIC: &[&str] = &[
     "hamlet", "shakespeare", "cobain", "plath", "getulio", "vargas", "dumont", "materia", "manchete", "dados", "pesquisas", "numeros", "index", "contagio",
     "werther", "clinico", "clinical", "course", "curso", "relacao", "relation", "relationship",
     "link", "correlacao", "correlation", "assess", "avaliar", "avaliacao", "assessment",
+    "teoria", "theory", "conto", "historia", "protagonista", "roteiro", "fanfic", "story",
+    "protagonist", "script", "screenplay", "narrator", "narrador", "piece", "bbc", "supporter",
 ];
 
 /// Words right after a match that make it a topic: "suicídio *prevenção*", "suicide *rates*".
@@ -104,7 +111,15 @@ const REPORTING: &[&str] = &[
     "contando", "escreveu", "mandou", "postou", "comentou", "confessou", "admitiu", "said",
     "says", "saying", "told", "tells", "telling", "texted", "wrote", "posted", "mentioned",
     "admitted", "confessed", "messaged", "dizia", "falava", "repetia", "contava", "dizem",
+    "types", "typed", "writes", "digita", "digitou", "escreve", "searched", "googled",
+    "pesquisou",
     "say", "used to say", "wrote",
+];
+
+/// People who may be the ones speaking in a reported sentence, beyond the usual third parties.
+const SPEAKERS: &[&str] = &[
+    "senhora", "senhor", "mulher", "homem", "moca", "moco", "rapaz", "menina", "menino", "man",
+    "woman", "lady", "guy", "girl", "boy", "old",
 ];
 
 /// Object pronouns of the writer that a reported sentence may carry.
@@ -148,7 +163,7 @@ pub fn subject(tokens: &[Token], start: usize, end: usize) -> Subject {
     if said.iter().any(is_first_person) {
         return Subject::Writer;
     }
-    if said.iter().any(|t| t.is_any(TOPIC)) || topic_after(tokens, end) {
+    if topic_after(tokens, end) {
         return Subject::Topic;
     }
     let mut reported = false;
@@ -183,6 +198,12 @@ pub fn subject(tokens: &[Token], start: usize, end: usize) -> Subject {
     Subject::Writer
 }
 
+/// Whether the match is someone else's reported speech (pub for the burden rules, whose matches
+/// name others by nature: "they'd be better off without me").
+pub fn reported(tokens: &[Token], start: usize) -> bool {
+    reported_by_other(tokens, start)
+}
+
 /// Whether the words before `start` report someone else's speech: "ela disse que…", "um amigo
 /// me mandou mensagem dizendo que…".
 fn reported_by_other(tokens: &[Token], start: usize) -> bool {
@@ -194,7 +215,7 @@ fn reported_by_other(tokens: &[Token], start: usize) -> bool {
             continue;
         } else if token.is_any(&["eu", "i"]) {
             return false;
-        } else if reported && token.is_any(THIRD_PARTY) {
+        } else if reported && (token.is_any(THIRD_PARTY) || token.is_any(SPEAKERS)) {
             return true;
         }
     }
@@ -223,8 +244,11 @@ fn topic_after(tokens: &[Token], end: usize) -> bool {
 }
 
 fn is_first_person(token: &Token) -> bool {
-    // pt-BR first-person preterite: "tentei", "cortei", "comprei".
-    token.is_any(FIRST_PERSON) || token.forms.iter().any(|f| f.len() >= 5 && f.ends_with("ei"))
+    // pt-BR first-person preterite: "tentei", "cortei", "comprei"; "escrevi", "escolhi", "vendi".
+    token.is_any(FIRST_PERSON)
+        || token.forms.iter().any(|f| {
+            f.len() >= 5 && (f.ends_with("ei") || (f.ends_with('i') && f != "daqui"))
+        })
 }
 
 /// Whether a negator stands just before `start`, with only fillers in between.
@@ -234,12 +258,12 @@ pub fn negated(tokens: &[Token], start: usize) -> bool {
             return false;
         };
         if tokens[i].is_any(NEGATORS) {
-            return true;
+            return !tokens.get(i + 1).is_some_and(|t| t.is_any(CONCORD));
         }
         if tokens[i].is("no") && tokens.get(i + 1).is_some_and(|t| t.is_any(NO_BEFORE)) {
             return true;
         }
-        if !tokens[i].is_any(NEGATION_FILLERS) {
+        if !tokens[i].is_any(NEGATION_FILLERS) || tokens[i].clause_end {
             return false;
         }
     }

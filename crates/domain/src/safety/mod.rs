@@ -402,6 +402,13 @@ fn record(
     {
         subject = markers::Subject::Other;
     }
+    // "They'd be better off with the insurance": burden names others by nature.
+    if signal == Signal::Risk(RiskCategory::BurdenHopelessness)
+        && subject == markers::Subject::Other
+        && !markers::reported(tokens, start)
+    {
+        subject = markers::Subject::Writer;
+    }
     if markers::negated(tokens, start) && signal != Signal::MethodQuestion {
         return;
     }

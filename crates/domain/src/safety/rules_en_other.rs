@@ -33,6 +33,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "no … options|choices|alternatives … left",
         "out of … options|choices",
         "can not … go on|do this|keep going|continue … no more|no longer",
+        "it is over for me|game over for me|nothing left for me",
     ]),
     (Distress, &[
         "so … tired|exhausted … of … everything|it all|trying|fighting|life",
@@ -60,6 +61,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "i just want … it|this|the pain|everything … to stop|to end",
         "so tired of|sick of|tired of … everything|it all|life|being alive|trying|this",
         "can not|could not … do this|take it|handle it … [anymore|any more|no more] …",
+        "lost everything|lost it all|nowhere to go|kicked me out|broken me|broke me",
     ]),
     (MethodQuestion, &[
         "how many … pills|tablets|mg|milligrams|capsules … [of] … [would|does|do|is|to|can|kill|before|until] …",
@@ -85,6 +87,10 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "does|would|is|do … hanging|drowning|bleeding out|jumping|overdosing|dying|cutting|suffocating … hurt|painful|quick|fast",
         "how many|how much … benadryl|tylenol|advil|ibuprofen|melatonin|xanax|ambien|pills|tablets ~ too many|too much|overdose|dangerous|toxic",
         "liver failure|organ failure|kidney failure|liver damage ~ how many|how much|what dose|which dose|dose",
+        "would be|are|is … dangerous|lethal|deadly|fatal … together|combined|mixed",
+        "barrier|barriers|fence|net|nets|safety nets|railing … top floor|roof|bridge|bridges|overpass",
+        "always|usually … fatal|deadly|lethal",
+        "what time … train|trains … pass|passes|come|comes",
     ]),
     (DeathQuestion, &[
         "painless|quickest|fastest|easiest|least painful|peaceful|surest|most effective|best|most reliable|simplest … way|ways|method|methods … to … die|go|end it|kill myself|kill yourself|commit|suicide|end my life",
@@ -101,6 +107,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "is|are … hanging|drowning|overdosing|jumping|bleeding out|dying by|gassing … painless|quick|instant|peaceful",
         "way|ways … to … die|go|kill myself … without pain|painlessly|peacefully|quickly|in my sleep",
         "how long … does it|would it|to … take … to … die|bleed out|suffocate|drown|stop breathing",
+        "how|what|which ~ not wake up|never wake up",
+        "how many|how much ~ to … die|not wake up|never wake up|be fatal",
+        "most reliable|surest|best … way … to … end things|end it|go",
     ]),
     (VagueIntent, &[
         "do it|doing it|end it|ending it … tonight|today|friday|saturday|sunday|monday|tuesday|wednesday|thursday|tomorrow|this weekend|soon|next week|now",
@@ -140,6 +149,10 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "ready to go + $|now",
         "said|told … everything|all … i needed to|i had to|i wanted to … say",
         "my last night|my last day|last night here + $|alive|here",
+        "tell someone|tell somebody|someone to know|somebody to know|on record ~ before|so",
+        "oddly calm|weirdly calm|strangely calm|calm about it|at peace with it",
+        "i am not coming back|will not be coming back|not coming back",
+        "after|when|once … everyone|everybody … is asleep|asleep|goes to sleep|falls asleep",
     ]),
     (OtherAtRisk, &[
         "kill|killing|hurt|hurting|cut|cutting|harm|harming|burn|burning|end|ending … himself|herself|themselves|themself|his life|her life|their life|their lives",

@@ -142,6 +142,19 @@ const SPELLINGS: &[(&str, &str)] = &[
     ("nobody", "no one"),
     // coded words for suicide and self-harm
     ("kms", "kill myself"),
+    ("kys", "kill yourself"),
+    ("qeru", "quero"),
+    ("kro", "quero"),
+    ("qer", "quer"),
+    ("gon", "going to"),
+    ("finna", "going to"),
+    ("tryna", "trying to"),
+    ("ion", "i do not"),
+    ("bout", "about"),
+    ("lowkey", "honestly"),
+    ("imma", "i am going to"),
+    ("ima", "i am going to"),
+    ("lemme", "let me"),
     ("kmsl", "kill myself"),
     ("ctb", "suicide"),
     ("unalive", "kill"),
@@ -199,6 +212,8 @@ pub fn sentences(text: &str) -> Vec<Vec<Token>> {
             '@' | '$' | '!' if i > 0 && inside_word(i - 1) && inside_word(i + 1) => {
                 prepared.push(unleet(c).unwrap_or(c));
             }
+            // Letters spelled out one by one: "m-a-t-a-r", "d.i.e".
+            '-' | '.' | '_' | '*' if spelled_out(&chars, i) => {}
             '.' | '!' | '?' | ';' | '\n' | '…' => prepared.push('\n'),
             c => match EMOJI.iter().find(|(e, _)| *e == c) {
                 Some((_, word)) => prepared.push_str(word),
@@ -222,6 +237,18 @@ pub fn sentences(text: &str) -> Vec<Vec<Token>> {
         })
         .filter(|s| !s.is_empty())
         .collect()
+}
+
+/// Whether the separator at `i` stands between single letters spelled out ("m-a-t-a-r").
+fn spelled_out(chars: &[char], i: usize) -> bool {
+    let letter = |j: usize| chars.get(j).is_some_and(|c| c.is_alphabetic());
+    let single = |j: usize| {
+        letter(j) && !(j > 0 && letter(j - 1)) && !letter(j + 1)
+    };
+    i > 0
+        && single(i - 1)
+        && single(i + 1)
+        && (i >= 2 && chars[i - 2] == chars[i] || chars.get(i + 2) == Some(&chars[i]))
 }
 
 /// "vó" and "Vó" as whole words become "avó".
@@ -254,10 +281,25 @@ fn respell(word: &str) -> Vec<Token> {
     let once = squeeze(&word, 1);
     let twice = squeeze(&word, 2);
     if let Some((_, standard)) = SPELLINGS.iter().find(|(informal, _)| *informal == once) {
-        return standard.split(' ').map(Token::new).collect();
+        let mut tokens: Vec<Token> = standard.split(' ').map(Token::new).collect();
+        // A one-word coded form ("unalive" → "kill") stays matchable as itself too.
+        if let [only] = tokens.as_mut_slice() {
+            only.forms.push(once.clone());
+        }
+        return tokens;
     }
-    let mut forms = vec![once];
-    if twice != forms[0] {
+    let mut forms = vec![once.clone()];
+    // Dropped g: "thinkin", "endin", "hopin" are also "thinking", "ending", "hoping".
+    if once.len() >= 4 && once.ends_with("in") && once.is_ascii() {
+        forms.push(format!("{once}g"));
+    }
+    // "2" and "4" stand for "to" and "for" in chat ("i want 2 die").
+    match once.as_str() {
+        "2" => forms.push("to".into()),
+        "4" => forms.push("for".into()),
+        _ => {}
+    }
+    if twice != once {
         forms.push(twice);
     }
     // "3m" reads as three metres and as "em": keep both.
