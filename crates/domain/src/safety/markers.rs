@@ -94,6 +94,7 @@ const TOPIC: &[&str] = &[
     "link", "correlacao", "correlation", "assess", "avaliar", "avaliacao", "assessment",
     "teoria", "theory", "conto", "historia", "protagonista", "roteiro", "fanfic", "story",
     "protagonist", "script", "screenplay", "narrator", "narrador", "piece", "bbc", "supporter",
+    "significa", "significado", "meaning", "termo", "term", "palavra", "word", "expressao",
 ];
 
 /// Words right after a match that make it a topic: "suicídio *prevenção*", "suicide *rates*".
@@ -101,7 +102,8 @@ const TOPIC_AFTER: &[&str] = &[
     "prevention", "awareness", "rate", "rates", "statistics", "stats", "severity", "screening",
     "hotline", "hotlines", "lifeline", "risk", "research", "prevencao", "awareness", "squad",
     "survivors", "loss", "bereavement", "cases", "deaths", "contagion", "scale",
-    "assessment", "contagio", "epidemic", "epidemia", "taxa", "taxas",
+    "assessment", "contagio", "epidemic", "epidemia", "taxa", "taxas", "mean", "means",
+    "significa", "stand",
 ];
 
 /// Verbs that report what someone else said ("ela disse que…", "he told me he…"): the object
@@ -167,7 +169,11 @@ pub fn subject(tokens: &[Token], start: usize, end: usize) -> Subject {
         return Subject::Topic;
     }
     let mut reported = false;
-    for token in tokens[start.saturating_sub(SUBJECT_REACH)..start].iter().rev() {
+    let floor = start.saturating_sub(SUBJECT_REACH);
+    let mut i = start;
+    while i > floor {
+        i -= 1;
+        let token = &tokens[i];
         if token.is_any(REPORTING) {
             reported = true;
             continue;
@@ -175,8 +181,19 @@ pub fn subject(tokens: &[Token], start: usize, end: usize) -> Subject {
         if reported && token.is_any(WRITER_OBJECT) {
             continue;
         }
+        // "com alguém", "do meu pai": someone named in passing, with their possessive.
+        if token.is_any(THIRD_PARTY) {
+            if let Some(preposition) = governing_preposition(tokens, i) {
+                i = preposition;
+                continue;
+            }
+        }
         if is_first_person(token) {
             return Subject::Writer;
+        }
+        // "my 12 year old" is a child of the writer's.
+        if token.is("old") && i > 0 && tokens[i - 1].is_any(&["year", "years", "yr"]) {
+            return Subject::Other;
         }
         if token.is_any(THIRD_PARTY) {
             return Subject::Other;
@@ -221,6 +238,24 @@ fn reported_by_other(tokens: &[Token], start: usize) -> bool {
     }
     false
 }
+
+/// Where the preposition stands whose object is the person at `i` ("com alguém", "do meu pai"),
+/// if any: then that person is named in passing, not who the match is about.
+fn governing_preposition(tokens: &[Token], i: usize) -> Option<usize> {
+    let mut j = i;
+    while j > 0 && tokens[j - 1].is_any(DETERMINERS) {
+        j -= 1;
+    }
+    (j > 0 && tokens[j - 1].is_any(PREPOSITIONS)).then(|| j - 1)
+}
+
+const DETERMINERS: &[&str] = &[
+    "my", "the", "a", "his", "her", "our", "meu", "minha", "meus", "minhas", "o", "a", "os", "as",
+    "um", "uma", "seu", "sua", "nosso", "nossa",
+];
+
+/// Company and possession, not address: "talk to my teen" is still about the teen.
+const PREPOSITIONS: &[&str] = &["com", "with", "do", "da", "dos", "das", "of", "from"];
 
 /// A topic named right at the match: "falar *sobre* suicídio", "suicide *prevention*".
 fn topic_before(tokens: &[Token], start: usize) -> bool {

@@ -268,6 +268,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "enough ~ to do it|to end it|to kill me|to kill myself|to not wake up|to finish it",
         "as a way out|as an exit|as an escape|as an option ~ cord|rope|pills|gun|bridge|knife|belt|car",
         "thinking|think|imagining|tempted|eyeing ~ all at once|all on at once|them all|all of them at once",
+        "extension cord|cord|rope|belt|pills|gun|bridge ~ popping into my head|keeps coming to mind|on my mind|in my head ~ way out|option|escape",
     ]),
     (Risk(IntentPlan), &[
         "going to|gonna|will|decided|have decided|plan to|planning to|planned|intend to|made up my mind|ready to|i am going to … kill myself|end it|end my life|die|jump off|jump from|jump in front|jump $|do it|take my life|overdose|hang myself|take them all|end things",

@@ -208,7 +208,7 @@ pub const IDIOMS: &[&str] = &[
     "suicidio + profissional|politico|financeiro|eleitoral|comercial|social",
     "corda|cordas + varal|do varal|pro varal|para o varal|de pular|de escalada|dinamica|da rede|da barraca|do violao|da guitarra|de nylon|de sisal|pra amarrar|para amarrar",
     "pular + corda",
-    "perdi|perdemos|lost|losing … to suicide|pro suicidio|para o suicidio",
+    "perdi|perdemos|lost|losing ~ to suicide|pro suicidio|para o suicidio",
     "corda + para|pra|de + prender|lona|barraca|varal|rede|escalada|amarrar|cachorro|barco|pular",
     "quero|queria|vou … morrer|morta|morto + k|kk|kkk*|haha*|rsrs*|lol|lmao",
     "me jogar|me joguei|me jogo|vou me jogar + na|no|nessa|nesse|nas|nos + pizza|cama|sofa|festa|balada|carnaval|piscina|comida|trabalho|projeto|mar|role|pista|abraco|braco|bracos|estudos|leitura|serie|danca",

@@ -312,6 +312,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "pensando|penso|vontade|tentad* ~ de uma vez|todos de uma vez|todas de uma vez|todos juntos|todas juntas",
         "suficiente|o bastante ~ pra fazer|para fazer|pra acabar|para acabar|para me matar|pra me matar|pra nao acordar",
         "como saida|como uma saida|como solucao|como uma opcao ~ corda|fio|extensao|remedios|arma|ponte|veneno|janela|trilhos",
+        "olhando|olhar|olho … [para|pro|pra] … [o|a] … galao|agrotoxico|veneno|cinto|corda|fio|extensao|arma|faca ~ pensando|pensar|penso ~ beber|tomar|usar|em mim|no pescoco",
     ]),
     (Risk(IntentPlan), &[
         "vou|decidi|resolvi|escolhi|vou mesmo|eu vou … me matar|acabar com tudo|acabar com a minha vida|tirar minha vida|tirar a minha vida|me enforcar|me jogar de|me jogar da|me jogar do|me jogar na frente|me jogar embaixo|pular da|pular do|fazer isso mesmo|morrer",
@@ -342,7 +343,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "ja sei + como|onde|quando + $|vou|fazer|e",
         "vai ser|sera … na|no … represa|ponte|viaduto|predio|trilhos|mato|rio|lago|garagem|linha do trem",
         "a data|o dia|o jeito|o lugar|a hora|o metodo … [eu] … [ja] … escolhi|decidi|defini|marquei",
-        "fazer direito|faco direito|fazer direito dessa vez|terminar o servico",
+        "faco|fazer|faz … direito … dessa vez|desta vez|da proxima|na proxima",
+        "da proxima|na proxima … faco|fazer|vou fazer … direito",
+        "terminar o servico",
         "nao … vou … estar … aqui … para|pra … isso|ver|ler|assistir",
     ]),
     (Risk(Preparation), &[
