@@ -215,6 +215,22 @@ pub fn subject(tokens: &[Token], start: usize, end: usize) -> Subject {
     Subject::Writer
 }
 
+/// People named only in general ("someone", "uma pessoa"): in a question about doses or heights
+/// they stand for the asker as often as not.
+const GENERIC: &[&str] = &[
+    "someone", "somebody", "person", "people", "alguem", "pessoa", "pessoas", "anyone", "adult",
+    "adulto", "homem", "man",
+];
+
+/// Whether the nearest person named before the end of the match is only a generic one.
+pub fn generic_person(tokens: &[Token], start: usize, end: usize) -> bool {
+    tokens[start.saturating_sub(SUBJECT_REACH)..end]
+        .iter()
+        .rev()
+        .find(|t| t.is_any(THIRD_PARTY) || t.is_any(GENERIC))
+        .is_some_and(|t| t.is_any(GENERIC))
+}
+
 /// Whether the match is someone else's reported speech (pub for the burden rules, whose matches
 /// name others by nature: "they'd be better off without me").
 pub fn reported(tokens: &[Token], start: usize) -> bool {

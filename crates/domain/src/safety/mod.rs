@@ -402,11 +402,16 @@ fn record(
     {
         subject = markers::Subject::Other;
     }
-    // "They'd be better off with the insurance": burden names others by nature.
-    if signal == Signal::Risk(RiskCategory::BurdenHopelessness)
-        && subject == markers::Subject::Other
-        && !markers::reported(tokens, start)
-    {
+    // "They'd be better off with the insurance": burden names others by nature; "asking for a
+    // friend" is the asker's; "for someone to not wake up" in a question is a generic someone.
+    let own_anyway = match signal {
+        Signal::Risk(RiskCategory::BurdenHopelessness) | Signal::VagueIntent => true,
+        Signal::MethodQuestion | Signal::DeathQuestion => {
+            markers::generic_person(tokens, start, end) && !markers::for_a_dependant(tokens, end)
+        }
+        _ => false,
+    };
+    if own_anyway && subject == markers::Subject::Other && !markers::reported(tokens, start) {
         subject = markers::Subject::Writer;
     }
     if markers::negated(tokens, start) && signal != Signal::MethodQuestion {

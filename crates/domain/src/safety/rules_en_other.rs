@@ -34,6 +34,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "out of … options|choices",
         "can not … go on|do this|keep going|continue … no more|no longer",
         "it is over for me|game over for me|nothing left for me",
+        "nothing left to do|nothing more i can do|nothing else i can do",
     ]),
     (Distress, &[
         "so … tired|exhausted … of … everything|it all|trying|fighting|life",
@@ -91,6 +92,8 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "barrier|barriers|fence|net|nets|safety nets|railing … top floor|roof|bridge|bridges|overpass",
         "always|usually … fatal|deadly|lethal",
         "what time … train|trains … pass|passes|come|comes",
+        "bridge|bridges|overpass|garage|garages ~ net|nets|barrier|barriers|railing|fence|open",
+        "train|trains ~ what time|schedule|when does",
     ]),
     (DeathQuestion, &[
         "painless|quickest|fastest|easiest|least painful|peaceful|surest|most effective|best|most reliable|simplest … way|ways|method|methods … to … die|go|end it|kill myself|kill yourself|commit|suicide|end my life",

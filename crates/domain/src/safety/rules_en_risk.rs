@@ -123,6 +123,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "told|said … [the] … [counselor|doctor|everyone|them|people|my mom|my parents|the nurse] … it was an accident|it was accidental",
         "tried it|did it … before|once ~ no one knows|nobody knows|nobody know|nobody knew|hospital|survived|creeping back|coming back|again|flu",
         "drove|went|walked … to … the … lake|bridge|river|woods|cliff|forest|tracks ~ pills|rope|gun|knife|bag of pills",
+        "tried it|did it … before|once ~ no one know|no one knew|hospital|flu",
     ]),
     (Risk(PassiveWish), &[
         "want|wanna|wish|wishing|wanted|would like|ready|deserve … to … die|be dead|not exist|stop existing|not be here|disappear forever|not wake up|never wake up|not be alive|be gone",
@@ -411,6 +412,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "dig|digging|dug … into … my … arm|forearm|skin|thigh|wrist|leg",
         "scratch|scratching|carve … stuff|words|things … into … my",
         "reset|broke|lost … [the|my] … counter|streak|clean streak",
+        "where no one|where nobody … can see|sees|will see|looks ~ cut|cuts|did it|marks|burn",
     ]),
     (Risk(BurdenHopelessness), &[
         "i am|i feel|feel like|i am just|i have become … a|such a|nothing but a … burden|weight|drain|waste of space|waste of oxygen|waste of air|problem|mistake",

@@ -468,6 +468,8 @@ pub const RULES: &[(Signal, &[&str])] = &[
         "de proposito|de raiva de mim|pra me punir|para me punir|pra me castigar ~ bati|dei com|machuquei|queimei|cortei|arranhei|mordi|soquei",
         "bati|dei com|machuquei|queimei|cortei|arranhei|mordi|soquei ~ de proposito|de raiva de mim|pra me punir|para me punir",
         "zerei|perdi … [o] … contador|sequencia|dias limpa|dias limpo",
+        "fiquei|fico|passei|to|estou … dias|semanas|meses|tempo … sem me cortar|sem me machucar|sem me ferir",
+        "onde ninguem ve|onde ninguem ve|onde ninguem consegue ver|onde ninguem repara ~ cort*|fiz|machuc*|marcas|barriga|coxa",
     ]),
     (Risk(BurdenHopelessness), &[
         "sou|me sinto|virei|so sou|eu sou|eu sou so … um|uma … peso|fardo|estorvo|problema|incomodo|carga … [para|na vida|de] …",

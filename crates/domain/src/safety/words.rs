@@ -205,9 +205,16 @@ const UNITS: &[&str] = &[
 pub fn sentences(text: &str) -> Vec<Vec<Token>> {
     let mut prepared = String::with_capacity(text.len() + 16);
     let chars: Vec<char> = text.chars().collect();
+    let mut skip_s = false;
     for (i, &c) in chars.iter().enumerate() {
+        if std::mem::take(&mut skip_s) && matches!(c, 's' | 'S') {
+            continue;
+        }
         let inside_word = |j: usize| chars.get(j).is_some_and(|c| c.is_alphanumeric());
         match c {
+            // "pistol's out", "everyone's asleep": the 's goes, except in contractions the
+            // spelling table knows ("it's", "that's").
+            '\'' | '’' | '`' if possessive_s(&chars, i) => skip_s = true,
             '\'' | '’' | '`' => {}
             '@' | '$' | '!' if i > 0 && inside_word(i - 1) && inside_word(i + 1) => {
                 prepared.push(unleet(c).unwrap_or(c));
@@ -237,6 +244,26 @@ pub fn sentences(text: &str) -> Vec<Vec<Token>> {
         })
         .filter(|s| !s.is_empty())
         .collect()
+}
+
+/// Contractions with 's that the spelling table expands; any other 's is dropped.
+const S_CONTRACTIONS: &[&str] = &[
+    "it", "that", "what", "there", "he", "she", "here", "who", "tonight", "today", "let", "where",
+];
+
+/// Whether the apostrophe at `i` starts a possessive or an "is" after a noun: "pistol's out".
+fn possessive_s(chars: &[char], i: usize) -> bool {
+    let is_s = chars.get(i + 1).is_some_and(|c| matches!(c, 's' | 'S'));
+    let ends = !chars.get(i + 2).is_some_and(|c| c.is_alphanumeric());
+    if !is_s || !ends || i == 0 {
+        return false;
+    }
+    let start = chars[..i]
+        .iter()
+        .rposition(|c| !c.is_alphanumeric())
+        .map_or(0, |p| p + 1);
+    let word: String = chars[start..i].iter().collect::<String>().to_lowercase();
+    !word.is_empty() && !S_CONTRACTIONS.contains(&word.as_str())
 }
 
 /// Whether the separator at `i` stands between single letters spelled out ("m-a-t-a-r").
