@@ -17,8 +17,14 @@ fn report(file: &str) -> Report {
 
 fn assert_targets(report: &Report, name: &str) {
     let table = report.table();
-    assert!(report.overall.recall() >= 0.97, "{name}: overall recall\n{table}");
-    assert!(report.overall.precision() >= 0.93, "{name}: overall precision\n{table}");
+    assert!(
+        report.overall.recall() >= 0.97,
+        "{name}: overall recall\n{table}"
+    );
+    assert!(
+        report.overall.precision() >= 0.93,
+        "{name}: overall precision\n{table}"
+    );
     for (category, counts) in &report.by_category {
         let risk_category = counts.true_positive + counts.false_negative > 0;
         assert!(
@@ -39,7 +45,12 @@ fn the_development_part_meets_the_targets() {
     let misses: Vec<String> = report
         .misses
         .iter()
-        .map(|(case, flagged)| format!("{} {} {:?} → {flagged}", case.category, case.text, case.context))
+        .map(|(case, flagged)| {
+            format!(
+                "{} {} {:?} → {flagged}",
+                case.category, case.text, case.context
+            )
+        })
         .collect();
     assert!(
         report.overall.recall() >= 0.97 && report.overall.precision() >= 0.93,

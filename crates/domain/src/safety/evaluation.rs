@@ -119,7 +119,9 @@ impl Report {
     /// A plain table: per category (risk ones show recall, safe ones specificity), per
     /// language, overall.
     pub fn table(&self) -> String {
-        let mut out = String::from("| slice | messages | precision | recall | safe left alone |\n|---|---:|---:|---:|---:|\n");
+        let mut out = String::from(
+            "| slice | messages | precision | recall | safe left alone |\n|---|---:|---:|---:|---:|\n",
+        );
         let mut row = |name: &str, c: &Counts| {
             out.push_str(&format!(
                 "| {name} | {} | {:.3} | {:.3} | {:.3} |\n",

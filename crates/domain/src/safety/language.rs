@@ -14,8 +14,8 @@ const PORTUGUESE: &[&str] = &[
 const ENGLISH: &[&str] = &[
     "i", "the", "and", "you", "is", "my", "not", "it", "of", "am", "do", "that", "want", "have",
     "this", "what", "with", "for", "be", "just", "feel", "so", "can", "are", "dont", "im",
-    "anymore", "myself", "life", "everyone", "nobody", "would", "about", "really", "never",
-    "know", "was", "going", "tonight", "how", "why", "they",
+    "anymore", "myself", "life", "everyone", "nobody", "would", "about", "really", "never", "know",
+    "was", "going", "tonight", "how", "why", "they",
 ];
 
 /// The language of `text`, or `None` when it is too short or too mixed to tell.

@@ -6,13 +6,18 @@ use super::phrase::Token;
 pub const MASK: &str = "\u{0}";
 
 /// Words that deny what follows them ("não", "never").
-const NEGATORS: &[&str] = &["nao", "nunca", "jamais", "nem", "not", "never", "sem", "without"];
+const NEGATORS: &[&str] = &[
+    "nao", "nunca", "jamais", "nem", "not", "never", "sem", "without",
+];
 
 /// After a negator these make a double negative that still affirms ("ain't nobody gon miss me",
 /// "não ia ninguém sentir falta").
-const CONCORD: &[&str] = &["no", "nobody", "nothing", "ninguem", "nada", "nenhum", "nenhuma"];
+const CONCORD: &[&str] = &[
+    "no", "nobody", "nothing", "ninguem", "nada", "nenhum", "nenhuma",
+];
 
 /// English "no" denies only before these ("no thoughts of…"): in Portuguese "no" is "in the".
+#[rustfmt::skip]
 const NO_BEFORE: &[&str] = &[
     "thoughts", "thought", "plans", "plan", "intention", "intentions", "desire", "urge", "urges",
     "wish", "way", "longer", "intent",
@@ -20,6 +25,7 @@ const NO_BEFORE: &[&str] = &[
 
 /// Words that may stand between a negator and what it denies ("não *quero* me matar", "I would
 /// *never ever* kill myself").
+#[rustfmt::skip]
 const NEGATION_FILLERS: &[&str] = &[
     "eu", "i", "do", "does", "did", "would", "will", "am", "is", "to", "estou", "mesmo", "really",
     "actually", "even", "ever", "quero", "queria", "penso", "pensei", "pretendo", "vou", "tenho",
@@ -33,6 +39,7 @@ const NEGATION_FILLERS: &[&str] = &[
 ];
 
 /// The writer speaking of themself.
+#[rustfmt::skip]
 const FIRST_PERSON: &[&str] = &[
     "eu", "me", "mim", "meu", "minha", "meus", "minhas", "comigo", "i", "my", "myself", "mine",
     // pt-BR verb forms that can only be the writer's
@@ -45,6 +52,7 @@ const FIRST_PERSON: &[&str] = &[
 ];
 
 /// Other people the writer may be speaking of.
+#[rustfmt::skip]
 const THIRD_PARTY: &[&str] = &[
     "ele", "ela", "eles", "elas", "dele", "dela", "deles", "delas", "amigo", "amiga", "amigos",
     "amigas", "irmao", "irma", "mae", "pai", "filho", "filha", "namorado", "namorada", "marido",
@@ -71,6 +79,7 @@ const THIRD_PARTY: &[&str] = &[
 
 /// Words that frame what follows as a topic, not the writer's own state: news, study, fiction,
 /// prevention.
+#[rustfmt::skip]
 const TOPIC: &[&str] = &[
     "campanha", "setembro", "prevencao", "estatistica", "estatisticas", "pesquisa", "estudo",
     "artigo", "reportagem", "noticia", "noticias", "jornal", "filme", "serie", "livro",
@@ -98,6 +107,7 @@ const TOPIC: &[&str] = &[
 ];
 
 /// Words right after a match that make it a topic: "suicídio *prevenção*", "suicide *rates*".
+#[rustfmt::skip]
 const TOPIC_AFTER: &[&str] = &[
     "prevention", "awareness", "rate", "rates", "statistics", "stats", "severity", "screening",
     "hotline", "hotlines", "lifeline", "risk", "research", "prevencao", "awareness", "squad",
@@ -108,6 +118,7 @@ const TOPIC_AFTER: &[&str] = &[
 
 /// Verbs that report what someone else said ("ela disse que…", "he told me he…"): the object
 /// pronoun after them ("me mandou", "told me") is not the speaker.
+#[rustfmt::skip]
 const REPORTING: &[&str] = &[
     "disse", "diz", "dizendo", "dizer", "falou", "fala", "falando", "contou", "conta",
     "contando", "escreveu", "mandou", "postou", "comentou", "confessou", "admitiu", "said",
@@ -119,6 +130,7 @@ const REPORTING: &[&str] = &[
 ];
 
 /// People who may be the ones speaking in a reported sentence, beyond the usual third parties.
+#[rustfmt::skip]
 const SPEAKERS: &[&str] = &[
     "senhora", "senhor", "mulher", "homem", "moca", "moco", "rapaz", "menina", "menino", "man",
     "woman", "lady", "guy", "girl", "boy", "old",
@@ -128,6 +140,7 @@ const SPEAKERS: &[&str] = &[
 const WRITER_OBJECT: &[&str] = &["me", "mim", "comigo"];
 
 /// Those a dose question is often about, named right after it ("…for a dog").
+#[rustfmt::skip]
 const DEPENDANTS: &[&str] = &[
     "dog", "cat", "pet", "puppy", "kitten", "baby", "toddler", "kid", "child", "cachorro",
     "cachorra", "gato", "gata", "cao", "bebe", "crianca", "filho", "filha", "idoso", "idosa",
@@ -182,11 +195,11 @@ pub fn subject(tokens: &[Token], start: usize, end: usize) -> Subject {
             continue;
         }
         // "com alguém", "do meu pai": someone named in passing, with their possessive.
-        if token.is_any(THIRD_PARTY) {
-            if let Some(preposition) = governing_preposition(tokens, i) {
-                i = preposition;
-                continue;
-            }
+        if token.is_any(THIRD_PARTY)
+            && let Some(preposition) = governing_preposition(tokens, i)
+        {
+            i = preposition;
+            continue;
         }
         if is_first_person(token) {
             return Subject::Writer;
@@ -217,6 +230,7 @@ pub fn subject(tokens: &[Token], start: usize, end: usize) -> Subject {
 
 /// People named only in general ("someone", "uma pessoa"): in a question about doses or heights
 /// they stand for the asker as often as not.
+#[rustfmt::skip]
 const GENERIC: &[&str] = &[
     "someone", "somebody", "person", "people", "alguem", "pessoa", "pessoas", "anyone", "adult",
     "adulto", "homem", "man",
@@ -241,7 +255,10 @@ pub fn reported(tokens: &[Token], start: usize) -> bool {
 /// me mandou mensagem dizendo que…".
 fn reported_by_other(tokens: &[Token], start: usize) -> bool {
     let mut reported = false;
-    for token in tokens[start.saturating_sub(SUBJECT_REACH)..start].iter().rev() {
+    for token in tokens[start.saturating_sub(SUBJECT_REACH)..start]
+        .iter()
+        .rev()
+    {
         if token.is_any(REPORTING) {
             reported = true;
         } else if reported && token.is_any(WRITER_OBJECT) {
@@ -262,9 +279,14 @@ fn governing_preposition(tokens: &[Token], i: usize) -> Option<usize> {
     while j > 0 && tokens[j - 1].is_any(DETERMINERS) {
         j -= 1;
     }
-    (j > 0 && tokens[j - 1].is_any(PREPOSITIONS)).then(|| j - 1)
+    if j > 0 && tokens[j - 1].is_any(PREPOSITIONS) {
+        Some(j - 1)
+    } else {
+        None
+    }
 }
 
+#[rustfmt::skip]
 const DETERMINERS: &[&str] = &[
     "my", "the", "a", "his", "her", "our", "meu", "minha", "meus", "minhas", "o", "a", "os", "as",
     "um", "uma", "seu", "sua", "nosso", "nossa",
@@ -281,8 +303,19 @@ fn topic_before(tokens: &[Token], start: usize) -> bool {
     }
     // "thinking about it" is the writer's own thought, not a topic.
     let thinking = [
-        "thinking", "think", "thought", "thoughts", "dreaming", "fantasizing", "pensando", "penso",
-        "pensei", "pensar", "pensamentos", "obsessed", "obcecad",
+        "thinking",
+        "think",
+        "thought",
+        "thoughts",
+        "dreaming",
+        "fantasizing",
+        "pensando",
+        "penso",
+        "pensei",
+        "pensar",
+        "pensamentos",
+        "obsessed",
+        "obcecad",
     ];
     i > 0
         && tokens[i - 1].is_any(&["sobre", "about", "regarding", "acerca"])
@@ -297,9 +330,10 @@ fn topic_after(tokens: &[Token], end: usize) -> bool {
 fn is_first_person(token: &Token) -> bool {
     // pt-BR first-person preterite: "tentei", "cortei", "comprei"; "escrevi", "escolhi", "vendi".
     token.is_any(FIRST_PERSON)
-        || token.forms.iter().any(|f| {
-            f.len() >= 5 && (f.ends_with("ei") || (f.ends_with('i') && f != "daqui"))
-        })
+        || token
+            .forms
+            .iter()
+            .any(|f| f.len() >= 5 && (f.ends_with("ei") || (f.ends_with('i') && f != "daqui")))
 }
 
 /// Whether a negator stands just before `start`, with only fillers in between.

@@ -7,8 +7,8 @@
 //! 1. the message is folded to plain words (accents, case, informal spelling, leetspeak,
 //!    stretched letters, contractions and coded words undone);
 //! 2. everyday idioms ("morrendo de rir", "killing it", "cortar caminho") are masked;
-//! 3. the rules (`rules_pt_risk.rs`, `rules_en_risk.rs` by category; `rules_*_other.rs` for
-//!    the weaker signals and the idioms) find *signals*: first-person risk by category,
+//! 3. the rules (`rules_*_acts.rs` and `rules_*_thoughts.rs` by category, `rules_*_other.rs`
+//!    for the weaker signals and the idioms; `*` is `pt` or `en`) find *signals*: first-person risk by category,
 //!    hopelessness and distress, questions about means, someone else at risk;
 //! 4. each risk signal is checked for negation ("I'm not suicidal") and for whose it is: the
 //!    nearest person named before it ("minha irmã quer…" is someone else) or a topic frame
@@ -24,10 +24,12 @@ mod language;
 mod markers;
 mod phrase;
 pub mod replies;
+mod rules_en_acts;
 mod rules_en_other;
-mod rules_en_risk;
+mod rules_en_thoughts;
+mod rules_pt_acts;
 mod rules_pt_other;
-mod rules_pt_risk;
+mod rules_pt_thoughts;
 mod words;
 
 pub use language::detect_language;
@@ -162,19 +164,19 @@ struct Findings {
 
 impl Findings {
     fn alone(&self) -> Concern {
+        let weak = self.hopeless + self.distress;
+        // Risk factors together: hopelessness twice or with distress; vague intent twice or
+        // with either; a question about means with any of them.
+        let together = self.hopeless >= 2
+            || (self.hopeless >= 1 && self.distress >= 1)
+            || self.vague_intent >= 2
+            || (self.vague_intent >= 1 && weak > 0)
+            || (self.method_question && weak + self.vague_intent > 0);
         if self.risks.contains(&RiskCategory::Imminent) {
             Concern::Imminent
-        } else if !self.risks.is_empty() || self.death_question {
+        } else if !self.risks.is_empty() || self.death_question || together {
             Concern::Risk
-        } else if self.hopeless >= 2 || (self.hopeless >= 1 && self.distress >= 1) {
-            Concern::Risk
-        } else if self.vague_intent >= 2
-            || (self.vague_intent >= 1 && self.hopeless + self.distress > 0)
-        {
-            Concern::Risk
-        } else if self.method_question && (self.hopeless + self.distress + self.vague_intent) > 0 {
-            Concern::Risk
-        } else if self.hopeless + self.distress > 0 {
+        } else if weak > 0 {
             Concern::Distress
         } else if self.other_at_risk {
             Concern::SomeoneElse
@@ -190,7 +192,8 @@ pub struct CrisisDetector {
     rules: Vec<(Signal, Phrase)>,
     /// Each rule's source text, for [`CrisisDetector::explain`].
     sources: Vec<&'static str>,
-    /// Rule indexes by the word a match must start with; `anywhere` lists the others.
+    /// Rule indexes by the word a match must start with (or, for a stem, its first two letters
+    /// and `*`); `anywhere` lists the others.
     by_first_word: HashMap<String, Vec<usize>>,
     anywhere: Vec<usize>,
     idioms: Vec<Phrase>,
@@ -198,10 +201,12 @@ pub struct CrisisDetector {
 
 impl Default for CrisisDetector {
     fn default() -> Self {
-        let sources: Vec<(Signal, &'static str)> = rules_pt_risk::RULES
+        let sources: Vec<(Signal, &'static str)> = rules_pt_acts::RULES
             .iter()
+            .chain(rules_pt_thoughts::RULES)
             .chain(rules_pt_other::RULES)
-            .chain(rules_en_risk::RULES)
+            .chain(rules_en_acts::RULES)
+            .chain(rules_en_thoughts::RULES)
             .chain(rules_en_other::RULES)
             .flat_map(|(signal, patterns)| patterns.iter().map(|p| (*signal, *p)))
             .collect();
@@ -216,7 +221,7 @@ impl Default for CrisisDetector {
             match phrase.first_words() {
                 Some(words) => {
                     for word in words {
-                        by_first_word.entry(word.to_string()).or_default().push(i);
+                        by_first_word.entry(word).or_default().push(i);
                     }
                 }
                 None => anywhere.push(i),
@@ -311,7 +316,8 @@ impl CrisisDetector {
             for start in 0..sentence.len() {
                 for (i, (signal, phrase)) in self.rules.iter().enumerate() {
                     if let Some(end) = phrase.match_at(&sentence, start) {
-                        let said: Vec<&str> = sentence[start..end].iter().map(Token::main).collect();
+                        let said: Vec<&str> =
+                            sentence[start..end].iter().map(Token::main).collect();
                         out.push(format!(
                             "{signal:?} {:?} negated={} «{}» ← {}",
                             markers::subject(&sentence, start, end),
@@ -355,10 +361,12 @@ impl CrisisDetector {
     fn scan(&self, tokens: &[Token], findings: &mut Findings) {
         let mut counted = Counted::default();
         for start in 0..tokens.len() {
-            let indexed = tokens[start]
-                .forms
+            let forms = &tokens[start].forms;
+            let keys = forms.iter().filter_map(|form| phrase::prefix_key(form));
+            let indexed = forms
                 .iter()
                 .filter_map(|form| self.by_first_word.get(form))
+                .chain(keys.filter_map(|key| self.by_first_word.get(&key)))
                 .flatten();
             for &i in indexed.chain(&self.anywhere) {
                 let (signal, phrase) = &self.rules[i];

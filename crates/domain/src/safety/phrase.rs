@@ -1,8 +1,8 @@
 //! Word patterns, the unit the screen's rules are written in.
 //!
 //! A pattern is a sequence of segments joined by `…` (up to [`MAX_GAP`] other words may stand
-//! in between: "quero *muito* morrer"), by `+` (next to each other) or by `~` (anywhere later in
-//! the same sentence: "arma ~ pensando ~ em mim"). A segment lists
+//! in between: "quero *muito* morrer"), by `+` (next to each other) or by `~` (later in the same
+//! sentence, up to [`SENTENCE_GAP`] words on: "arma ~ pensando ~ em mim"). A segment lists
 //! alternatives separated by `|`; each alternative is one or more words in a row, where `stem*`
 //! matches any word starting with `stem` and `[a|b]` is an optional word. A segment made of one
 //! bracketed item is optional as a whole. `$` stands for the end of the sentence or of a clause (a comma): "eu vou fazer +
@@ -14,6 +14,10 @@
 
 /// Words allowed between two segments joined by `…`.
 pub const MAX_GAP: usize = 4;
+
+/// Words allowed between two segments joined by `~`: a long clause, in practice the sentence;
+/// bounded so that a message of one endless sentence stays fast to screen.
+pub const SENTENCE_GAP: usize = 24;
 
 /// A word of the message as the patterns see it: its normal form, and the form with stretched
 /// letters kept doubled ("killll" → "kil" and "kill"), either of which may match.
@@ -81,7 +85,9 @@ impl Word {
 
     fn matches(&self, token: &Token) -> bool {
         token.forms.iter().any(|form| {
-            self.exact.iter().any(|w| w == form || (w == "#num" && is_number(form)))
+            self.exact
+                .iter()
+                .any(|w| w == form || (w == "#num" && is_number(form)))
                 || self.prefixes.iter().any(|p| form.starts_with(p.as_str()))
         })
     }
@@ -94,7 +100,7 @@ enum Gap {
     None,
     /// Up to [`MAX_GAP`] words: `…`.
     Near,
-    /// Any number of words of the same sentence: `~`.
+    /// Up to [`SENTENCE_GAP`] words of the same sentence: `~`.
     Sentence,
 }
 
@@ -141,8 +147,22 @@ impl Segment {
 
 /// Number words a count of pills may be written in.
 const NUMBER_WORDS: &[&str] = &[
-    "dez", "quinze", "vinte", "trinta", "quarenta", "cinquenta", "sessenta", "cem", "ten",
-    "fifteen", "twenty", "thirty", "forty", "fifty", "sixty", "hundred",
+    "dez",
+    "quinze",
+    "vinte",
+    "trinta",
+    "quarenta",
+    "cinquenta",
+    "sessenta",
+    "cem",
+    "ten",
+    "fifteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "hundred",
 ];
 
 /// `#num` in a pattern: a number in digits or words ("40", "trinta").
@@ -230,6 +250,14 @@ fn bracket_aware_split(text: &str, sep: char) -> Vec<String> {
         .collect()
 }
 
+/// The index key of words starting with `text`'s first two letters ("su*" for "suicidio" and
+/// for the stem "suicid"); `None` when it is shorter.
+pub fn prefix_key(text: &str) -> Option<String> {
+    let mut chars = text.chars();
+    let (a, b) = (chars.next()?, chars.next()?);
+    Some(format!("{a}{b}*"))
+}
+
 /// A parsed pattern.
 #[derive(Debug, Clone)]
 pub struct Phrase {
@@ -269,15 +297,19 @@ impl Phrase {
 
     /// The words a match must start with, when the first segment only has exact first words:
     /// lets the screen try only the patterns that can start at a given word.
-    pub fn first_words(&self) -> Option<Vec<&str>> {
+    /// A prefix `stem*` is keyed by [`prefix_key`] of its stem.
+    pub fn first_words(&self) -> Option<Vec<String>> {
         let first = self.segments.first()?;
         let mut words = Vec::new();
         for alt in &first.alternatives {
             let head = alt.first()?;
-            if !head.prefixes.is_empty() || head.optional {
+            if head.optional || head.is_end() {
                 return None;
             }
-            words.extend(head.exact.iter().map(String::as_str));
+            words.extend(head.exact.iter().cloned());
+            for prefix in &head.prefixes {
+                words.push(prefix_key(prefix)?);
+            }
         }
         Some(words)
     }
@@ -300,7 +332,7 @@ fn rest(segments: &[Segment], tokens: &[Token], at: usize) -> Option<usize> {
     let reach = match segment.gap_before {
         Gap::None => 0,
         Gap::Near => MAX_GAP,
-        Gap::Sentence => tokens.len(),
+        Gap::Sentence => SENTENCE_GAP,
     };
     let mut ends = Vec::new();
     for i in (at..=at + reach).take_while(|&i| i <= tokens.len()) {
@@ -340,15 +372,36 @@ mod tests {
         assert!(matches("kill + [my] self|myself", "kill myself"));
         assert!(matches("kill + [my] self|myself", "kill my self"));
         assert!(!matches("quero morrer", "quero muito morrer"));
-        assert!(matches("quero|queria … morrer|estar morto + [agora]", "queria muito estar morto agora"));
-        assert!(matches("tirar … [a] minha [propria] vida", "tirar minha vida"));
+        assert!(matches(
+            "quero|queria … morrer|estar morto + [agora]",
+            "queria muito estar morto agora"
+        ));
+        assert!(matches(
+            "tirar … [a] minha [propria] vida",
+            "tirar minha vida"
+        ));
         assert!(matches("hoje … [a] [noite] … vou", "hoje a noite vou"));
-        assert!(matches("morrer|morrendo + de + [tanto] + rir", "morrendo de tanto rir"));
-        assert!(!matches("morrer|morrendo + de + [tanto] + rir", "morrendo de verdade e rir"));
-        assert!(matches("arma ~ pensando ~ em mim", "a arma do meu pai fica no armario e eu fico pensando muito em usar em mim"));
+        assert!(matches(
+            "morrer|morrendo + de + [tanto] + rir",
+            "morrendo de tanto rir"
+        ));
+        assert!(!matches(
+            "morrer|morrendo + de + [tanto] + rir",
+            "morrendo de verdade e rir"
+        ));
+        assert!(matches(
+            "arma ~ pensando ~ em mim",
+            "a arma do meu pai fica no armario e eu fico pensando muito em usar em mim"
+        ));
         assert!(!matches("arma ~ pensando", "pensando na arma"));
-        assert!(matches("so atrapalho … [a] [vida] [de] [todos|todo mundo|voces] + $", "so atrapalho a vida de todo mundo"));
-        assert!(matches("signing off … [for good|forever]", "signing off for good"));
+        assert!(matches(
+            "so atrapalho … [a] [vida] [de] [todos|todo mundo|voces] + $",
+            "so atrapalho a vida de todo mundo"
+        ));
+        assert!(matches(
+            "signing off … [for good|forever]",
+            "signing off for good"
+        ));
         assert!(matches("vou fazer + $", "amanha eu vou fazer"));
         assert!(!matches("vou fazer + $", "amanha eu vou fazer bolo"));
         assert!(matches("vou fazer … $|mesmo", "vou fazer isso amanha"));

@@ -93,27 +93,79 @@ Supporting someone like this is heavy too. If you like, tell me how you are doin
 /// risk, or right after a crisis: the door stays open without the full crisis card.
 pub fn check_in(locale: Locale) -> &'static str {
     match locale {
-        Locale::PtBr => "\n\nParece que as coisas estão pesadas. Se em algum momento você pensar \
+        Locale::PtBr => {
+            "\n\nParece que as coisas estão pesadas. Se em algum momento você pensar \
 em se machucar ou em não estar mais aqui, você não precisa passar por isso sozinho(a): o CVV \
-atende 24 h pelo 188 ou em cvv.org.br, e eu continuo aqui.",
-        Locale::En => "\n\nIt sounds like things are heavy right now. If at any point you think \
+atende 24 h pelo 188 ou em cvv.org.br, e eu continuo aqui."
+        }
+        Locale::En => {
+            "\n\nIt sounds like things are heavy right now. If at any point you think \
 about hurting yourself or not being here, you don't have to go through it alone: call or text \
-988 (US) or see findahelpline.com, and I'm still here.",
+988 (US) or see findahelpline.com, and I'm still here."
+        }
     }
 }
 
 /// Units that make a number an amount of medicine or a height.
 const AMOUNT_UNITS: &[&str] = &[
-    "mg", "miligramas", "g", "gramas", "mcg", "ml", "comprimidos", "comprimido", "pilulas",
-    "capsulas", "cartelas", "caixas", "pills", "pill", "tablets", "capsules", "doses", "metros",
-    "meters", "metres", "m", "feet", "ft", "andares", "andar", "floors", "stories", "storeys",
+    "mg",
+    "miligramas",
+    "g",
+    "gramas",
+    "mcg",
+    "ml",
+    "comprimidos",
+    "comprimido",
+    "pilulas",
+    "capsulas",
+    "cartelas",
+    "caixas",
+    "pills",
+    "pill",
+    "tablets",
+    "capsules",
+    "doses",
+    "metros",
+    "meters",
+    "metres",
+    "m",
+    "feet",
+    "ft",
+    "andares",
+    "andar",
+    "floors",
+    "stories",
+    "storeys",
 ];
 
 /// Words that turn an amount into method content.
 const LETHALITY: &[&str] = &[
-    "letal", "lethal", "fatal", "mortal", "overdose", "morrer", "morte", "die", "death", "dying",
-    "matar", "mata", "kill", "kills", "queda", "fall", "pular", "jump", "suicidio", "suicide",
-    "sobreviver", "survive", "toxica", "toxic", "intoxicacao", "poisoning",
+    "letal",
+    "lethal",
+    "fatal",
+    "mortal",
+    "overdose",
+    "morrer",
+    "morte",
+    "die",
+    "death",
+    "dying",
+    "matar",
+    "mata",
+    "kill",
+    "kills",
+    "queda",
+    "fall",
+    "pular",
+    "jump",
+    "suicidio",
+    "suicide",
+    "sobreviver",
+    "survive",
+    "toxica",
+    "toxic",
+    "intoxicacao",
+    "poisoning",
 ];
 
 /// Phrases that are method content whatever the numbers.
@@ -137,7 +189,9 @@ const MEANS: &[&[&str]] = &[
 /// words of lethality, or naming a means of suicide.
 pub fn method_content(reply: &str) -> bool {
     sentences(reply).iter().any(|sentence| {
-        let amount = sentence.windows(2).any(|pair| is_amount(&pair[0], Some(&pair[1])))
+        let amount = sentence
+            .windows(2)
+            .any(|pair| is_amount(&pair[0], Some(&pair[1])))
             || sentence.iter().any(|t| is_amount(t, None));
         let lethal = sentence.iter().any(|t| t.is_any(LETHALITY));
         let means = MEANS.iter().any(|phrase| {
@@ -180,7 +234,9 @@ mod tests {
     fn the_crisis_line_comes_first_otherwise_and_the_plan_is_offered() {
         let pt = crisis_reply(Locale::PtBr, false, false);
         assert!(pt.find("188").unwrap() < pt.find("192").unwrap());
-        assert!(pt.contains("cvv.org.br") && pt.contains("/safety-plan") && pt.contains("/grounding"));
+        assert!(
+            pt.contains("cvv.org.br") && pt.contains("/safety-plan") && pt.contains("/grounding")
+        );
         assert!(someone_else_reply(Locale::PtBr).contains("188"));
         assert!(someone_else_reply(Locale::En).contains("988"));
     }

@@ -137,13 +137,22 @@ fn method_questions_are_risk_after_distress_only() {
         Concern::Risk
     );
     let trip = ["vamos viajar pro Rio com as crianças"];
-    assert_eq!(in_context(&trip, "qual a altura da ponte Rio-Niterói?"), Concern::None);
     assert_eq!(
-        in_context(&["I can't take it anymore, there's no way out"], "how many sleeping pills would it take"),
+        in_context(&trip, "qual a altura da ponte Rio-Niterói?"),
+        Concern::None
+    );
+    assert_eq!(
+        in_context(
+            &["I can't take it anymore, there's no way out"],
+            "how many sleeping pills would it take"
+        ),
         Concern::Risk
     );
     assert_eq!(concern("what's the painless way to die"), Concern::Risk);
-    assert_eq!(concern("how tall is the tallest building in town?"), Concern::None);
+    assert_eq!(
+        concern("how tall is the tallest building in town?"),
+        Concern::None
+    );
 }
 
 #[test]
@@ -158,8 +167,14 @@ fn distress_alone_is_ambiguous_and_after_a_crisis_it_stays_a_crisis() {
 #[test]
 fn the_language_of_the_message_is_told() {
     let detector = CrisisDetector::default();
-    assert_eq!(detector.assess("I want to die", &[]).language, Some(Locale::En));
-    assert_eq!(detector.assess("quero morrer", &[]).language, Some(Locale::PtBr));
+    assert_eq!(
+        detector.assess("I want to die", &[]).language,
+        Some(Locale::En)
+    );
+    assert_eq!(
+        detector.assess("quero morrer", &[]).language,
+        Some(Locale::PtBr)
+    );
 }
 
 #[test]
@@ -344,7 +359,12 @@ fn questions_about_dying_alone_or_after_distress() {
             "how long does it take to die from drowning",
         ],
     );
-    assert!(in_context(&["to no meu limite"], "quantas cartelas de paracetamol fazem mal?") >= Concern::Risk);
+    assert!(
+        in_context(
+            &["to no meu limite"],
+            "quantas cartelas de paracetamol fazem mal?"
+        ) >= Concern::Risk
+    );
     assert!(in_context(&["nobody cares about me"], "does drowning hurt?") >= Concern::Risk);
 }
 
@@ -352,7 +372,10 @@ fn questions_about_dying_alone_or_after_distress() {
 fn a_retraction_after_risk_stays_a_crisis() {
     assert!(in_context(&["vou me matar hoje"], "esquece, foi brincadeira") >= Concern::Risk);
     assert!(in_context(&["i want to die"], "you misunderstood, i'm fine") >= Concern::Risk);
-    assert_eq!(in_context(&["vamos viajar sábado"], "esquece, foi brincadeira"), Concern::None);
+    assert_eq!(
+        in_context(&["vamos viajar sábado"], "esquece, foi brincadeira"),
+        Concern::None
+    );
 }
 
 #[test]

@@ -269,9 +269,7 @@ fn possessive_s(chars: &[char], i: usize) -> bool {
 /// Whether the separator at `i` stands between single letters spelled out ("m-a-t-a-r").
 fn spelled_out(chars: &[char], i: usize) -> bool {
     let letter = |j: usize| chars.get(j).is_some_and(|c| c.is_alphabetic());
-    let single = |j: usize| {
-        letter(j) && !(j > 0 && letter(j - 1)) && !letter(j + 1)
-    };
+    let single = |j: usize| letter(j) && !(j > 0 && letter(j - 1)) && !letter(j + 1);
     i > 0
         && single(i - 1)
         && single(i + 1)
@@ -386,9 +384,15 @@ mod tests {
         assert_eq!(main_forms("Qro m0rr3r!!!"), [["quero", "morrer"]]);
         assert_eq!(main_forms("vou me m4t4r"), [["vou", "me", "matar"]]);
         assert_eq!(main_forms("su!c!d!o"), [["suicidio"]]);
-        assert_eq!(main_forms("I don't wanna"), [["i", "do", "not", "want", "to"]]);
+        assert_eq!(
+            main_forms("I don't wanna"),
+            [["i", "do", "not", "want", "to"]]
+        );
         assert_eq!(main_forms("queroooo"), [["quero"]]);
-        assert_eq!(main_forms("i want to kms"), [["i", "want", "to", "kill", "myself"]]);
+        assert_eq!(
+            main_forms("i want to kms"),
+            [["i", "want", "to", "kill", "myself"]]
+        );
     }
 
     #[test]
