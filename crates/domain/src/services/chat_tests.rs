@@ -45,10 +45,18 @@ fn ports(risky: bool) -> Ports {
         .expect_topup()
         .returning(|_| ready(Ok(TopUp::default())));
     let mut screen = MockCrisisScreen::new();
-    screen.expect_shows_risk().return_const(risky);
     screen
-        .expect_crisis_reply()
-        .returning(|_| "Ligue 188 (CVV).".to_string());
+        .expect_assess()
+        .returning(move |_, _| crate::safety::Assessment {
+            concern: if risky {
+                crate::safety::Concern::Risk
+            } else {
+                crate::safety::Concern::None
+            },
+            categories: Default::default(),
+            language: None,
+            after_crisis: false,
+        });
     Ports {
         store,
         model: MockChatModel::new(),
