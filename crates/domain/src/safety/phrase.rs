@@ -402,6 +402,9 @@ mod tests {
             "signing off … [for good|forever]",
             "signing off for good"
         ));
+        assert!(matches("tomei … uns + #num", "tomei uns 30"));
+        assert!(matches("took … like + #num", "took like forty"));
+        assert!(!matches("took … like + #num", "took like a lot"));
         assert!(matches("vou fazer + $", "amanha eu vou fazer"));
         assert!(!matches("vou fazer + $", "amanha eu vou fazer bolo"));
         assert!(matches("vou fazer … $|mesmo", "vou fazer isso amanha"));

@@ -131,6 +131,8 @@ pub const RULES: &[(Signal, &[&str])] = &[
             "tried it|did it … before|once ~ no one know|no one knew|hospital|flu",
             "needed stitches|got stitches|had stitches ~ cut|wrist|arm|on purpose|thigh",
             "ended up|landed … in … [the] … hospital|icu|er|a e|emergency ~ pills|took|cut|jumped|overdose|on purpose|poison",
+            "did something … stupid|dumb|drastic ~ last|hospital|before|once|years ago|they found|icu",
+            "911|ambulance|paramedics ~ took|pills|cut|overdose|found me|tried",
         ],
     ),
     (
@@ -175,6 +177,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
             "as a way out|as an exit|as an escape|as an option ~ cord|rope|pills|gun|bridge|knife|belt|car",
             "thinking|think|imagining|tempted|eyeing ~ all at once|all on at once|them all|all of them at once",
             "extension cord|cord|rope|belt|pills|gun|bridge ~ popping into my head|keeps coming to mind|on my mind|in my head ~ way out|option|escape",
+            "measured|checked|looked up … how high|the height … [of] … my … balcony|window|building|roof",
+            "thinking|think … about … the|my … gun|rope|noose|pills ~ again|all the time|every day|a lot|lately",
+            "what it would be like|how it would feel … to … jump|fall|hang|drown|overdose|die",
         ],
     ),
     (
@@ -277,6 +282,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
             "said|say … [a] … [proper] … goodbye|goodbyes … to … each",
             "getting rid of|got rid of|giving up … [all] … my … stuff|things|belongings|possessions|clothes",
             "paid off … [all] … my … debts|debt|car|loans|credit card ~ so no one|so nobody|before i|after i|for when",
+            "ordered … [online] ~ rope|helium|nitrite|poison|charcoal|exit bag",
+            "sorting|organizing|clearing|cleaning … [out] … my … things|stuff|room|affairs ~ easier for|so it is easier|less work for",
+            "raise|look after … my … kids|son|daughter|children ~ if i|when i|after i|in case",
         ],
     ),
 ];

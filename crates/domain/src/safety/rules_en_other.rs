@@ -37,6 +37,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
             "can not … go on|do this|keep going|continue … no more|no longer",
             "it is over for me|game over for me|nothing left for me",
             "nothing left to do|nothing more i can do|nothing else i can do",
+            "do not care … what happens to me",
         ],
     ),
     (
@@ -102,6 +103,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
             "what time … train|trains … pass|passes|come|comes",
             "bridge|bridges|overpass|garage|garages ~ net|nets|barrier|barriers|railing|fence|open",
             "train|trains ~ what time|schedule|when does",
+            "highest point|tallest|highest ~ access|get up|get to|open to the public|public|roof access",
         ],
     ),
     (

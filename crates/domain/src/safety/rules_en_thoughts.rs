@@ -78,6 +78,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
             "sleep … [and] … [just] … never come back|not come back|never wake up|not wake up",
             "sweet release|release of death|embrace death|welcome death",
             "disappointed|let down ~ benign|negative|not cancer|all clear|i survived|woke up",
+            "if i die … i die|so be it|whatever|oh well|fine",
         ],
     ),
     (
@@ -214,6 +215,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
             "holding … everyone|them|my family|you all … back",
             "put up with me|tolerate me|stay with me … [out of|because of] … pity|obligation|because they have to",
             "too much … for … everyone|my family|the people around me",
+            "not worth saving|not worth helping|not worth the effort|not worth the air|do not deserve help|do not deserve to be here|do not deserve to be alive",
         ],
     ),
 ];

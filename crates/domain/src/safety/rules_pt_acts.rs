@@ -151,6 +151,8 @@ pub const RULES: &[(Signal, &[&str])] = &[
             "fui|dirigi|levei … para|pro|pra|para o … mato|rio|lago|represa|ponte|viaduto ~ remedios|comprimidos|corda|arma|cartelas",
             "levei pontos|precisei de pontos|tomei pontos ~ cort*|pulso|braco|de proposito|coxa",
             "fui parar|acabei|terminei … [no|na] … hospital|uti|pronto socorro|upa|emergencia ~ remedio*|comprimido*|tomei|cortei|pulei|veneno|de proposito",
+            "fiz|cometi … [uma] … besteira|bobagem|loucura ~ ano passado|uma vez|antes|hospital|internad*|uti|me acharam|me achou",
+            "samu|ambulancia|bombeiros|pronto socorro ~ tomei|remedios|comprimidos|cortei|overdose|me acharam|me achou|me encontrou",
         ],
     ),
     (
@@ -202,6 +204,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
             "suficiente|o bastante ~ pra fazer|para fazer|pra acabar|para acabar|para me matar|pra me matar|pra nao acordar",
             "como saida|como uma saida|como solucao|como uma opcao ~ corda|fio|extensao|remedios|arma|ponte|veneno|janela|trilhos",
             "olhando|olhar|olho … [para|pro|pra] … [o|a] … galao|agrotoxico|veneno|cinto|corda|fio|extensao|arma|faca ~ pensando|pensar|penso ~ beber|tomar|usar|em mim|no pescoco",
+            "medi|calculei|conferi|olhei … [a] … altura … [da|do] … sacada|janela|varanda|predio|ponte|viaduto|terraco",
+            "pensando|penso|fico pensando … na arma|no revolver|na corda|na espingarda|no veneno",
+            "como seria … pular|me jogar|cair|me enforcar|morrer afogad*|tomar tudo",
         ],
     ),
     (
@@ -311,6 +316,9 @@ pub const RULES: &[(Signal, &[&str])] = &[
             "pra quem|para quem … encontrar|achar|me achar|me encontrar",
             "peguei … [minha|a|o|meu] … arma|espingarda|revolver|pistola … de volta",
             "me desfazendo|desfazendo|me desfiz|me livrando|me livrei … [de] … [todas] … minhas coisas|meus pertences|minhas roupas|tudo que tenho",
+            "encomendei|comprei pela internet|pedi pela internet ~ corda|veneno|helio|carvao|nitrito|chumbinho|arma",
+            "organizando|arrumando|organizei|arrumei|separando ~ mais facil pra|mais facil para|facilitar pra|facilitar para|pra ninguem ter trabalho|pra nao dar trabalho",
+            "criar|cuidar … meus filhos|minha filha|meu filho ~ se eu|caso eu|quando eu|depois que eu",
         ],
     ),
 ];

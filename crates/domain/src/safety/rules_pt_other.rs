@@ -40,6 +40,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
             "acabou para mim|acabou pra mim|e o fim para mim|fim da linha pra mim",
             "hoje eu desisti|eu desisti + $",
             "nao tenho mais o que fazer|nao sei mais o que fazer|nao ha mais nada a fazer|nao tem mais nada a fazer",
+            "nao ligo|nao me importo … [pro|com o|para o] … que acontece comigo|que acontecer comigo",
         ],
     ),
     (
@@ -117,6 +118,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
             "grade|tela|rede de protecao|barreira … ultimo andar|ponte|viaduto|terraco|cobertura",
             "trem ~ que horas|qual horario|horario",
             "ponte|pontes|viaduto|passarela ~ tela|grade|barreira|rede de protecao|sem protecao",
+            "ponto mais alto|mais alto|mais alta ~ acesso|acessar|subir|publico|aberto|da pra subir",
         ],
     ),
     (
@@ -133,6 +135,7 @@ pub const RULES: &[(Signal, &[&str])] = &[
             "quantos|quantas|quanto ~ matam|mata|para morrer|pra morrer|e fatal|e letal|ser fatal|ser letal",
             "jeito|forma|maneira|metodo|modo … de|para|pra … morrer|me matar|se matar|suicid* … sem dor|indolor|rapido|sem sofrer|sem sentir",
             "como|quanto|qual|quantos|quantas ~ nao acordar|nao acordar mais|nunca mais acordar",
+            "da pra morrer|da para morrer|e possivel morrer|tem como morrer|consegue morrer … com|de|tomando|pulando|cortando",
         ],
     ),
     (

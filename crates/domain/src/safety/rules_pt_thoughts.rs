@@ -82,6 +82,8 @@ pub const RULES: &[(Signal, &[&str])] = &[
             "queria|quero|gostaria|vontade … nao … existir|existir mais",
             "apagar|sumir … da existencia|do mapa|de vez|para sempre + $|e pronto|mesmo",
             "peco|pedi|rezo|rezei|oro … [a] … deus|senhor|jesus … para|pra … me levar|nao me deixar|me buscar|me chamar",
+            "se eu morrer … morri|tanto faz|que seja|paciencia|melhor",
+            "nao me importaria|nao ligaria … [de|se] … nao acordar|morrer|nao acordasse|morresse",
         ],
     ),
     (
@@ -240,6 +242,8 @@ pub const RULES: &[(Signal, &[&str])] = &[
             "pra que eu sirvo|para que eu sirvo|pra que eu existo|qual o sentido de eu existir",
             "atrasando|atrapalhando … a vida … [de] … todos|todo mundo|deles|da minha familia|de voces",
             "so me aguentam|me aguentam por pena|me suportam por pena|ficam comigo por pena",
+            "nao … mereco … viver|estar viva|estar vivo|existir|ajuda|ser salva|ser salvo|estar aqui",
+            "nao valho nada|nao valho a pena|nao vale a pena me salvar|nao vale a pena me ajudar",
         ],
     ),
 ];

@@ -404,3 +404,36 @@ fn hyperbole_errands_and_other_people_stay_calm() {
         ],
     );
 }
+
+#[test]
+fn regional_and_register_variety() {
+    assert_crisis(
+        true,
+        &[
+            "bah, tô na beira da represa e já entrei até a cintura",
+            "uai, vou ir de base hoje, sô",
+            "Tenho histórico de tentativa de autoextermínio",
+            "ando a pensar em pôr termo à vida",
+            "had a go at it last spring and ended up in A&E",
+            "ion even know, been thinkin bout endin it all",
+            "ain't nobody gon miss me",
+            "pls i want 2 die",
+            "vou me m-a-t-a-r",
+            "the rifle's out on the table, loaded",
+            "fiz besteira ano passado e fui parar na UTI",
+            "i measured how high my balcony is",
+            "não mereço estar aqui",
+            "if i die i die, whatever",
+        ],
+    );
+    assert_crisis(
+        false,
+        &[
+            "what does 'unalive' mean? my daughter keeps saying it",
+            "como falar com meu pai sobre suicídio?",
+            "lost two friends to suicide last year and i still miss them",
+            "my 12 year old searched 'how to die painlessly', how do i talk to him?",
+            "how do i talk to my teen about self harm",
+        ],
+    );
+}

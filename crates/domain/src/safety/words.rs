@@ -407,6 +407,16 @@ mod tests {
     }
 
     #[test]
+    fn spelled_out_letters_possessives_and_dropped_g() {
+        assert_eq!(main_forms("vou me m-a-t-a-r"), [["vou", "me", "matar"]]);
+        assert_eq!(main_forms("the pistol's out"), [["the", "pistol", "out"]]);
+        assert_eq!(main_forms("it's late"), [["it", "is", "late"]]);
+        assert!(sentences("thinkin")[0][0].is("thinking"));
+        assert!(sentences("unalive")[0][0].is("unalive"));
+        assert_eq!(main_forms("minha vó"), [["minha", "avo"]]);
+    }
+
+    #[test]
     fn stretched_letters_keep_a_doubled_form() {
         let t = &sentences("killll")[0][0];
         assert!(t.is("kil") && t.is("kill"));
