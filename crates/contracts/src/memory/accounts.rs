@@ -2,7 +2,9 @@
 
 use super::MemoryStore;
 use chrono::{DateTime, Utc};
-use domain::conversation::{ConversationStore, SealedMessage};
+use domain::account::Session;
+use domain::audit::AuditEntry;
+use domain::conversation::SealedMessage;
 use domain::ports::*;
 use domain::*;
 

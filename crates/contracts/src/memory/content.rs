@@ -1,8 +1,8 @@
 //! The content part of the in-memory fake: conversations and the document library.
 
 use super::{MemoryStore, State};
-use domain::conversation::{ConversationStore, SealedMessage};
-use domain::library::{Document, LibraryStore, Passage};
+use domain::conversation::SealedMessage;
+use domain::library::{Document, Passage};
 use domain::ports::*;
 use domain::*;
 

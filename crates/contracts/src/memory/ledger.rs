@@ -5,6 +5,7 @@ use super::{MemoryStore, State};
 use chrono::{DateTime, Utc};
 use domain::budget::*;
 use domain::conversation::SealedMessage;
+use domain::ports::UsageLedger;
 use domain::*;
 
 impl UsageLedger for MemoryStore {

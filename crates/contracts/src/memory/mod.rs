@@ -4,6 +4,8 @@
 //! plans).
 
 use chrono::{DateTime, Utc};
+use domain::account::Session;
+use domain::audit::AuditEntry;
 use domain::budget::*;
 use domain::conversation::SealedMessage;
 use domain::library::{Document, Passage};

@@ -7,7 +7,8 @@
 //! 1. the message is folded to plain words (accents, case, informal spelling, leetspeak,
 //!    stretched letters, contractions and coded words undone);
 //! 2. everyday idioms ("morrendo de rir", "killing it", "cortar caminho") are masked;
-//! 3. the rules (`rules_pt.rs`, `rules_en.rs`) find *signals*: first-person risk by category,
+//! 3. the rules (`rules_*_acts.rs` and `rules_*_thoughts.rs` by category, `rules_*_other.rs`
+//!    for the weaker signals and the idioms; `*` is `pt` or `en`) find *signals*: first-person risk by category,
 //!    hopelessness and distress, questions about means, someone else at risk;
 //! 4. each risk signal is checked for negation ("I'm not suicidal") and for whose it is: the
 //!    nearest person named before it ("minha irmã quer…" is someone else) or a topic frame
@@ -23,8 +24,12 @@ mod language;
 mod markers;
 mod phrase;
 pub mod replies;
-mod rules_en;
-mod rules_pt;
+mod rules_en_acts;
+mod rules_en_other;
+mod rules_en_thoughts;
+mod rules_pt_acts;
+mod rules_pt_other;
+mod rules_pt_thoughts;
 mod words;
 
 pub use language::detect_language;
@@ -154,22 +159,27 @@ struct Findings {
     distress: usize,
     method_question: bool,
     death_question: bool,
-    vague_intent: bool,
+    /// Separate wordings that carry intent only with something else ("it's decided", "tonight
+    /// is the night"): two of them, or one with hopelessness or distress, are a plan.
+    vague_intent: usize,
     other_at_risk: bool,
 }
 
 impl Findings {
     fn alone(&self) -> Concern {
+        let weak = self.hopeless + self.distress;
+        // Risk factors together: hopelessness twice or with distress; vague intent twice or
+        // with either; a question about means with any of them.
+        let together = self.hopeless >= 2
+            || (self.hopeless >= 1 && self.distress >= 1)
+            || self.vague_intent >= 2
+            || (self.vague_intent >= 1 && weak > 0)
+            || (self.method_question && weak + self.vague_intent > 0);
         if self.risks.contains(&RiskCategory::Imminent) {
             Concern::Imminent
-        } else if !self.risks.is_empty()
-            || self.death_question
-            || self.hopeless >= 2
-            || (self.hopeless >= 1 && self.distress >= 1)
-            || (self.method_question && (self.hopeless + self.distress) > 0)
-        {
+        } else if !self.risks.is_empty() || self.death_question || together {
             Concern::Risk
-        } else if self.hopeless + self.distress > 0 {
+        } else if weak > 0 {
             Concern::Distress
         } else if self.other_at_risk {
             Concern::SomeoneElse
@@ -185,17 +195,48 @@ pub struct CrisisDetector {
     rules: Vec<(Signal, Phrase)>,
     /// Each rule's source text, for [`CrisisDetector::explain`].
     sources: Vec<&'static str>,
-    /// Rule indexes by the word a match must start with; `anywhere` lists the others.
+    /// Rule indexes by the word a match must start with (or, for a stem, its first two letters
+    /// and `*`); `anywhere` lists the others.
     by_first_word: HashMap<String, Vec<usize>>,
     anywhere: Vec<usize>,
     idioms: Vec<Phrase>,
+    retractions: Vec<Phrase>,
 }
+
+/// Taking back or playing down what was said ("esquece", "I was joking"): right after a crisis,
+/// the crisis answer stands rather than the conversation moving on as if nothing was said.
+const RETRACTIONS: &[&str] = &[
+    "esquece|esqueca|esquecer",
+    "deixa|deixe + pra|para + la",
+    "to|estou|tou|ta|esta + bem|tranquil*|de boa",
+    "era|foi|e|so + brincadeira|zoeira|zoando|exagero",
+    "brincadeira|brincando|zoando|zoeira",
+    "nao + era|foi|e + serio|nada|verdade",
+    "entendeu|entendeu + errado|mal",
+    "exagerei|exagerando|drama",
+    "nada + nao",
+    "forget + it|that|about it",
+    "never + mind",
+    "nevermind",
+    "i am + fine|ok|okay|good|alright|all right|over it",
+    "just|only|was + kidding|joking",
+    "kidding|joking",
+    "misunderstood|misread",
+    "did not + mean + it|that",
+    "not + serious|serious",
+    "overreacting|exaggerating|being dramatic",
+    "it is + nothing",
+];
 
 impl Default for CrisisDetector {
     fn default() -> Self {
-        let sources: Vec<(Signal, &'static str)> = rules_pt::RULES
+        let sources: Vec<(Signal, &'static str)> = rules_pt_acts::RULES
             .iter()
-            .chain(rules_en::RULES)
+            .chain(rules_pt_thoughts::RULES)
+            .chain(rules_pt_other::RULES)
+            .chain(rules_en_acts::RULES)
+            .chain(rules_en_thoughts::RULES)
+            .chain(rules_en_other::RULES)
             .flat_map(|(signal, patterns)| patterns.iter().map(|p| (*signal, *p)))
             .collect();
         let rules: Vec<(Signal, Phrase)> = sources
@@ -209,15 +250,15 @@ impl Default for CrisisDetector {
             match phrase.first_words() {
                 Some(words) => {
                     for word in words {
-                        by_first_word.entry(word.to_string()).or_default().push(i);
+                        by_first_word.entry(word).or_default().push(i);
                     }
                 }
                 None => anywhere.push(i),
             }
         }
-        let idioms = rules_pt::IDIOMS
+        let idioms = rules_pt_other::IDIOMS
             .iter()
-            .chain(rules_en::IDIOMS)
+            .chain(rules_en_other::IDIOMS)
             .map(|p| Phrase::parse(p))
             .collect();
         CrisisDetector {
@@ -226,6 +267,7 @@ impl Default for CrisisDetector {
             by_first_word,
             anywhere,
             idioms,
+            retractions: RETRACTIONS.iter().map(|p| Phrase::parse(p)).collect(),
         }
     }
 }
@@ -239,19 +281,36 @@ impl CrisisDetector {
     pub fn assess(&self, message: &str, earlier: &[&str]) -> Assessment {
         let findings = self.findings(message);
         let recent = &earlier[earlier.len().saturating_sub(CONTEXT_MESSAGES)..];
-        let before: Vec<Concern> = recent.iter().map(|m| self.findings(m).alone()).collect();
+        let earlier_findings: Vec<Findings> = recent.iter().map(|m| self.findings(m)).collect();
+        let before: Vec<Concern> = earlier_findings.iter().map(Findings::alone).collect();
+        let recent_risk: BTreeSet<RiskCategory> = earlier_findings
+            .iter()
+            .flat_map(|f| f.risks.iter().copied())
+            .collect();
         let after_crisis = before.iter().any(|c| *c >= Concern::Risk);
+        let just_after_crisis = before.last().is_some_and(|c| *c >= Concern::Risk);
         let distress_before = before.iter().any(|c| *c >= Concern::Distress);
         let mut concern = findings.alone();
         let mut categories = findings.risks.clone();
         if concern < Concern::Risk {
             let escalated = if findings.method_question && distress_before {
                 Some(RiskCategory::MethodSeeking)
-            } else if findings.vague_intent && distress_before {
+            } else if findings.vague_intent > 0 && distress_before {
                 Some(RiskCategory::IntentPlan)
-            } else if after_crisis && concern == Concern::Distress {
-                // Still in the crisis: "nothing will change" after it is not a new topic.
-                Some(RiskCategory::BurdenHopelessness)
+            } else if just_after_crisis
+                || (after_crisis && (concern == Concern::Distress || self.retracts(message)))
+            {
+                // Still in the crisis: the next message, and later "nothing will change",
+                // "forget it, I'm fine" or "you misunderstood", are not a new topic and must not
+                // end the safety flow. Other messages after a crisis go on carefully (the chat
+                // service's safety prompt and check-in) instead of repeating the crisis answer.
+                Some(
+                    recent_risk
+                        .iter()
+                        .copied()
+                        .next()
+                        .unwrap_or(RiskCategory::BurdenHopelessness),
+                )
             } else {
                 None
             };
@@ -266,6 +325,8 @@ impl CrisisDetector {
         if concern == Concern::Risk && categories.is_empty() {
             categories.insert(if findings.method_question {
                 RiskCategory::MethodSeeking
+            } else if findings.vague_intent > 0 {
+                RiskCategory::IntentPlan
             } else {
                 RiskCategory::BurdenHopelessness
             });
@@ -280,6 +341,17 @@ impl CrisisDetector {
             after_crisis,
             after_distress: distress_before,
         }
+    }
+
+    /// Whether `message` takes back or plays down what was said before.
+    fn retracts(&self, message: &str) -> bool {
+        words::sentences(message).iter().any(|sentence| {
+            (0..sentence.len()).any(|start| {
+                self.retractions
+                    .iter()
+                    .any(|p| p.match_at(sentence, start).is_some())
+            })
+        })
     }
 
     /// Which rules matched where, and whose each match was: for reading the screen's decisions
@@ -322,7 +394,9 @@ impl CrisisDetector {
             match self.idioms.iter().find_map(|p| p.match_at(tokens, start)) {
                 Some(end) => {
                     for token in &mut tokens[start..end] {
+                        let clause_end = token.clause_end;
                         *token = Token::new(markers::MASK);
+                        token.clause_end = clause_end;
                     }
                     start = end;
                 }
@@ -332,25 +406,69 @@ impl CrisisDetector {
     }
 
     fn scan(&self, tokens: &[Token], findings: &mut Findings) {
+        let mut counted = Counted::default();
         for start in 0..tokens.len() {
-            let indexed = tokens[start]
-                .forms
+            let forms = &tokens[start].forms;
+            let keys = forms.iter().filter_map(|form| phrase::prefix_key(form));
+            let indexed = forms
                 .iter()
                 .filter_map(|form| self.by_first_word.get(form))
+                .chain(keys.filter_map(|key| self.by_first_word.get(&key)))
                 .flatten();
             for &i in indexed.chain(&self.anywhere) {
                 let (signal, phrase) = &self.rules[i];
                 if let Some(end) = phrase.match_at(tokens, start) {
-                    record(*signal, tokens, start, end, findings);
+                    record(*signal, tokens, start, end, findings, &mut counted);
                 }
             }
         }
     }
 }
 
+/// Where in the sentence the counted signals reach, so overlapping wordings of one thought
+/// ("não vejo saída" inside "preso, não vejo saída") count once.
+#[derive(Default)]
+struct Counted {
+    hopeless: usize,
+    distress: usize,
+    vague: usize,
+}
+
+/// Counts a match unless it overlaps one already counted of the same signal.
+fn count_once(reach: &mut usize, count: &mut usize, start: usize, end: usize) {
+    if start >= *reach {
+        *count += 1;
+    }
+    *reach = (*reach).max(end);
+}
+
 /// Adds one rule match to the findings, once its negation and its subject are known.
-fn record(signal: Signal, tokens: &[Token], start: usize, end: usize, findings: &mut Findings) {
-    let subject = markers::subject(tokens, start, end);
+fn record(
+    signal: Signal,
+    tokens: &[Token],
+    start: usize,
+    end: usize,
+    findings: &mut Findings,
+    counted: &mut Counted,
+) {
+    let mut subject = markers::subject(tokens, start, end);
+    if matches!(signal, Signal::MethodQuestion | Signal::DeathQuestion)
+        && markers::for_a_dependant(tokens, end)
+    {
+        subject = markers::Subject::Other;
+    }
+    // "They'd be better off with the insurance": burden names others by nature; "asking for a
+    // friend" is the asker's; "for someone to not wake up" in a question is a generic someone.
+    let own_anyway = match signal {
+        Signal::Risk(RiskCategory::BurdenHopelessness) | Signal::VagueIntent => true,
+        Signal::MethodQuestion | Signal::DeathQuestion => {
+            markers::generic_person(tokens, start, end) && !markers::for_a_dependant(tokens, end)
+        }
+        _ => false,
+    };
+    if own_anyway && subject == markers::Subject::Other && !markers::reported(tokens, start) {
+        subject = markers::Subject::Writer;
+    }
     if markers::negated(tokens, start) && signal != Signal::MethodQuestion {
         return;
     }
@@ -366,11 +484,17 @@ fn record(signal: Signal, tokens: &[Token], start: usize, end: usize, findings: 
         (Signal::Risk(category), _) => {
             findings.risks.insert(category);
         }
-        (Signal::Hopeless, _) => findings.hopeless += 1,
-        (Signal::Distress, _) => findings.distress += 1,
+        (Signal::Hopeless, _) => {
+            count_once(&mut counted.hopeless, &mut findings.hopeless, start, end)
+        }
+        (Signal::Distress, _) => {
+            count_once(&mut counted.distress, &mut findings.distress, start, end)
+        }
         (Signal::MethodQuestion, _) => findings.method_question = true,
         (Signal::DeathQuestion, _) => findings.death_question = true,
-        (Signal::VagueIntent, _) => findings.vague_intent = true,
+        (Signal::VagueIntent, _) => {
+            count_once(&mut counted.vague, &mut findings.vague_intent, start, end)
+        }
     }
 }
 

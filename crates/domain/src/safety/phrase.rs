@@ -1,29 +1,38 @@
 //! Word patterns, the unit the screen's rules are written in.
 //!
 //! A pattern is a sequence of segments joined by `…` (up to [`MAX_GAP`] other words may stand
-//! in between: "quero *muito* morrer") or by `+` (next to each other). A segment lists
+//! in between: "quero *muito* morrer"), by `+` (next to each other) or by `~` (later in the same
+//! sentence, up to [`SENTENCE_GAP`] words on: "arma ~ pensando ~ em mim"). A segment lists
 //! alternatives separated by `|`; each alternative is one or more words in a row, where `stem*`
 //! matches any word starting with `stem` and `[a|b]` is an optional word. A segment made of one
-//! bracketed item is optional as a whole.
+//! bracketed item is optional as a whole. `$` stands for the end of the sentence or of a clause (a comma): "eu vou fazer +
+//! $" is a bare "I'll do it", not "eu vou fazer o jantar".
 //!
 //! `quero|queria … morrer|estar morto + [agora]` matches "queria muito estar morto agora".
 //! Words are matched after normalisation (`words.rs`): patterns are written lower case, without
-//! accents, in the standard spelling.
+//! accents, in the standard spelling; `#num` matches a number ("40", "trinta").
 
 /// Words allowed between two segments joined by `…`.
 pub const MAX_GAP: usize = 4;
+
+/// Words allowed between two segments joined by `~`: a long clause, in practice the sentence;
+/// bounded so that a message of one endless sentence stays fast to screen.
+pub const SENTENCE_GAP: usize = 24;
 
 /// A word of the message as the patterns see it: its normal form, and the form with stretched
 /// letters kept doubled ("killll" → "kil" and "kill"), either of which may match.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
     pub forms: Vec<String>,
+    /// A comma, colon or dash follows the word: a clause ends here, which `$` also matches.
+    pub clause_end: bool,
 }
 
 impl Token {
     pub fn new(form: impl Into<String>) -> Token {
         Token {
             forms: vec![form.into()],
+            clause_end: false,
         }
     }
 
@@ -69,41 +78,57 @@ impl Word {
         }
     }
 
+    /// `$`: matches no word, only the end of the sentence.
+    fn is_end(&self) -> bool {
+        self.exact.len() == 1 && self.exact[0] == "$" && self.prefixes.is_empty()
+    }
+
     fn matches(&self, token: &Token) -> bool {
         token.forms.iter().any(|form| {
-            self.exact.iter().any(|w| w == form)
+            self.exact
+                .iter()
+                .any(|w| w == form || (w == "#num" && is_number(form)))
                 || self.prefixes.iter().any(|p| form.starts_with(p.as_str()))
         })
     }
+}
+
+/// What may stand between a segment and the one before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gap {
+    /// Nothing: `+`.
+    None,
+    /// Up to [`MAX_GAP`] words: `…`.
+    Near,
+    /// Up to [`SENTENCE_GAP`] words of the same sentence: `~`.
+    Sentence,
 }
 
 #[derive(Debug, Clone)]
 struct Segment {
     alternatives: Vec<Vec<Word>>,
     optional: bool,
-    /// Other words may stand between the previous segment and this one.
-    gap_before: bool,
+    gap_before: Gap,
 }
 
 impl Segment {
-    fn parse(text: &str, gap_before: bool) -> Segment {
+    fn parse(text: &str, gap_before: Gap) -> Segment {
         let items = bracket_aware_split(text, ' ');
         if let [only] = items.as_slice()
-            && only.starts_with('[')
+            && let Some(inner) = only.strip_prefix('[').and_then(|i| i.strip_suffix(']'))
         {
-            let word = Word::parse(only);
             return Segment {
-                alternatives: vec![vec![Word {
-                    optional: false,
-                    ..word
-                }]],
+                alternatives: inner
+                    .split('|')
+                    .map(|alt| alt.split_whitespace().map(Word::parse).collect())
+                    .collect(),
                 optional: true,
                 gap_before,
             };
         }
         let alternatives = bracket_aware_split(text, '|')
             .iter()
-            .map(|alt| alt.split_whitespace().map(Word::parse).collect())
+            .flat_map(|alt| expand(alt))
             .collect();
         Segment {
             alternatives,
@@ -120,11 +145,80 @@ impl Segment {
     }
 }
 
+/// Number words a count of pills may be written in.
+const NUMBER_WORDS: &[&str] = &[
+    "dez",
+    "quinze",
+    "vinte",
+    "trinta",
+    "quarenta",
+    "cinquenta",
+    "sessenta",
+    "cem",
+    "ten",
+    "fifteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "hundred",
+];
+
+/// `#num` in a pattern: a number in digits or words ("40", "trinta").
+fn is_number(form: &str) -> bool {
+    (!form.is_empty() && form.chars().all(|c| c.is_ascii_digit())) || NUMBER_WORDS.contains(&form)
+}
+
+/// One alternative as word sequences: an optional item of several words ("[too much|a lot]")
+/// becomes one sequence per choice, and one without it.
+fn expand(alt: &str) -> Vec<Vec<Word>> {
+    let mut sequences: Vec<Vec<Word>> = vec![Vec::new()];
+    for item in bracket_aware_split(alt, ' ') {
+        let several = item
+            .strip_prefix('[')
+            .and_then(|i| i.strip_suffix(']'))
+            .filter(|inner| inner.contains(' '));
+        match several {
+            Some(inner) => {
+                let choices: Vec<Vec<Word>> = inner
+                    .split('|')
+                    .map(|c| c.split_whitespace().map(Word::parse).collect())
+                    .chain(std::iter::once(Vec::new()))
+                    .collect();
+                sequences = sequences
+                    .iter()
+                    .flat_map(|seq| {
+                        choices.iter().map(move |choice| {
+                            let mut longer = seq.clone();
+                            longer.extend(choice.iter().cloned());
+                            longer
+                        })
+                    })
+                    .collect();
+            }
+            None => {
+                let word = Word::parse(&item);
+                for seq in &mut sequences {
+                    seq.push(word.clone());
+                }
+            }
+        }
+    }
+    sequences
+}
+
 fn sequence_ends(words: &[Word], tokens: &[Token], at: usize, out: &mut Vec<usize>) {
     let Some((word, rest)) = words.split_first() else {
         out.push(at);
         return;
     };
+    if word.is_end() {
+        if at == tokens.len() || (at > 0 && tokens[at - 1].clause_end) {
+            sequence_ends(rest, tokens, at, out);
+        }
+        return;
+    }
     if at < tokens.len() && word.matches(&tokens[at]) {
         sequence_ends(rest, tokens, at + 1, out);
     }
@@ -156,6 +250,14 @@ fn bracket_aware_split(text: &str, sep: char) -> Vec<String> {
         .collect()
 }
 
+/// The index key of words starting with `text`'s first two letters ("su*" for "suicidio" and
+/// for the stem "suicid"); `None` when it is shorter.
+pub fn prefix_key(text: &str) -> Option<String> {
+    let mut chars = text.chars();
+    let (a, b) = (chars.next()?, chars.next()?);
+    Some(format!("{a}{b}*"))
+}
+
 /// A parsed pattern.
 #[derive(Debug, Clone)]
 pub struct Phrase {
@@ -165,15 +267,19 @@ pub struct Phrase {
 impl Phrase {
     pub fn parse(pattern: &str) -> Phrase {
         let mut segments = Vec::new();
-        let mut gap = false;
+        let mut gap = Gap::None;
         let mut current = String::new();
         for item in bracket_aware_split(pattern, ' ') {
-            if item == "…" || item == "+" {
+            if item == "…" || item == "+" || item == "~" {
                 if !current.trim().is_empty() {
                     segments.push(Segment::parse(&current, gap));
                 }
                 current.clear();
-                gap = item == "…";
+                gap = match item.as_str() {
+                    "…" => Gap::Near,
+                    "~" => Gap::Sentence,
+                    _ => Gap::None,
+                };
             } else {
                 current.push(' ');
                 current.push_str(&item);
@@ -191,15 +297,19 @@ impl Phrase {
 
     /// The words a match must start with, when the first segment only has exact first words:
     /// lets the screen try only the patterns that can start at a given word.
-    pub fn first_words(&self) -> Option<Vec<&str>> {
+    /// A prefix `stem*` is keyed by [`prefix_key`] of its stem.
+    pub fn first_words(&self) -> Option<Vec<String>> {
         let first = self.segments.first()?;
         let mut words = Vec::new();
         for alt in &first.alternatives {
             let head = alt.first()?;
-            if !head.prefixes.is_empty() || head.optional {
+            if head.optional || head.is_end() {
                 return None;
             }
-            words.extend(head.exact.iter().map(String::as_str));
+            words.extend(head.exact.iter().cloned());
+            for prefix in &head.prefixes {
+                words.push(prefix_key(prefix)?);
+            }
         }
         Some(words)
     }
@@ -219,9 +329,13 @@ fn rest(segments: &[Segment], tokens: &[Token], at: usize) -> Option<usize> {
     let Some((segment, tail)) = segments.split_first() else {
         return Some(at);
     };
-    let reach = if segment.gap_before { MAX_GAP } else { 0 };
+    let reach = match segment.gap_before {
+        Gap::None => 0,
+        Gap::Near => MAX_GAP,
+        Gap::Sentence => SENTENCE_GAP,
+    };
     let mut ends = Vec::new();
-    for i in (at..=at + reach).take_while(|&i| i < tokens.len()) {
+    for i in (at..=at + reach).take_while(|&i| i <= tokens.len()) {
         ends.clear();
         segment.ends(tokens, i, &mut ends);
         if let Some(end) = ends.iter().find_map(|&end| rest(tail, tokens, end)) {
@@ -275,12 +389,34 @@ mod tests {
             "morrer|morrendo + de + [tanto] + rir",
             "morrendo de verdade e rir"
         ));
+        assert!(matches(
+            "arma ~ pensando ~ em mim",
+            "a arma do meu pai fica no armario e eu fico pensando muito em usar em mim"
+        ));
+        assert!(!matches("arma ~ pensando", "pensando na arma"));
+        assert!(matches(
+            "so atrapalho … [a] [vida] [de] [todos|todo mundo|voces] + $",
+            "so atrapalho a vida de todo mundo"
+        ));
+        assert!(matches(
+            "signing off … [for good|forever]",
+            "signing off for good"
+        ));
+        assert!(matches("tomei … uns + #num", "tomei uns 30"));
+        assert!(matches("took … like + #num", "took like forty"));
+        assert!(!matches("took … like + #num", "took like a lot"));
+        assert!(matches("vou fazer + $", "amanha eu vou fazer"));
+        assert!(!matches("vou fazer + $", "amanha eu vou fazer bolo"));
+        assert!(matches("vou fazer … $|mesmo", "vou fazer isso amanha"));
+        assert!(matches("tentei + [antes] + $|mas", "eu tentei antes"));
+        assert!(matches("tentei + [antes] + $|mas", "tentei mas"));
     }
 
     #[test]
     fn any_form_of_a_token_matches() {
         let t = vec![Token {
             forms: vec!["kil".into(), "kill".into()],
+            clause_end: false,
         }];
         assert_eq!(Phrase::parse("kill").match_at(&t, 0), Some(1));
     }

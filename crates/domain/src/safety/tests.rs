@@ -191,3 +191,275 @@ fn a_long_message_is_screened_whole() {
     assert!(text.chars().count() > 10_000);
     assert_eq!(concern(&text), Concern::Risk);
 }
+
+/// Every text, alone, is (or is not) a crisis: for the families below, whose exact category
+/// matters less than that the crisis answer is given.
+fn assert_crisis(expected: bool, texts: &[&str]) {
+    let detector = CrisisDetector::default();
+    let wrong: Vec<(&str, Concern)> = texts
+        .iter()
+        .map(|t| (*t, detector.assess(t, &[]).concern))
+        .filter(|(_, c)| (*c >= Concern::Risk) != expected)
+        .collect();
+    assert!(wrong.is_empty(), "expected crisis={expected}: {wrong:#?}");
+}
+
+#[test]
+fn acts_in_progress_are_imminent() {
+    assert_all(
+        Concern::Imminent,
+        &[
+            "tô digitando isso de cima do telhado da escola",
+            "bebi um copo de água sanitária agora há pouco",
+            "misturei os calmantes com cachaça",
+            "deixei o motor ligado e a garagem tá fechada",
+            "a corda já tá no meu pescoço",
+            "em cinco minutos eu me jogo",
+            "the noose is around my neck",
+            "i mixed my sleeping pills with whiskey",
+            "finger on the trigger right now",
+            "i'm texting you from the ledge of my building",
+        ],
+    );
+}
+
+#[test]
+fn attempts_interrupted_aborted_and_survived() {
+    assert_crisis(
+        true,
+        &[
+            "minha tentativa foi em 2020 e ninguém sabe",
+            "a corda arrebentou e eu caí no chão",
+            "quase pulei do viaduto mês passado",
+            "me acharam desmaiada no banheiro",
+            "acordei na UTI depois do que fiz",
+            "i woke up in the icu after the pills",
+            "it wasn't an accident, i overdosed on purpose",
+            "a stranger pulled me back from the railing",
+            "i practiced tying a noose last week",
+        ],
+    );
+}
+
+#[test]
+fn wishes_to_be_dead_said_sideways() {
+    assert_crisis(
+        true,
+        &[
+            "torço pro ônibus capotar quando volto do trabalho",
+            "tenho inveja de quem já morreu",
+            "se eu não acordar amanhã tudo bem",
+            "só tô viva por causa da minha filha",
+            "não tenho mais medo de morrer",
+            "i keep hoping a truck hits me on my way home",
+            "if i never wake up that's fine honestly",
+            "the only reason i'm still alive is my dog",
+            "i keep picturing my own funeral",
+        ],
+    );
+}
+
+#[test]
+fn ideation_in_slang_and_code() {
+    assert_crisis(
+        true,
+        &[
+            "to pensando em ir de base",
+            "quero dar ctrl+z na minha vida",
+            "morrer parece a única saída",
+            "tô com medo de fazer uma besteira",
+            "vo me mata",
+            "thinking about self deleting",
+            "death feels like the only way out",
+            "if i had the guts i'd do it",
+        ],
+    );
+}
+
+#[test]
+fn means_at_hand_and_thinking_of_them() {
+    assert_crisis(
+        true,
+        &[
+            "o revólver do meu tio tá no armário e eu fico pensando em usar em mim",
+            "fico imaginando eu me jogando da passarela",
+            "sei onde meu pai guarda a arma",
+            "i keep staring at the beam in the attic and thinking",
+            "i wonder if my insulin would be enough",
+            "i keep googling ways to overdose",
+        ],
+    );
+}
+
+#[test]
+fn plans_with_a_when_or_a_bare_i_will_do_it() {
+    assert_crisis(
+        true,
+        &[
+            "quando meus pais viajarem eu faço",
+            "meu plano é pular do viaduto",
+            "ja sei como e quando",
+            "esse vai ser meu último natal",
+            "i know exactly when and how",
+            "this will be my last birthday",
+            "after graduation i'm ending it",
+        ],
+    );
+}
+
+#[test]
+fn preparations_for_after() {
+    assert_crisis(
+        true,
+        &[
+            "tô guardando os remédios em vez de tomar",
+            "já escolhi a música do meu velório",
+            "comprei carvão e não é pra churrasco",
+            "achei um lar novo pro meu gato porque não vou estar aqui",
+            "gravei uns vídeos de despedida pra minha família",
+            "i found a new home for my cat, i won't be around",
+            "i've been hoarding my prescription instead of taking it",
+            "i recorded goodbye videos for my kids",
+        ],
+    );
+}
+
+#[test]
+fn self_injury_hidden_and_habitual() {
+    assert_crisis(
+        true,
+        &[
+            "uso pulseira pra ninguém ver os cortes",
+            "soco a parede até sangrar",
+            "apaguei o cigarro no meu braço",
+            "tenho me cortado toda noite",
+            "i wear hoodies so nobody sees my scars",
+            "i put bandaids on my thighs every night",
+            "i pressed a lighter on my wrist on purpose",
+        ],
+    );
+}
+
+#[test]
+fn burden_in_any_tense() {
+    assert_crisis(
+        true,
+        &[
+            "meus filhos mereciam uma mãe melhor do que eu",
+            "eles iam ficar em paz se eu sumisse",
+            "ninguém ia no meu enterro",
+            "nobody would come to my funeral",
+            "my kids would be better off with the insurance money",
+            "life would be easier for everyone without me",
+        ],
+    );
+}
+
+#[test]
+fn questions_about_dying_alone_or_after_distress() {
+    assert_crisis(
+        true,
+        &[
+            "tem jeito de morrer sem dor?",
+            "quantos comprimidos de zolpidem matam?",
+            "what's the best way to go without pain",
+            "how long does it take to die from drowning",
+        ],
+    );
+    assert!(
+        in_context(
+            &["to no meu limite"],
+            "quantas cartelas de paracetamol fazem mal?"
+        ) >= Concern::Risk
+    );
+    assert!(in_context(&["nobody cares about me"], "does drowning hurt?") >= Concern::Risk);
+}
+
+#[test]
+fn a_retraction_after_risk_stays_a_crisis() {
+    assert!(in_context(&["vou me matar hoje"], "esquece, foi brincadeira") >= Concern::Risk);
+    assert!(in_context(&["i want to die"], "you misunderstood, i'm fine") >= Concern::Risk);
+    assert_eq!(
+        in_context(&["vamos viajar sábado"], "esquece, foi brincadeira"),
+        Concern::None
+    );
+}
+
+#[test]
+fn hyperbole_errands_and_other_people_stay_calm() {
+    assert_crisis(
+        false,
+        &[
+            "quero morrer kkkk esqueci a chave de novo",
+            "vou me jogar nessa pizza",
+            "quase me matei de rir",
+            "comprei corda pro varal",
+            "me queimei cozinhando",
+            "faltam 3 dias pra viagem",
+            "vou embora de vez pra Portugal em março",
+            "não aguento mais esse trânsito",
+            "minha vó sempre dizia que queria morrer dormindo",
+            "um amigo me mandou mensagem dizendo que queria dormir e não acordar",
+            "i'd rather die than wear that sweater",
+            "ready to jump into the weekend",
+            "i burned myself cooking dinner",
+            "my dog ate chocolate, what's the lethal dose for a dog?",
+            "today is my last day at work",
+            "i'm not having any thoughts of hurting myself, just stressed",
+            "what are the warning signs of suicide in teens?",
+            "qual a diferença entre autolesão e tentativa de suicídio?",
+        ],
+    );
+}
+
+#[test]
+fn regional_and_register_variety() {
+    assert_crisis(
+        true,
+        &[
+            "bah, tô na beira da represa e já entrei até a cintura",
+            "uai, vou ir de base hoje, sô",
+            "Tenho histórico de tentativa de autoextermínio",
+            "ando a pensar em pôr termo à vida",
+            "had a go at it last spring and ended up in A&E",
+            "ion even know, been thinkin bout endin it all",
+            "ain't nobody gon miss me",
+            "pls i want 2 die",
+            "vou me m-a-t-a-r",
+            "the rifle's out on the table, loaded",
+            "fiz besteira ano passado e fui parar na UTI",
+            "i measured how high my balcony is",
+            "não mereço estar aqui",
+            "if i die i die, whatever",
+        ],
+    );
+    assert_crisis(
+        false,
+        &[
+            "what does 'unalive' mean? my daughter keeps saying it",
+            "como falar com meu pai sobre suicídio?",
+            "lost two friends to suicide last year and i still miss them",
+            "my 12 year old searched 'how to die painlessly', how do i talk to him?",
+            "how do i talk to my teen about self harm",
+        ],
+    );
+}
+
+#[test]
+fn after_a_crisis_taking_it_back_keeps_the_crisis_answer_and_a_new_topic_goes_on() {
+    let detector = CrisisDetector::default();
+    let crisis = "quero morrer".to_string();
+    let later = "obrigada pela resposta".to_string();
+    // Right after the crisis, whatever comes next.
+    assert!(detector.assess("ok", &[crisis.as_str()]).is_crisis());
+    // Later on, playing it down keeps it; another subject goes on, carefully.
+    for retraction in ["esquece, tô bem", "era brincadeira", "forget it, I'm fine"] {
+        let judged = detector.assess(retraction, &[crisis.as_str(), later.as_str()]);
+        assert!(judged.is_crisis(), "{retraction}");
+    }
+    let judged = detector.assess(
+        "podemos falar do meu sono?",
+        &[crisis.as_str(), later.as_str()],
+    );
+    assert!(!judged.is_crisis() && judged.after_crisis);
+}

@@ -299,7 +299,14 @@ async fn over_budget_is_refused_clearly_but_the_crisis_answer_is_always_given() 
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["crisis"], true);
     assert!(body["reply"].as_str().unwrap().contains("988"));
-    // After a crisis, someone out of tokens is answered with care, not only "buy more".
+    // The message right after a crisis keeps the crisis answer; after that, someone out of
+    // tokens is answered with care, not only "buy more".
+    let (status, body) = say(&server, &token, "estou morrendo de rir com isso").await;
+    assert_eq!(
+        (status, body["crisis"].as_bool()),
+        (200, Some(true)),
+        "{body}"
+    );
     let (status, body) = say(&server, &token, "estou morrendo de rir com isso").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(

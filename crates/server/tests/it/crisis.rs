@@ -68,7 +68,9 @@ async fn the_per_person_chat_limit_spent_still_gets_the_crisis_answer() {
         assert_eq!(ordinary_statuses(&server, token, message).await, [429; 2]);
     }
     crisis_both_ways(&server, &tokens[0], &tokens[1]).await;
-    // The limit still holds for the turns that reach the model.
+    // The message right after a crisis keeps the crisis answer; the limit still holds for the
+    // turns that reach the model.
+    assert_crisis(&turn(&server, &tokens[0], ORDINARY, false).await, "188");
     assert_eq!(turn(&server, &tokens[0], ORDINARY, false).await.status, 429);
     server.stop().await;
 }
@@ -91,6 +93,8 @@ async fn the_per_address_limit_spent_still_gets_the_crisis_answer() {
     }
     assert!(answered >= 1, "no ordinary turn was answered first");
     crisis_both_ways(&server, &tokens[0], &tokens[1]).await;
+    // The message right after a crisis keeps the crisis answer; later ones are refused again.
+    assert_crisis(&turn(&server, &tokens[1], ORDINARY_EN, false).await, "988");
     assert_eq!(
         ordinary_statuses(&server, &tokens[1], ORDINARY_EN).await,
         [429; 2]
@@ -194,8 +198,10 @@ async fn after_a_crisis_or_distress_method_content_is_replaced_and_not_charged()
     let (server, tokens) = sqlite_server(dir.path(), &extra, &[PERSON, OTHER]).await;
     let follow_up = "e o que mais você pode me dizer?";
 
-    // After a crisis: every later reply is held back and checked.
+    // After a crisis: the next message keeps the crisis answer, and every later reply is held
+    // back and checked.
     assert_crisis(&turn(&server, &tokens[0], WANT_TO_DIE, false).await, "188");
+    assert_crisis(&turn(&server, &tokens[0], follow_up, false).await, "188");
     assert_eq!(stub.requests(), 0);
     for streaming in [false, true] {
         assert_no_method(&turn(&server, &tokens[0], follow_up, streaming).await);
