@@ -1,4 +1,4 @@
-//! Token budgets and the usage ledger (rules 1–3 of the brief).
+//! Token budgets and the usage ledger: real tokens, no overspend, monthly periods.
 //!
 //! A *wallet* (an individual, or a company's pool) has an allowance per [`Period`] and a balance of
 //! purchased top-up tokens that survives period boundaries. An employee's turn also has to fit

@@ -1,4 +1,4 @@
-//! The "Crisis screen" section: issue #16's acceptance 1 on the held-out part, and the tables.
+//! The "Crisis screen" section: the targets on the held-out part, and the tables.
 
 use super::verdict;
 use crate::crisis::CrisisResult;

@@ -1,4 +1,4 @@
-//! Crisis-risk screening (rule 5 of the brief): recognise risk of suicide or self-harm in pt-BR
+//! Crisis-risk screening: recognise risk of suicide or self-harm in pt-BR
 //! and English as people write it, by the categories clinicians screen for (the Columbia Suicide
 //! Severity Rating Scale screener, plus the risk factors of Joiner and Beck), in the context of
 //! the conversation.

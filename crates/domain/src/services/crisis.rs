@@ -1,4 +1,4 @@
-//! The safety paths of a conversation turn (rule 5 of the brief), beside `chat.rs`: what the
+//! The safety paths of a conversation turn beside `chat/`: what the
 //! crisis screen's judgement means for the turn, the second opinion of the model on ambiguous
 //! messages, and the answers the platform gives itself (the crisis answer, how to help someone
 //! else, a caring check-in). These answers are free, come before every limit and failure path,

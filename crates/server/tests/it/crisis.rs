@@ -1,4 +1,4 @@
-//! Issue #16 over real HTTP (brief rule 5): the crisis answer comes before the budget, both rate
+//! The crisis path over real HTTP: the crisis answer comes before the budget, both rate
 //! limits and the length check, over JSON and the event stream alike; the conversation is the
 //! screen's context; with a model configured, its second opinion is never charged, a slow one
 //! still gets a careful answer in time, and after distress or a crisis its method content never

@@ -1,4 +1,4 @@
-//! Issue #16, the storage side (brief rules 4 and 5): a crisis turn is stored like an ordinary
+//! The crisis path, the storage side: a crisis turn is stored like an ordinary
 //! one, on SQLite and on MySQL, so that only the aggregate daily counter remembers that a
 //! crisis answer was given; and when the database cannot store anything (SQLite's disk full,
 //! MySQL stopped) the crisis answer still comes back, over JSON and the event stream.

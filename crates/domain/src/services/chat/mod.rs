@@ -1,4 +1,4 @@
-//! The conversation turn (rules 1, 2, 4, 5 and 6 of the brief).
+//! The conversation turn: crisis first, real tokens, no overspend, sealed history, grounded answers.
 //!
 //! 1. Crisis first: a message showing risk gets the crisis resources at once, free of charge and
 //!    exempt from quota and rate limits; only an aggregate daily counter remembers it.

@@ -1,4 +1,4 @@
-//! Issue #3's role matrix, over HTTP against the real server: every route of the router (the
+//! The role matrix, over HTTP against the real server: every route of the router (the
 //! test fails if the router has one [`table::CASES`] does not list), tried by the admin, Alfa's
 //! manager, Alfa's employee, an individual, the manager of another company (Beta) and a visitor.
 //! Refused calls answer 403/404 (visitors: the sign-in page, or 401 from the API), say nothing
