@@ -6,7 +6,7 @@
 use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, TestServer};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -36,23 +36,46 @@ fn tooling_ready() -> bool {
     false
 }
 
-/// Installs playwright-core in `e2e/` once per run (the tests here run at the same time).
+/// Installs playwright-core in `e2e/` once, even when several test processes start at the same
+/// time (nextest runs each test in a process of its own): the first to create the lock folder
+/// installs, the others wait for the marker it leaves when the install is complete.
 fn e2e_dir() -> PathBuf {
-    static INSTALLED: OnceLock<PathBuf> = OnceLock::new();
-    INSTALLED
-        .get_or_init(|| {
-            let e2e = workspace().join("e2e");
-            if !e2e.join("node_modules/playwright-core").exists() {
+    let e2e = workspace().join("e2e");
+    let complete = e2e.join("node_modules/.installed");
+    let lock = e2e.join(".npm-install.lock");
+    let started = Instant::now();
+    while !complete.exists() {
+        match std::fs::create_dir(&lock) {
+            Ok(()) => {
                 let status = Command::new("npm")
                     .args(["ci", "--no-audit", "--no-fund", "--silent"])
                     .current_dir(&e2e)
-                    .status()
-                    .expect("npm");
-                assert!(status.success(), "npm ci in e2e/");
+                    .status();
+                let installed = status.as_ref().is_ok_and(|s| s.success());
+                if installed {
+                    std::fs::write(&complete, b"").expect("mark e2e/node_modules complete");
+                }
+                let _ = std::fs::remove_dir(&lock);
+                assert!(installed, "npm ci in e2e/: {status:?}");
             }
-            e2e
-        })
-        .clone()
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                // A lock left by a process that died is taken over after a while.
+                let stale = std::fs::metadata(&lock)
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t.elapsed().unwrap_or_default() > Duration::from_secs(600));
+                if stale {
+                    let _ = std::fs::remove_dir(&lock);
+                }
+                assert!(
+                    started.elapsed() < Duration::from_secs(900),
+                    "waited 15 minutes for another test's npm ci in e2e/"
+                );
+                std::thread::sleep(Duration::from_millis(250));
+            }
+            Err(e) => panic!("cannot lock e2e/ for npm ci: {e}"),
+        }
+    }
+    e2e
 }
 
 /// Runs `script` with `args` and fails with its output unless it succeeds; returns its stdout.
