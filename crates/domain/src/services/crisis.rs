@@ -164,12 +164,8 @@ where
             SafeAnswer::Crisis { imminent } => {
                 // A plan that cannot be read now is simply not mentioned.
                 let has_plan = matches!(self.store.safety_plan(user.id).await, Ok(Some(_)));
-                let support = if imminent {
-                    Support::Imminent
-                } else {
-                    Support::Crisis
-                };
-                (crisis_reply(locale, imminent, has_plan), support, has_plan)
+                let reply = crisis_reply(locale, imminent, has_plan);
+                (reply, Support::crisis(imminent), has_plan)
             }
             SafeAnswer::SomeoneElse => (someone_else_reply(locale), Support::SomeoneElse, false),
             SafeAnswer::CheckIn => (check_in(locale).trim().to_string(), Support::CheckIn, false),
@@ -231,11 +227,7 @@ where
             remaining: None,
             sources: Vec::new(),
             crisis: true,
-            support: if imminent {
-                Support::Imminent
-            } else {
-                Support::Crisis
-            },
+            support: Support::crisis(imminent),
             safety_plan_saved: false,
         })
     }

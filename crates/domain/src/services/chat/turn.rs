@@ -109,6 +109,15 @@ pub enum Support {
 }
 
 impl Support {
+    /// The crisis answer, with the emergency number first when the danger is now.
+    pub fn crisis(imminent: bool) -> Support {
+        if imminent {
+            Support::Imminent
+        } else {
+            Support::Crisis
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Support::None => "none",
